@@ -1,0 +1,1 @@
+//! Static files under ROOT: resolve, conditional, range, listing.

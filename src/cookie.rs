@@ -1,0 +1,1 @@
+//! Cookies: the `Set-Cookie` header with its attributes.

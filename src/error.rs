@@ -1,0 +1,88 @@
+//! Error types: [`Error`] for API calls that fail, [`RequestError`] for
+//! requests the server refuses (each maps to one status code).
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+
+/// Why a library call failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// Binding a listener failed.
+    Bind {
+        /// The address that could not be bound.
+        addr: SocketAddr,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// The poll loop itself failed (not a single connection).
+    Io(io::Error),
+    /// The request was already answered; a second response is never sent.
+    AlreadyResponded,
+    /// A header name or value was refused (CR, LF or NUL in it, or a name
+    /// that is not an RFC 9110 token). Prevents response splitting.
+    InvalidHeader(String),
+    /// A cookie name, value or attribute was refused.
+    InvalidCookie(String),
+    /// A status code outside 100..=999.
+    InvalidStatus(u16),
+    /// The client's connection is gone; nothing more can be sent.
+    Closed,
+    /// The send buffer is at `max_send_buffer`: the client is not reading.
+    /// Try again after the buffer drains.
+    WouldBlock,
+    /// The call does not fit the request's state (for example
+    /// `accept_body` twice, or outside event mode).
+    InvalidState(&'static str),
+    /// Serialising or parsing JSON failed.
+    Json(serde_json::Error),
+    /// Opening or reading a file to send failed.
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Bind { addr, .. } => write!(f, "cannot listen on {addr}"),
+            Error::Io(_) => f.write_str("poll loop I/O error"),
+            Error::AlreadyResponded => f.write_str("the request was already answered"),
+            Error::InvalidHeader(name) => write!(f, "invalid header {name:?}"),
+            Error::InvalidCookie(name) => write!(f, "invalid cookie {name:?}"),
+            Error::InvalidStatus(code) => write!(f, "invalid status code {code}"),
+            Error::Closed => f.write_str("the connection is closed"),
+            Error::WouldBlock => f.write_str("the send buffer is full"),
+            Error::InvalidState(what) => write!(f, "invalid in this state: {what}"),
+            Error::Json(_) => f.write_str("JSON error"),
+            Error::File { path, .. } => write!(f, "cannot read {}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Bind { source, .. } | Error::File { source, .. } => Some(source),
+            Error::Io(e) => Some(e),
+            Error::Json(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Json(e)
+    }
+}

@@ -1,0 +1,1 @@
+//! TLS: PEM loading and the run-time swappable server configuration.

@@ -1,0 +1,1 @@
+//! Pure helpers of the uHTTP Server API: percent decoding, query, cookies, URL, header parsing.

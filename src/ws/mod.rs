@@ -1,0 +1,1 @@
+//! WebSocket (RFC 6455), sans-IO: handshake and frame codec.
