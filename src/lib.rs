@@ -9,4 +9,5 @@ pub mod tls;
 pub mod util;
 pub mod ws;
 
+pub use cookie::{Cookie, SameSite};
 pub use error::Error;
