@@ -86,3 +86,63 @@ impl From<serde_json::Error> for Error {
         Error::Json(e)
     }
 }
+
+/// Why the server refused a request. Each variant maps to one status code;
+/// the response goes out and the connection closes, because once a request
+/// is refused its framing can no longer be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// Malformed request line, header, framing or chunk (400). The text
+    /// says which rule was broken.
+    BadRequest(&'static str),
+    /// The request took too long to arrive (408).
+    Timeout,
+    /// The body is larger than `max_content_length` (413).
+    PayloadTooLarge,
+    /// The head is larger than `max_headers_length`, or has too many
+    /// header lines (431).
+    HeadersTooLarge,
+    /// An unknown method or transfer coding (501).
+    NotImplemented,
+    /// A protocol version other than HTTP/1.0 and HTTP/1.1 (505).
+    VersionNotSupported,
+}
+
+impl RequestError {
+    /// The status code the refusal is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            RequestError::BadRequest(_) => 400,
+            RequestError::Timeout => 408,
+            RequestError::PayloadTooLarge => 413,
+            RequestError::HeadersTooLarge => 431,
+            RequestError::NotImplemented => 501,
+            RequestError::VersionNotSupported => 505,
+        }
+    }
+
+    /// Whether the connection must close after the answer. Always true
+    /// today: every refusal happens before the request's body is consumed,
+    /// so the next request could not be found reliably.
+    pub fn closes_connection(&self) -> bool {
+        true
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestError::BadRequest(why) => write!(f, "bad request: {why}"),
+            RequestError::Timeout => f.write_str("request timeout"),
+            RequestError::PayloadTooLarge => f.write_str("request body too large"),
+            RequestError::HeadersTooLarge => f.write_str("request headers too large"),
+            RequestError::NotImplemented => {
+                f.write_str("method or transfer coding not implemented")
+            }
+            RequestError::VersionNotSupported => f.write_str("HTTP version not supported"),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}

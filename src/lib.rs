@@ -2,12 +2,27 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod config;
+mod conn;
 pub mod cookie;
 pub mod error;
+mod event;
 pub mod h1;
+mod headers;
+mod request;
+mod responder;
+pub mod response;
+mod server;
 pub mod tls;
 pub mod util;
 pub mod ws;
 
+pub use config::Config;
 pub use cookie::{Cookie, SameSite};
-pub use error::Error;
+pub use error::{Error, RequestError};
+pub use event::Event;
+pub use h1::head::Version;
+pub use headers::Headers;
+pub use request::{Request, content_type_for};
+pub use response::{Body, Part, Response};
+pub use server::{EventLoop, HttpServer, LoopHandle, ServerId, bind};

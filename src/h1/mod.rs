@@ -1,1 +1,7 @@
-//! Sans-IO HTTP/1.1: head parsing, body decoding, response encoding, stream framing.
+//! Sans-IO HTTP/1.1: request-head parsing ([`head`]), request-body decoding
+//! ([`body`]), response encoding ([`encode`]). Nothing here touches a socket
+//! or reads the clock: bytes in, decisions out.
+
+pub mod body;
+pub mod encode;
+pub mod head;

@@ -1,0 +1,83 @@
+//! Server options, named as in uHTTP Server, with server-grade defaults.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::tls::TlsConfig;
+
+/// Options of one server (one or more listeners sharing them).
+///
+/// Build with struct update syntax:
+///
+/// ```
+/// use std::time::Duration;
+/// let config = uhttp::Config {
+///     max_content_length: 1 << 20,
+///     keep_alive_timeout: Duration::from_secs(5),
+///     ..Default::default()
+/// };
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    /// Concurrent connections; beyond this, new connections wait in the
+    /// listen backlog until one closes. Default 1024.
+    pub max_waiting_clients: usize,
+    /// How long an idle keep-alive connection is kept. Default 30 s.
+    pub keep_alive_timeout: Duration,
+    /// Requests served on one connection before it is closed. Default 100.
+    pub keep_alive_max_requests: usize,
+    /// Largest request head (request line and headers) in bytes; larger is
+    /// answered with 431. Default 8 KiB.
+    pub max_headers_length: usize,
+    /// Largest request body in bytes; larger is answered with 413 without
+    /// reading it. Default 1 MiB.
+    pub max_content_length: u64,
+    /// Time allowed from a request's first byte to the end of its headers,
+    /// and without progress while a body arrives or a response is sent.
+    /// Default 10 s.
+    pub request_timeout: Duration,
+    /// Bytes queued for one client before producers are told to wait
+    /// ([`crate::Error::WouldBlock`]) and file reads pause. Default 256 KiB.
+    pub max_send_buffer: usize,
+    /// Proxies whose `X-Forwarded-For` is believed. Default none.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Hand out [`crate::Event::Headers`] before reading bodies, so the
+    /// application chooses how each body is received. Default off.
+    pub event_mode: bool,
+    /// Serve TLS with this (swappable) configuration. Default none.
+    pub tls: Option<TlsConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_waiting_clients: 1024,
+            keep_alive_timeout: Duration::from_secs(30),
+            keep_alive_max_requests: 100,
+            max_headers_length: 8 * 1024,
+            max_content_length: 1024 * 1024,
+            request_timeout: Duration::from_secs(10),
+            max_send_buffer: 256 * 1024,
+            trusted_proxies: Vec::new(),
+            event_mode: false,
+            tls: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("max_waiting_clients", &self.max_waiting_clients)
+            .field("keep_alive_timeout", &self.keep_alive_timeout)
+            .field("keep_alive_max_requests", &self.keep_alive_max_requests)
+            .field("max_headers_length", &self.max_headers_length)
+            .field("max_content_length", &self.max_content_length)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_send_buffer", &self.max_send_buffer)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("event_mode", &self.event_mode)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}

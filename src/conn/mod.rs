@@ -1,0 +1,884 @@
+//! [`Connection`]: one client's socket, its bounded buffers, and the
+//! phase of the HTTP/1.1 exchange it is in.
+//!
+//! ```text
+//! Idle ──first byte──▶ Head ──no body──────────────────────▶ Dispatched
+//!  ▲                    │ └─body──▶ Body ──complete─────────▶ Dispatched
+//!  │                    │ refused    │ refused / timeout        │ app answers
+//!  │                    ▼            ▼                          ▼
+//!  └──keep-alive─── Respond ◀──────────────────────────────── Respond
+//!                       │ close
+//!                       ▼
+//!                    Closing ──EOF / linger timeout──▶ Closed
+//! ```
+//!
+//! Only one request per connection is handed to the application at a time;
+//! pipelined requests wait in `rx` (bounded) until the response before them
+//! is written, so responses always go out in request order.
+
+mod transport;
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+pub(crate) use transport::{TlsStream, Transport};
+
+use crate::config::Config;
+use crate::error::RequestError;
+use crate::event::Event;
+use crate::h1::body::BodyDecoder;
+use crate::h1::encode::{ConnectionHeader, DateCache, Framing, encode_head, status_has_no_body};
+use crate::h1::head::{BodyKind, Parsed, Version, parse_head};
+use crate::request::{Origin, Request};
+use crate::responder::{ConnRef, Shared, SinkChoice};
+use crate::response::{Part, Response};
+use crate::server::ServerId;
+
+/// Bytes read from a socket per call, and file bytes read per chunk.
+const IO_CHUNK: usize = 64 * 1024;
+/// Streamed body bytes held for `read_buffer()` before reading pauses.
+const STREAM_PENDING_CAP: usize = 256 * 1024;
+/// How long a closing connection is drained so the client sees our
+/// response rather than a reset.
+const LINGER: Duration = Duration::from_secs(2);
+/// Bodies up to this size are copied behind the head: one write.
+const COALESCE: usize = 16 * 1024;
+
+/// Everything a connection needs from the loop while it is driven.
+pub(crate) struct Ctx<'a> {
+    pub config: &'a Config,
+    pub now: Instant,
+    pub date: &'a mut DateCache,
+    pub events: &'a mut VecDeque<Event>,
+    pub shared: &'a Arc<Shared>,
+    pub server: ServerId,
+    /// The loop is shutting down: no more keep-alive.
+    pub stopping: bool,
+}
+
+/// Why a connection ended (for the debug log).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CloseReason {
+    /// The exchange ended normally.
+    Done,
+    /// The client closed its side.
+    PeerClosed,
+    /// A deadline passed.
+    Timeout,
+    /// A socket or TLS error.
+    Io,
+}
+
+/// Where the body of an accepted request goes.
+enum Sink {
+    /// Event mode: the application has not chosen yet.
+    Pending,
+    Buffer(Vec<u8>),
+    Stream {
+        paused: bool,
+    },
+    File {
+        file: File,
+        path: PathBuf,
+    },
+}
+
+/// What follows a response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum After {
+    KeepAlive,
+    Close,
+}
+
+/// Where the exchange is; each variant owns what that step needs.
+enum Phase {
+    /// Waiting for the next request.
+    Idle,
+    /// Bytes of a request head are arriving.
+    Head,
+    /// A body is arriving (or, with `Sink::Pending`, waiting for the
+    /// application to accept it).
+    Body {
+        req: Request,
+        decoder: BodyDecoder,
+        sink: Sink,
+        received: u64,
+        /// Event mode: `Headers` went out, so the body ends with
+        /// `Complete` (otherwise the whole request is one `Request`).
+        announced: bool,
+    },
+    /// The request is with the application.
+    Dispatched { req: Request },
+    /// A response is being written.
+    Respond { after: After },
+    /// Our side is shut; draining input so the client reads our answer.
+    Closing,
+    /// Gone; the loop removes it.
+    Closed(CloseReason),
+}
+
+/// Bytes to send: a buffer and the body parts not yet read into it.
+#[derive(Default)]
+struct Outgoing {
+    buf: Vec<u8>,
+    pos: usize,
+    parts: VecDeque<Part>,
+}
+
+impl Outgoing {
+    fn is_empty(&self) -> bool {
+        self.pos == self.buf.len() && self.parts.is_empty()
+    }
+
+    /// Tops the buffer up from the parts, at most to `IO_CHUNK` bytes
+    /// unsent. Returns false when there is nothing more to send.
+    fn refill(&mut self) -> io::Result<bool> {
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        }
+        while self.buf.len() - self.pos < IO_CHUNK {
+            let Some(part) = self.parts.front_mut() else {
+                break;
+            };
+            match part {
+                Part::Bytes(bytes) => {
+                    if self.buf.is_empty() {
+                        std::mem::swap(&mut self.buf, bytes);
+                    } else {
+                        self.buf.extend_from_slice(bytes);
+                    }
+                    self.parts.pop_front();
+                }
+                Part::File { file, offset, len } => {
+                    let want = (*len).min((IO_CHUNK - (self.buf.len() - self.pos)) as u64) as usize;
+                    let start = self.buf.len();
+                    self.buf.resize(start + want, 0);
+                    let n = read_at_full(file, &mut self.buf[start..], *offset)?;
+                    self.buf.truncate(start + n);
+                    if n == 0 {
+                        // The file shrank under us: the promised length
+                        // cannot be kept, so the connection must end.
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "file shorter than announced",
+                        ));
+                    }
+                    *offset += n as u64;
+                    *len -= n as u64;
+                    if *len == 0 {
+                        self.parts.pop_front();
+                    }
+                }
+            }
+        }
+        Ok(self.pos < self.buf.len())
+    }
+}
+
+fn read_at_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// One client connection.
+pub(crate) struct Connection {
+    transport: Transport,
+    conn: ConnRef,
+    peer: SocketAddr,
+    local: SocketAddr,
+    phase: Phase,
+    rx: Vec<u8>,
+    out: Outgoing,
+    /// Readiness not yet used up (cleared on `WouldBlock`).
+    can_read: bool,
+    can_write: bool,
+    /// The client shut its sending side.
+    peer_eof: bool,
+    /// Whether the current request allows keep-alive.
+    keep_alive: bool,
+    requests: usize,
+    deadline: Option<Instant>,
+}
+
+impl Connection {
+    pub fn new(
+        transport: Transport,
+        conn: ConnRef,
+        peer: SocketAddr,
+        local: SocketAddr,
+        config: &Config,
+        now: Instant,
+    ) -> Self {
+        Connection {
+            transport,
+            conn,
+            peer,
+            local,
+            phase: Phase::Idle,
+            rx: Vec::new(),
+            out: Outgoing::default(),
+            can_read: true,
+            can_write: true,
+            peer_eof: false,
+            keep_alive: false,
+            requests: 0,
+            // The first request must arrive (and a TLS handshake finish)
+            // within the request timeout.
+            deadline: Some(now + config.request_timeout),
+        }
+    }
+
+    pub fn serial(&self) -> u64 {
+        self.conn.serial
+    }
+
+    pub fn socket_mut(&mut self) -> &mut mio::net::TcpStream {
+        self.transport.socket_mut()
+    }
+
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    pub fn closed(&self) -> Option<CloseReason> {
+        match self.phase {
+            Phase::Closed(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// Records readiness reported by the poll.
+    pub fn ready(&mut self, readable: bool, writable: bool) {
+        self.can_read |= readable;
+        self.can_write |= writable;
+    }
+
+    /// Does all the work the connection's state and readiness allow.
+    pub fn drive(&mut self, ctx: &mut Ctx<'_>) {
+        loop {
+            let mut progress = false;
+            if self.can_read && self.wants_read(ctx.config) {
+                progress |= self.read_some(ctx);
+            }
+            progress |= self.advance(ctx);
+            if self.can_write && (self.transport.wants_write() || !self.out.is_empty()) {
+                progress |= self.write_some(ctx);
+            }
+            progress |= self.finish_response(ctx);
+            if self.closed().is_some() || !progress {
+                return;
+            }
+        }
+    }
+
+    fn wants_read(&self, config: &Config) -> bool {
+        let rx_cap = config.max_headers_length + IO_CHUNK;
+        match &self.phase {
+            Phase::Idle | Phase::Head => self.rx.len() < rx_cap,
+            Phase::Body { sink, .. } => match sink {
+                Sink::Pending | Sink::Stream { paused: true } => false,
+                _ => self.rx.len() < IO_CHUNK,
+            },
+            Phase::Dispatched { .. } | Phase::Respond { .. } => {
+                !self.peer_eof && self.rx.len() < rx_cap
+            }
+            Phase::Closing => true,
+            Phase::Closed(_) => false,
+        }
+    }
+
+    /// One read into `rx`. Returns whether anything happened.
+    fn read_some(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let start = self.rx.len();
+        self.rx.resize(start + IO_CHUNK, 0);
+        let result = self.transport.read(&mut self.rx[start..]);
+        let n = *result.as_ref().unwrap_or(&0);
+        self.rx.truncate(start + n);
+        match result {
+            Ok(0) => {
+                self.can_read = false;
+                self.peer_eof = true;
+                self.on_peer_eof(ctx);
+                true
+            }
+            Ok(_) => {
+                if matches!(self.phase, Phase::Body { .. }) {
+                    self.deadline = Some(ctx.now + ctx.config.request_timeout);
+                }
+                if matches!(self.phase, Phase::Closing) {
+                    self.rx.clear();
+                }
+                true
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.can_read = false;
+                false
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
+            Err(e) => {
+                log::debug!("{}: read failed: {e}", self.peer);
+                self.close(ctx, CloseReason::Io, "connection error");
+                true
+            }
+        }
+    }
+
+    fn on_peer_eof(&mut self, ctx: &mut Ctx<'_>) {
+        match self.phase {
+            Phase::Idle | Phase::Head | Phase::Closing => {
+                self.close(ctx, CloseReason::PeerClosed, "client disconnected")
+            }
+            Phase::Body { .. } if self.rx.is_empty() => {
+                self.close(ctx, CloseReason::PeerClosed, "client disconnected")
+            }
+            // Half-closed clients still get their answer; then we close.
+            _ => self.keep_alive = false,
+        }
+    }
+
+    /// Moves the exchange forward on the bytes in `rx`.
+    fn advance(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        match self.phase {
+            Phase::Idle if !self.rx.is_empty() => {
+                self.phase = Phase::Head;
+                self.deadline = Some(ctx.now + ctx.config.request_timeout);
+                true
+            }
+            Phase::Head => self.parse_head(ctx),
+            Phase::Body { .. } => self.read_body(ctx),
+            Phase::Closing => {
+                self.rx.clear();
+                false
+            }
+            _ => false,
+        }
+    }
+
+    fn parse_head(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let (head, len) = match parse_head(&self.rx, ctx.config.max_headers_length) {
+            Ok(Parsed::Partial) => {
+                if self.peer_eof {
+                    self.close(ctx, CloseReason::PeerClosed, "client disconnected");
+                    return true;
+                }
+                return false;
+            }
+            Ok(Parsed::Complete(head, len)) => (head, len),
+            Err(e) => {
+                self.refuse(ctx, e);
+                return true;
+            }
+        };
+        self.rx.drain(..len);
+        self.requests += 1;
+        let config = ctx.config;
+        self.keep_alive = head.keep_alive
+            && !self.peer_eof
+            && !ctx.stopping
+            && self.requests < config.keep_alive_max_requests;
+        let body = head.body;
+        let expect_continue = head.expect_continue;
+        let origin = Origin {
+            conn: self.conn,
+            shared: Arc::clone(ctx.shared),
+            server: ctx.server,
+            local_addr: self.local,
+            peer_addr: self.peer,
+            is_secure: self.transport.is_tls(),
+        };
+        let req = Request::new(head, origin, &config.trusted_proxies);
+
+        let (decoder, len_hint) = match body {
+            BodyKind::None => {
+                self.dispatch(ctx, Event::Request(req));
+                return true;
+            }
+            BodyKind::Length(n) if n > config.max_content_length => {
+                self.refuse(ctx, RequestError::PayloadTooLarge);
+                return true;
+            }
+            BodyKind::Length(n) => (BodyDecoder::length(n), n),
+            BodyKind::Chunked => (BodyDecoder::chunked(), 0),
+        };
+        let whole_body_here = matches!(body, BodyKind::Length(n) if n <= self.rx.len() as u64);
+        let sink = if !config.event_mode {
+            if expect_continue {
+                self.send_continue();
+            }
+            Sink::Buffer(Vec::with_capacity(len_hint.min(IO_CHUNK as u64) as usize))
+        } else if whole_body_here {
+            // Head and body arrived together: one `Request` event.
+            Sink::Buffer(Vec::with_capacity(len_hint as usize))
+        } else {
+            ctx.events.push_back(Event::Headers(req.clone()));
+            self.deadline = None;
+            Sink::Pending
+        };
+        if !matches!(sink, Sink::Pending) {
+            self.deadline = Some(ctx.now + config.request_timeout);
+        }
+        let announced = matches!(sink, Sink::Pending);
+        self.phase = Phase::Body {
+            req,
+            decoder,
+            sink,
+            received: 0,
+            announced,
+        };
+        true
+    }
+
+    fn send_continue(&mut self) {
+        self.out
+            .buf
+            .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+    }
+
+    /// Hands a request to the application; the connection waits for the
+    /// answer.
+    fn dispatch(&mut self, ctx: &mut Ctx<'_>, event: Event) {
+        let req = event.request().clone();
+        ctx.events.push_back(event);
+        self.deadline = None;
+        self.phase = Phase::Dispatched { req };
+    }
+
+    /// Feeds `rx` to the body decoder and the sink.
+    fn read_body(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let Phase::Body {
+            req,
+            decoder,
+            sink,
+            received,
+            ..
+        } = &mut self.phase
+        else {
+            return false;
+        };
+        if matches!(sink, Sink::Pending | Sink::Stream { paused: true }) || self.rx.is_empty() {
+            return false;
+        }
+        let max = ctx.config.max_content_length;
+        let mut pos = 0;
+        let mut failure: Option<Failure> = None;
+        let mut done = false;
+        while pos < self.rx.len() {
+            let step = match decoder.decode(&self.rx[pos..]) {
+                Ok(step) => step,
+                Err(e) => {
+                    failure = Some(Failure::Refuse(e));
+                    break;
+                }
+            };
+            pos += step.consumed;
+            if !step.data.is_empty() {
+                *received += step.data.len() as u64;
+                if *received > max {
+                    failure = Some(Failure::Refuse(RequestError::PayloadTooLarge));
+                    break;
+                }
+                match sink {
+                    Sink::Buffer(buf) => buf.extend_from_slice(step.data),
+                    Sink::Stream { paused } => {
+                        let (emit, pending) = req.push_data(step.data);
+                        if emit {
+                            ctx.events.push_back(Event::Data(req.clone()));
+                        }
+                        if pending >= STREAM_PENDING_CAP && req.pause(STREAM_PENDING_CAP) {
+                            *paused = true;
+                        }
+                    }
+                    Sink::File { file, .. } => {
+                        req.add_received(step.data.len() as u64);
+                        if let Err(e) = file.write_all(step.data) {
+                            failure = Some(Failure::Sink(e));
+                            break;
+                        }
+                    }
+                    Sink::Pending => unreachable!("checked above"),
+                }
+            }
+            if step.done {
+                done = true;
+                break;
+            }
+            if step.consumed == 0 || matches!(sink, Sink::Stream { paused: true }) {
+                break;
+            }
+        }
+        self.rx.drain(..pos);
+        if let Some(failure) = failure {
+            match failure {
+                Failure::Refuse(e) => self.refuse(ctx, e),
+                Failure::Sink(e) => self.sink_failed(ctx, e),
+            }
+            return true;
+        }
+        if done {
+            self.complete_body(ctx);
+        }
+        pos > 0
+    }
+
+    fn complete_body(&mut self, ctx: &mut Ctx<'_>) {
+        let Phase::Body {
+            req,
+            sink,
+            announced,
+            ..
+        } = std::mem::replace(&mut self.phase, Phase::Idle)
+        else {
+            unreachable!("only called in Body");
+        };
+        let event = match sink {
+            Sink::Buffer(buf) => {
+                req.set_body(buf);
+                if announced {
+                    Event::Complete(req)
+                } else {
+                    Event::Request(req)
+                }
+            }
+            Sink::Stream { .. } => Event::Complete(req),
+            Sink::File { file, path } => match file.sync_data().and(Ok(())) {
+                Ok(()) => Event::Complete(req),
+                Err(e) => {
+                    drop(file);
+                    let _ = std::fs::remove_file(&path);
+                    req.set_error(format!("cannot write {}: {e}", path.display()));
+                    self.keep_alive = false;
+                    Event::Error(req)
+                }
+            },
+            Sink::Pending => unreachable!("a pending body is never complete"),
+        };
+        self.dispatch(ctx, event);
+    }
+
+    /// Writing the body into its file failed (e.g. the disk is full): the
+    /// application hears of it and answers; the rest of the body is never
+    /// read, so the connection closes after the answer.
+    fn sink_failed(&mut self, ctx: &mut Ctx<'_>, e: io::Error) {
+        let Phase::Body { req, sink, .. } = std::mem::replace(&mut self.phase, Phase::Idle) else {
+            unreachable!("only called in Body");
+        };
+        if let Sink::File { file, path } = sink {
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+            req.set_error(format!("cannot write {}: {e}", path.display()));
+        }
+        self.keep_alive = false;
+        self.dispatch(ctx, Event::Error(req));
+    }
+
+    /// The application chose how to receive the body (event mode).
+    pub fn accept_body(&mut self, ctx: &mut Ctx<'_>, choice: SinkChoice) {
+        let Phase::Body { req, sink, .. } = &mut self.phase else {
+            return;
+        };
+        if !matches!(sink, Sink::Pending) {
+            return;
+        }
+        let expect_continue = req.head().expect_continue;
+        *sink = match choice {
+            SinkChoice::Buffer => Sink::Buffer(Vec::new()),
+            SinkChoice::Stream => Sink::Stream { paused: false },
+            SinkChoice::File(path) => match File::create(&path) {
+                Ok(file) => Sink::File { file, path },
+                Err(e) => {
+                    req.set_error(format!("cannot create {}: {e}", path.display()));
+                    let req = req.clone();
+                    self.keep_alive = false;
+                    self.dispatch(ctx, Event::Error(req));
+                    return;
+                }
+            },
+        };
+        if expect_continue {
+            self.send_continue();
+        }
+        self.deadline = Some(ctx.now + ctx.config.request_timeout);
+    }
+
+    /// The application drained a full stream buffer.
+    pub fn resume(&mut self) {
+        if let Phase::Body {
+            sink: Sink::Stream { paused },
+            ..
+        } = &mut self.phase
+        {
+            *paused = false;
+        }
+    }
+
+    /// Sends the application's answer to the request this connection is
+    /// serving.
+    pub fn respond(&mut self, ctx: &mut Ctx<'_>, response: Response) {
+        let req = match std::mem::replace(&mut self.phase, Phase::Idle) {
+            Phase::Dispatched { req } => req,
+            Phase::Body { req, sink, .. } => {
+                // Answered before the body was read: it never will be.
+                if let Sink::File { file, path } = sink {
+                    drop(file);
+                    let _ = std::fs::remove_file(path);
+                }
+                self.keep_alive = false;
+                req
+            }
+            other => {
+                self.phase = other;
+                log::debug!(
+                    "{}: answer for a request no longer current dropped",
+                    self.peer
+                );
+                return;
+            }
+        };
+        let head = req.head();
+        self.start_response(ctx, response, head.method == "HEAD", head.version);
+    }
+
+    /// Encodes the head, queues the body, enters `Respond`.
+    fn start_response(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        response: Response,
+        head_only: bool,
+        version: Version,
+    ) {
+        let Response {
+            status,
+            headers,
+            body,
+            ..
+        } = response;
+        let wants_close = headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
+        let keep = self.keep_alive && !wants_close;
+        let no_body = status_has_no_body(status);
+        let framing = if no_body {
+            Framing::None
+        } else {
+            Framing::Length(body.len())
+        };
+        let connection = match (keep, version) {
+            (false, _) => ConnectionHeader::Close,
+            (true, Version::Http10) => ConnectionHeader::KeepAlive,
+            (true, Version::Http11) => ConnectionHeader::Omit,
+        };
+        let default_type = if no_body
+            || headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        {
+            None
+        } else {
+            body.default_content_type()
+        };
+        let date = ctx.date.get(SystemTime::now());
+        encode_head(
+            &mut self.out.buf,
+            status,
+            date,
+            framing,
+            connection,
+            default_type.map(|t| ("Content-Type", t)).into_iter().chain(
+                headers
+                    .iter()
+                    .filter(|(n, _)| !n.eq_ignore_ascii_case("connection"))
+                    .map(|(n, v)| (n.as_str(), v.as_str())),
+            ),
+        );
+        if !head_only && !no_body {
+            for part in body.into_parts() {
+                match part {
+                    Part::Bytes(b) if b.len() <= COALESCE => self.out.buf.extend_from_slice(&b),
+                    part => self.out.parts.push_back(part),
+                }
+            }
+        }
+        self.phase = Phase::Respond {
+            after: if keep { After::KeepAlive } else { After::Close },
+        };
+        self.deadline = Some(ctx.now + ctx.config.request_timeout);
+    }
+
+    /// Answers a refused request with its status and closes.
+    fn refuse(&mut self, ctx: &mut Ctx<'_>, error: RequestError) {
+        log::debug!("{}: refused: {error}", self.peer);
+        if let Phase::Body { req, sink, .. } = std::mem::replace(&mut self.phase, Phase::Idle) {
+            if !matches!(sink, Sink::Pending) && ctx.config.event_mode {
+                if let Sink::File { file, path } = sink {
+                    drop(file);
+                    let _ = std::fs::remove_file(path);
+                }
+                req.set_error(error.to_string());
+                ctx.events.push_back(Event::Error(req.clone()));
+            }
+            req.mark_closed();
+        }
+        self.keep_alive = false;
+        let status = error.status();
+        let text = format!("{status} {}\n", crate::h1::encode::reason(status));
+        self.start_response(
+            ctx,
+            Response::new(status).body(text),
+            false,
+            Version::Http11,
+        );
+    }
+
+    /// Writes as much as the socket takes.
+    fn write_some(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let mut progress = false;
+        loop {
+            if self.transport.wants_write() {
+                match self.transport.flush() {
+                    Ok(()) => progress = true,
+                    Err(e) => return self.write_failed(ctx, e) || progress,
+                }
+            }
+            let more = match self.out.refill() {
+                Ok(more) => more,
+                Err(e) => {
+                    log::warn!("{}: reading the response body failed: {e}", self.peer);
+                    self.close(ctx, CloseReason::Io, "response body failed");
+                    return true;
+                }
+            };
+            if !more {
+                return progress;
+            }
+            match self.transport.write(&self.out.buf[self.out.pos..]) {
+                Ok(0) => {
+                    self.close(ctx, CloseReason::Io, "connection error");
+                    return true;
+                }
+                Ok(n) => {
+                    self.out.pos += n;
+                    progress = true;
+                    if matches!(self.phase, Phase::Respond { .. }) {
+                        self.deadline = Some(ctx.now + ctx.config.request_timeout);
+                    }
+                }
+                Err(e) => return self.write_failed(ctx, e) || progress,
+            }
+        }
+    }
+
+    fn write_failed(&mut self, ctx: &mut Ctx<'_>, e: io::Error) -> bool {
+        match e.kind() {
+            io::ErrorKind::WouldBlock => {
+                self.can_write = false;
+                false
+            }
+            io::ErrorKind::Interrupted => true,
+            _ => {
+                log::debug!("{}: write failed: {e}", self.peer);
+                self.close(ctx, CloseReason::Io, "connection error");
+                true
+            }
+        }
+    }
+
+    /// After the last byte of a response: keep-alive or close.
+    fn finish_response(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let Phase::Respond { after } = self.phase else {
+            return false;
+        };
+        if !self.out.is_empty() || self.transport.wants_write() {
+            return false;
+        }
+        if after == After::Close || self.peer_eof {
+            if self.peer_eof {
+                self.close(ctx, CloseReason::Done, "");
+            } else {
+                self.transport.shutdown_write();
+                self.phase = Phase::Closing;
+                self.rx.clear();
+                self.deadline = Some(ctx.now + LINGER);
+            }
+            return true;
+        }
+        if self.rx.is_empty() {
+            self.phase = Phase::Idle;
+            self.deadline = Some(ctx.now + ctx.config.keep_alive_timeout);
+            // Idle connections hold no buffers.
+            self.rx = Vec::new();
+            self.out.buf = Vec::new();
+        } else {
+            // A pipelined request is already here.
+            self.phase = Phase::Head;
+            self.deadline = Some(ctx.now + ctx.config.request_timeout);
+        }
+        true
+    }
+
+    /// The loop is stopping: close now if idle, else after the response
+    /// in progress.
+    pub fn stop(&mut self, ctx: &mut Ctx<'_>) {
+        self.keep_alive = false;
+        match &mut self.phase {
+            Phase::Idle => self.close(ctx, CloseReason::Done, "server stopping"),
+            Phase::Respond { after } => *after = After::Close,
+            _ => {}
+        }
+    }
+
+    /// A deadline passed.
+    pub fn on_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        match &self.phase {
+            Phase::Head => self.refuse(ctx, RequestError::Timeout),
+            Phase::Body { sink, .. } if !matches!(sink, Sink::Pending) => {
+                self.refuse(ctx, RequestError::Timeout)
+            }
+            Phase::Dispatched { .. } | Phase::Body { .. } => {}
+            _ => self.close(ctx, CloseReason::Timeout, "timeout"),
+        }
+    }
+
+    /// Ends the connection; a request in flight learns it is gone.
+    pub fn close(&mut self, ctx: &mut Ctx<'_>, reason: CloseReason, why: &str) {
+        match std::mem::replace(&mut self.phase, Phase::Closed(reason)) {
+            Phase::Body { req, sink, .. } => {
+                if let Sink::File { file, path } = sink {
+                    drop(file);
+                    let _ = std::fs::remove_file(path);
+                    req.set_error(why.to_owned());
+                    ctx.events.push_back(Event::Error(req.clone()));
+                } else if !matches!(sink, Sink::Pending) && ctx.config.event_mode {
+                    req.set_error(why.to_owned());
+                    ctx.events.push_back(Event::Error(req.clone()));
+                }
+                req.mark_closed();
+            }
+            Phase::Dispatched { req } => req.mark_closed(),
+            _ => {}
+        }
+        self.deadline = None;
+    }
+}
+
+/// How reading a body failed.
+enum Failure {
+    /// The request is refused with a status.
+    Refuse(RequestError),
+    /// The sink (file) failed.
+    Sink(io::Error),
+}

@@ -1,0 +1,134 @@
+//! [`Transport`]: a non-blocking TCP stream, plain or wrapped in rustls.
+//!
+//! Both variants read and write like a socket: `WouldBlock` means "wait for
+//! readiness". TLS records are written as plaintext is accepted; plaintext
+//! is accepted only while no encrypted bytes wait, so rustls' buffers stay
+//! small and backpressure reaches the application.
+
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+
+use mio::net::TcpStream;
+
+/// Plaintext accepted into rustls per write call.
+const TLS_WRITE_CHUNK: usize = 16 * 1024;
+
+/// A connection's byte stream.
+pub(crate) enum Transport {
+    /// Plain TCP.
+    Plain(TcpStream),
+    /// TLS over TCP; the handshake runs as bytes flow.
+    Tls(Box<TlsStream>),
+}
+
+pub(crate) struct TlsStream {
+    pub sock: TcpStream,
+    pub tls: rustls::ServerConnection,
+}
+
+impl Transport {
+    pub fn socket(&self) -> &TcpStream {
+        match self {
+            Transport::Plain(s) => s,
+            Transport::Tls(t) => &t.sock,
+        }
+    }
+
+    pub fn socket_mut(&mut self) -> &mut TcpStream {
+        match self {
+            Transport::Plain(s) => s,
+            Transport::Tls(t) => &mut t.sock,
+        }
+    }
+
+    /// Reads plaintext. `Ok(0)` is the end of the stream.
+    pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(s) => s.read(buf),
+            Transport::Tls(t) => t.read(buf),
+        }
+    }
+
+    /// Writes plaintext; returns how much was taken.
+    pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(s) => s.write(buf),
+            Transport::Tls(t) => t.write(buf),
+        }
+    }
+
+    /// Sends what is buffered below the plaintext (TLS records).
+    pub fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Transport::Plain(_) => Ok(()),
+            Transport::Tls(t) => t.flush_tls(),
+        }
+    }
+
+    /// Whether encrypted bytes wait to be written.
+    pub fn wants_write(&self) -> bool {
+        match self {
+            Transport::Plain(_) => false,
+            Transport::Tls(t) => t.tls.wants_write(),
+        }
+    }
+
+    /// Ends our side: TLS `close_notify`, then TCP FIN.
+    pub fn shutdown_write(&mut self) {
+        if let Transport::Tls(t) = self {
+            t.tls.send_close_notify();
+            let _ = t.flush_tls();
+        }
+        let _ = self.socket().shutdown(Shutdown::Write);
+    }
+
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Transport::Tls(_))
+    }
+}
+
+impl TlsStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.tls.reader().read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+            // No plaintext yet: pull records from the socket.
+            match self.tls.read_tls(&mut self.sock) {
+                Ok(0) => return Ok(0),
+                Ok(_) => {
+                    if let Err(e) = self.tls.process_new_packets() {
+                        // Tell the peer why (an alert), then give up.
+                        let _ = self.flush_tls();
+                        return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.flush_tls()?;
+        if self.tls.is_handshaking() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = self
+            .tls
+            .writer()
+            .write(&buf[..buf.len().min(TLS_WRITE_CHUNK)])?;
+        match self.flush_tls() {
+            Err(e) if e.kind() != io::ErrorKind::WouldBlock => Err(e),
+            _ => Ok(n),
+        }
+    }
+
+    fn flush_tls(&mut self) -> io::Result<()> {
+        while self.tls.wants_write() {
+            self.tls.write_tls(&mut self.sock)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,286 @@
+//! Request-head parsing over `httparse`, plus the framing rules of
+//! RFC 9112 §6 (which body follows) and the refusals of §3 and §6.3.
+
+use crate::error::RequestError;
+use crate::headers::Headers;
+
+/// Header lines a request may carry; more is answered with 431.
+pub const MAX_HEADER_LINES: usize = 100;
+
+/// The HTTP version of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// HTTP/1.0
+    Http10,
+    /// HTTP/1.1
+    Http11,
+}
+
+impl Version {
+    /// `"HTTP/1.0"` or `"HTTP/1.1"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+/// How the request body is framed (RFC 9112 §6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    /// No body.
+    None,
+    /// Exactly this many bytes.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// A parsed request head.
+#[derive(Clone, Debug)]
+pub struct Head {
+    /// The method, e.g. `GET`.
+    pub method: String,
+    /// The request target as sent (origin-form, or the path and query of
+    /// an absolute-form target).
+    pub target: String,
+    /// The protocol version.
+    pub version: Version,
+    /// The header lines.
+    pub headers: Headers,
+    /// The host: from an absolute-form target, else the `Host` header.
+    pub host: Option<String>,
+    /// How the body is framed.
+    pub body: BodyKind,
+    /// Whether the client allows the connection to stay open afterwards.
+    pub keep_alive: bool,
+    /// Whether the client sent `Expect: 100-continue`.
+    pub expect_continue: bool,
+}
+
+/// The result of looking at the bytes received so far.
+#[derive(Debug)]
+pub enum Parsed {
+    /// The head is not complete yet.
+    Partial,
+    /// A complete head and the number of bytes it took.
+    Complete(Head, usize),
+}
+
+const KNOWN_METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE",
+];
+
+/// Parses a request head from the start of `buf`.
+///
+/// `max_len` bounds the head: once that many bytes are buffered without a
+/// complete head (or the head is longer), the answer is 431.
+pub fn parse_head(buf: &[u8], max_len: usize) -> Result<Parsed, RequestError> {
+    let mut lines = [httparse::EMPTY_HEADER; MAX_HEADER_LINES];
+    let mut req = httparse::Request::new(&mut lines);
+    let len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => {
+            if buf.len() > max_len {
+                return Err(RequestError::HeadersTooLarge);
+            }
+            return Ok(Parsed::Partial);
+        }
+        Err(e) => return Err(map_parse_error(e)),
+    };
+    if len > max_len {
+        return Err(RequestError::HeadersTooLarge);
+    }
+    // unwrap: httparse fills method, path and version on Complete.
+    let method = req.method.unwrap();
+    let raw_target = req.path.unwrap();
+    let version = match req.version.unwrap() {
+        0 => Version::Http10,
+        _ => Version::Http11,
+    };
+    if !KNOWN_METHODS.contains(&method) {
+        return Err(RequestError::NotImplemented);
+    }
+
+    let mut headers = Headers::new();
+    for line in req.headers.iter() {
+        headers.push(line.name, String::from_utf8_lossy(line.value).into_owned());
+    }
+
+    let (target, target_host) = split_target(method, raw_target)?;
+    let host = match (target_host, host_header(&headers)?) {
+        (Some(h), _) => Some(h),
+        (None, Some(h)) => Some(h.to_owned()),
+        (None, None) if version == Version::Http11 => {
+            return Err(RequestError::BadRequest("missing Host header"));
+        }
+        (None, None) => None,
+    };
+    let body = body_kind(&headers, version)?;
+    let keep_alive = match version {
+        Version::Http11 => !headers.has_token("connection", "close"),
+        Version::Http10 => headers.has_token("connection", "keep-alive"),
+    };
+    let expect_continue = version == Version::Http11
+        && headers
+            .get("expect")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"));
+
+    Ok(Parsed::Complete(
+        Head {
+            method: method.to_owned(),
+            target,
+            version,
+            headers,
+            host,
+            body,
+            keep_alive,
+            expect_continue,
+        },
+        len,
+    ))
+}
+
+fn map_parse_error(e: httparse::Error) -> RequestError {
+    match e {
+        httparse::Error::Version => RequestError::VersionNotSupported,
+        httparse::Error::TooManyHeaders => RequestError::HeadersTooLarge,
+        httparse::Error::HeaderName => RequestError::BadRequest("invalid header name"),
+        httparse::Error::HeaderValue => RequestError::BadRequest("invalid header value"),
+        httparse::Error::NewLine => RequestError::BadRequest("invalid line ending"),
+        httparse::Error::Token => RequestError::BadRequest("invalid request line"),
+        _ => RequestError::BadRequest("malformed request"),
+    }
+}
+
+/// Splits the request target (RFC 9112 §3.2) into the origin-form target
+/// kept for the application and the host of an absolute-form target.
+fn split_target(method: &str, raw: &str) -> Result<(String, Option<String>), RequestError> {
+    if raw.starts_with('/') {
+        return Ok((raw.to_owned(), None));
+    }
+    if raw == "*" && method == "OPTIONS" {
+        return Ok((raw.to_owned(), None));
+    }
+    let rest = if raw.len() > 7 && raw[..7].eq_ignore_ascii_case("http://") {
+        &raw[7..]
+    } else if raw.len() > 8 && raw[..8].eq_ignore_ascii_case("https://") {
+        &raw[8..]
+    } else {
+        return Err(RequestError::BadRequest("invalid request target"));
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    if authority.is_empty() || !is_valid_host(authority) {
+        return Err(RequestError::BadRequest("invalid request target"));
+    }
+    let target = match path.as_bytes().first() {
+        None => "/".to_owned(),
+        Some(b'?') => format!("/{path}"),
+        Some(_) => path.to_owned(),
+    };
+    Ok((target, Some(authority.to_owned())))
+}
+
+/// The single `Host` header; several are refused (RFC 9112 §3.2).
+fn host_header(headers: &Headers) -> Result<Option<&str>, RequestError> {
+    let mut hosts = headers.get_all("host");
+    let first = hosts.next();
+    if hosts.next().is_some() {
+        return Err(RequestError::BadRequest("duplicate Host header"));
+    }
+    match first {
+        Some(h) if !is_valid_host(h) => Err(RequestError::BadRequest("invalid Host header")),
+        other => Ok(other),
+    }
+}
+
+/// `uri-host [ ":" port ]`: reg-name, IPv4 or a bracketed IPv6 literal.
+/// An empty Host is allowed by RFC 9112 §3.2 (no authority).
+fn is_valid_host(host: &str) -> bool {
+    host.bytes().all(|b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'.' | b'-'
+                    | b'_'
+                    | b'~'
+                    | b':'
+                    | b'['
+                    | b']'
+                    | b'%'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+            )
+    })
+}
+
+/// Which body follows the head (RFC 9112 §6.3), refusing ambiguous framing.
+fn body_kind(headers: &Headers, version: Version) -> Result<BodyKind, RequestError> {
+    let has_te = headers.contains("transfer-encoding");
+    let length = content_length(headers)?;
+    if has_te {
+        if length.is_some() {
+            return Err(RequestError::BadRequest(
+                "both Content-Length and Transfer-Encoding",
+            ));
+        }
+        if version == Version::Http10 {
+            return Err(RequestError::BadRequest("Transfer-Encoding in HTTP/1.0"));
+        }
+        let codings: Vec<&str> = headers
+            .get_all("transfer-encoding")
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        return match codings.as_slice() {
+            [c] if c.eq_ignore_ascii_case("chunked") => Ok(BodyKind::Chunked),
+            [.., last] if last.eq_ignore_ascii_case("chunked") => {
+                // gzip, chunked: a coding we would have to undo.
+                Err(RequestError::NotImplemented)
+            }
+            [] => Err(RequestError::BadRequest("empty Transfer-Encoding")),
+            _ => Err(RequestError::BadRequest(
+                "Transfer-Encoding not ending in chunked",
+            )),
+        };
+    }
+    Ok(match length {
+        Some(0) | None => BodyKind::None,
+        Some(n) => BodyKind::Length(n),
+    })
+}
+
+/// The Content-Length, when present; every value (and every element of a
+/// comma list) must be the same decimal number.
+fn content_length(headers: &Headers) -> Result<Option<u64>, RequestError> {
+    let mut found: Option<u64> = None;
+    for value in headers.get_all("content-length") {
+        for item in value.split(',') {
+            let item = item.trim();
+            if item.is_empty() || item.len() > 19 || !item.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(RequestError::BadRequest("invalid Content-Length"));
+            }
+            // unwrap: at most 19 digits always fits u64.
+            let n: u64 = item.parse().unwrap();
+            match found {
+                Some(prev) if prev != n => {
+                    return Err(RequestError::BadRequest("conflicting Content-Length"));
+                }
+                _ => found = Some(n),
+            }
+        }
+    }
+    Ok(found)
+}

@@ -1,0 +1,108 @@
+//! The channel from request handles to the poll loop.
+//!
+//! A [`crate::Request`] may be answered on the loop's thread or any other.
+//! Either way the answer becomes a [`Command`] in [`Shared`]'s queue, which
+//! the loop drains at the top of every `wait()` and after every poll. The
+//! loop's `mio::Waker` is poked only while the loop sleeps in `poll`, so a
+//! response given on the loop's own thread costs no system call.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::response::Response;
+
+/// Names one connection: its slab key and a serial that tells a reused key
+/// from the connection a handle was made for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ConnRef {
+    pub token: usize,
+    pub serial: u64,
+}
+
+/// How an event-mode body is to be received.
+#[derive(Debug)]
+pub(crate) enum SinkChoice {
+    /// Into memory, up to `max_content_length`; `Complete` when whole.
+    Buffer,
+    /// As `Data` events, read with `read_buffer()`.
+    Stream,
+    /// Into this file (created or truncated); removed if the body fails.
+    File(PathBuf),
+}
+
+/// What a handle asks the loop to do.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Send this (validated) response to the request on `conn`.
+    Respond { conn: ConnRef, response: Response },
+    /// Start reading the body of the request on `conn` into a sink.
+    AcceptBody { conn: ConnRef, sink: SinkChoice },
+    /// The application drained a full `read_buffer`: read again.
+    Resume { conn: ConnRef },
+}
+
+/// State shared between the loop and every handle it gave out.
+pub(crate) struct Shared {
+    queue: Mutex<Vec<Command>>,
+    waker: mio::Waker,
+    polling: AtomicBool,
+    interrupted: AtomicBool,
+}
+
+impl Shared {
+    pub fn new(waker: mio::Waker) -> Self {
+        Shared {
+            queue: Mutex::new(Vec::new()),
+            waker,
+            polling: AtomicBool::new(false),
+            interrupted: AtomicBool::new(false),
+        }
+    }
+
+    /// Queues a command and wakes the loop if it is asleep.
+    pub fn push(&self, command: Command) {
+        lock(&self.queue).push(command);
+        if self.polling.load(Ordering::SeqCst) {
+            if let Err(e) = self.waker.wake() {
+                log::warn!("cannot wake the poll loop: {e}");
+            }
+        }
+    }
+
+    /// Moves every queued command into `into`.
+    pub fn take(&self, into: &mut Vec<Command>) {
+        std::mem::swap(&mut *lock(&self.queue), into);
+    }
+
+    /// Marks the loop as about to sleep; returns whether commands are
+    /// already waiting (then it must not sleep).
+    pub fn begin_poll(&self) -> bool {
+        self.polling.store(true, Ordering::SeqCst);
+        !lock(&self.queue).is_empty()
+    }
+
+    /// Makes the loop's `wait()` return soon (from any thread).
+    pub fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::SeqCst);
+        if let Err(e) = self.waker.wake() {
+            log::warn!("cannot wake the poll loop: {e}");
+        }
+    }
+
+    /// Whether `interrupt()` was called since the last look.
+    pub fn take_interrupt(&self) -> bool {
+        self.interrupted.swap(false, Ordering::SeqCst)
+    }
+
+    /// Marks the loop as awake.
+    pub fn end_poll(&self) {
+        self.polling.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: the data behind our mutexes stays
+/// consistent even if a thread panicked while holding one.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

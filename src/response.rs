@@ -1,0 +1,250 @@
+//! [`Response`]: status, headers, cookies and a [`Body`], built by the
+//! application and handed to [`crate::Request::send`].
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::cookie::Cookie;
+use crate::error::Error;
+use crate::util::{is_token, is_valid_header_value};
+
+/// One piece of a response body.
+#[derive(Debug)]
+pub enum Part {
+    /// Bytes held in memory.
+    Bytes(Vec<u8>),
+    /// `len` bytes of `file` from `offset`, read in chunks as the socket
+    /// drains.
+    File {
+        /// The open file (shared, so several parts can read one file).
+        file: Arc<File>,
+        /// Where to start.
+        offset: u64,
+        /// How many bytes.
+        len: u64,
+    },
+}
+
+impl Part {
+    /// The part's length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Part::Bytes(b) => b.len() as u64,
+            Part::File { len, .. } => *len,
+        }
+    }
+
+    /// Whether the part is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A response body. The variant picks the default `Content-Type`, which a
+/// `Content-Type` header overrides.
+#[derive(Debug, Default)]
+pub enum Body {
+    /// No body (`Content-Length: 0`).
+    #[default]
+    Empty,
+    /// UTF-8 text: `text/plain; charset=utf-8`.
+    Text(String),
+    /// Raw bytes: `application/octet-stream`.
+    Bytes(Vec<u8>),
+    /// Serialised JSON: `application/json`.
+    Json(Vec<u8>),
+    /// Parts sent one after the other, files streamed from disk:
+    /// `application/octet-stream` unless a header says otherwise.
+    Parts(Vec<Part>),
+}
+
+impl Body {
+    /// The body's length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Body::Empty => 0,
+            Body::Text(s) => s.len() as u64,
+            Body::Bytes(b) | Body::Json(b) => b.len() as u64,
+            Body::Parts(parts) => parts.iter().map(Part::len).sum(),
+        }
+    }
+
+    /// Whether the body is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A whole file, streamed: opened now, read as the socket drains.
+    pub fn file(path: impl AsRef<Path>) -> Result<Body, Error> {
+        let path = path.as_ref();
+        let file_error = |source| Error::File {
+            path: path.to_owned(),
+            source,
+        };
+        let file = File::open(path).map_err(file_error)?;
+        let meta = file.metadata().map_err(file_error)?;
+        if !meta.is_file() {
+            return Err(file_error(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file",
+            )));
+        }
+        Ok(Body::Parts(vec![Part::File {
+            file: Arc::new(file),
+            offset: 0,
+            len: meta.len(),
+        }]))
+    }
+
+    pub(crate) fn default_content_type(&self) -> Option<&'static str> {
+        match self {
+            Body::Empty => None,
+            Body::Text(_) => Some("text/plain; charset=utf-8"),
+            Body::Bytes(_) | Body::Parts(_) => Some("application/octet-stream"),
+            Body::Json(_) => Some("application/json"),
+        }
+    }
+
+    /// The body as a list of parts for the writer.
+    pub(crate) fn into_parts(self) -> Vec<Part> {
+        match self {
+            Body::Empty => Vec::new(),
+            Body::Text(s) => vec![Part::Bytes(s.into_bytes())],
+            Body::Bytes(b) | Body::Json(b) => vec![Part::Bytes(b)],
+            Body::Parts(parts) => parts,
+        }
+    }
+}
+
+impl From<&str> for Body {
+    fn from(s: &str) -> Self {
+        Body::Text(s.to_owned())
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body::Text(s)
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(b: Vec<u8>) -> Self {
+        Body::Bytes(b)
+    }
+}
+
+impl From<&[u8]> for Body {
+    fn from(b: &[u8]) -> Self {
+        Body::Bytes(b.to_vec())
+    }
+}
+
+impl From<serde_json::Value> for Body {
+    fn from(v: serde_json::Value) -> Self {
+        Body::Json(v.to_string().into_bytes())
+    }
+}
+
+impl From<&serde_json::Value> for Body {
+    fn from(v: &serde_json::Value) -> Self {
+        Body::Json(v.to_string().into_bytes())
+    }
+}
+
+/// Headers the server writes itself; the application may not set them.
+const RESERVED_HEADERS: &[&str] = &["content-length", "transfer-encoding"];
+
+/// A response: status, headers, cookies and body.
+///
+/// ```
+/// use uhttp::{Cookie, Response};
+/// let response = Response::new(200)
+///     .header("Cache-Control", "no-store")
+///     .cookie(Cookie::new("session", "42").http_only(true))
+///     .body("hello");
+/// assert_eq!(response.status(), 200);
+/// ```
+#[derive(Debug)]
+pub struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) cookies: Vec<Cookie>,
+    pub(crate) body: Body,
+}
+
+impl Response {
+    /// A response with `status` and no body.
+    pub fn new(status: u16) -> Self {
+        Response {
+            status,
+            headers: Vec::new(),
+            cookies: Vec::new(),
+            body: Body::Empty,
+        }
+    }
+
+    /// A JSON response: `value` serialised, `Content-Type: application/json`.
+    pub fn json<T: serde::Serialize + ?Sized>(status: u16, value: &T) -> Result<Self, Error> {
+        Ok(Response::new(status).body(Body::Json(serde_json::to_vec(value)?)))
+    }
+
+    /// A redirect (`301`, `302`, `303`, `307` or `308`) to `location`.
+    pub fn redirect(location: &str, status: u16) -> Self {
+        Response::new(status).header("Location", location)
+    }
+
+    /// Adds a header line. Checked when the response is sent: a name that
+    /// is not a token or a value with CR, LF or NUL is refused then.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a `Set-Cookie` header for `cookie`.
+    pub fn cookie(mut self, cookie: Cookie) -> Self {
+        self.cookies.push(cookie);
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<Body>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The first value of header `name` (any case).
+    pub fn get_header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Checks the status and every header and cookie; renders the cookies
+    /// into `Set-Cookie` headers. Nothing invalid ever reaches the wire.
+    pub(crate) fn validate(&mut self) -> Result<(), Error> {
+        if !(100..=999).contains(&self.status) || self.status == 101 {
+            return Err(Error::InvalidStatus(self.status));
+        }
+        for (name, value) in &self.headers {
+            let reserved = RESERVED_HEADERS
+                .iter()
+                .any(|r| name.eq_ignore_ascii_case(r));
+            if !is_token(name) || !is_valid_header_value(value.as_bytes()) || reserved {
+                return Err(Error::InvalidHeader(name.clone()));
+            }
+        }
+        for cookie in std::mem::take(&mut self.cookies) {
+            let value = cookie.to_header_value()?;
+            self.headers.push(("Set-Cookie".to_owned(), value));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,582 @@
+//! [`EventLoop`]: one `mio::Poll` serving any number of servers (each a
+//! set of listeners with one [`Config`]); [`HttpServer`]: the common case
+//! of one server in its own loop; [`LoopHandle`]: wakes a loop from
+//! another thread.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+use slab::Slab;
+
+use crate::config::Config;
+use crate::conn::{Connection, Ctx, TlsStream, Transport};
+use crate::error::Error;
+use crate::event::Event;
+use crate::h1::encode::DateCache;
+use crate::responder::{Command, ConnRef, Shared};
+
+const WAKER: Token = Token(usize::MAX);
+/// Listener tokens count down from just below the waker's.
+const LISTENER_BASE: usize = usize::MAX - 1;
+/// How long accepting pauses after an error such as running out of file
+/// descriptors (`EMFILE`), instead of spinning on a listener that stays
+/// readable.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+const LISTEN_BACKLOG: i32 = 1024;
+
+/// Names a server within an [`EventLoop`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ServerId(usize);
+
+impl ServerId {
+    /// The server's index, in the order servers were added (from 0).
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+struct Server {
+    config: Config,
+    connections: usize,
+    local_addrs: Vec<SocketAddr>,
+}
+
+struct Listener {
+    socket: TcpListener,
+    server: usize,
+    /// Connections may be waiting that were not accepted yet (limit
+    /// reached, or accepting failed): retry without a readiness event.
+    pending: bool,
+    registered: bool,
+}
+
+struct Entry {
+    conn: Connection,
+    server: usize,
+}
+
+/// Wakes an [`EventLoop`] from any thread: its current or next `wait()`
+/// returns `Ok(None)` promptly. Cheap to clone.
+#[derive(Clone)]
+pub struct LoopHandle {
+    shared: Arc<Shared>,
+}
+
+impl LoopHandle {
+    /// Makes the loop's `wait()` return `Ok(None)` soon, e.g. to look at a
+    /// stop flag set by a signal handler thread.
+    pub fn interrupt(&self) {
+        self.shared.interrupt();
+    }
+}
+
+impl std::fmt::Debug for LoopHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoopHandle")
+    }
+}
+
+/// A poll loop serving one or more servers on one thread.
+///
+/// ```no_run
+/// use uhttp::{Config, Event, EventLoop};
+/// let mut event_loop = EventLoop::new()?;
+/// let site = event_loop.add_server(&["127.0.0.1:8080".parse().unwrap()], Config::default())?;
+/// let admin = event_loop.add_server(&["127.0.0.1:9090".parse().unwrap()], Config::default())?;
+/// loop {
+///     if let Some(Event::Request(req)) = event_loop.wait(None)? {
+///         let who = if req.server() == site { "site" } else { "admin" };
+///         req.respond(200, who)?;
+///     }
+/// }
+/// # let _ = admin; Ok::<(), uhttp::Error>(())
+/// ```
+pub struct EventLoop {
+    poll: Poll,
+    events: Events,
+    servers: Vec<Server>,
+    listeners: Vec<Listener>,
+    conns: Slab<Entry>,
+    shared: Arc<Shared>,
+    ready: VecDeque<Event>,
+    commands: Vec<Command>,
+    date: DateCache,
+    next_serial: u64,
+    /// When to look at deadlines next.
+    next_timer: Option<Instant>,
+    /// When to retry accepting after an accept error.
+    accept_retry: Option<Instant>,
+    stopping: bool,
+}
+
+impl EventLoop {
+    /// A loop with no servers yet.
+    pub fn new() -> Result<Self, Error> {
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        Ok(EventLoop {
+            poll,
+            events: Events::with_capacity(1024),
+            servers: Vec::new(),
+            listeners: Vec::new(),
+            conns: Slab::new(),
+            shared: Arc::new(Shared::new(waker)),
+            ready: VecDeque::new(),
+            commands: Vec::new(),
+            date: DateCache::default(),
+            next_serial: 0,
+            next_timer: None,
+            accept_retry: None,
+            stopping: false,
+        })
+    }
+
+    /// Binds `addrs` (an IPv6 wildcard `[::]` is dual-stack) and serves
+    /// them with `config`.
+    pub fn add_server(&mut self, addrs: &[SocketAddr], config: Config) -> Result<ServerId, Error> {
+        let mut sockets = Vec::with_capacity(addrs.len());
+        for &addr in addrs {
+            let socket = bind(addr, false).map_err(|source| Error::Bind { addr, source })?;
+            sockets.push(socket);
+        }
+        self.add_listeners(sockets, config)
+    }
+
+    /// Serves already-bound listening sockets with `config` (for socket
+    /// activation, or several loops sharing a port with `SO_REUSEPORT`).
+    /// The sockets are switched to non-blocking mode.
+    pub fn add_listeners(
+        &mut self,
+        sockets: Vec<std::net::TcpListener>,
+        config: Config,
+    ) -> Result<ServerId, Error> {
+        let server = self.servers.len();
+        let mut local_addrs = Vec::new();
+        for socket in sockets {
+            socket.set_nonblocking(true)?;
+            local_addrs.push(socket.local_addr()?);
+            let mut socket = TcpListener::from_std(socket);
+            let index = self.listeners.len();
+            self.poll.registry().register(
+                &mut socket,
+                Token(LISTENER_BASE - index),
+                Interest::READABLE,
+            )?;
+            self.listeners.push(Listener {
+                socket,
+                server,
+                pending: true,
+                registered: true,
+            });
+        }
+        self.servers.push(Server {
+            config,
+            connections: 0,
+            local_addrs,
+        });
+        Ok(ServerId(server))
+    }
+
+    /// The addresses a server listens on (with the ports actually bound).
+    pub fn local_addrs(&self, server: ServerId) -> &[SocketAddr] {
+        &self.servers[server.0].local_addrs
+    }
+
+    /// Open connections, over all servers.
+    pub fn connections(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// A handle that wakes this loop from another thread.
+    pub fn handle(&self) -> LoopHandle {
+        LoopHandle {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Starts a graceful stop: listeners close, idle connections close,
+    /// and busy ones close after their current response. Keep calling
+    /// `wait()` until [`EventLoop::connections`] is 0 (or a grace period
+    /// ends).
+    pub fn shutdown(&mut self) {
+        self.stopping = true;
+        for listener in &mut self.listeners {
+            if listener.registered {
+                let _ = self.poll.registry().deregister(&mut listener.socket);
+                listener.registered = false;
+            }
+            listener.pending = false;
+        }
+        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
+        let now = Instant::now();
+        for key in keys {
+            self.with_conn(key, now, |conn, ctx| conn.stop(ctx));
+        }
+    }
+
+    /// Runs the loop until an event is ready or `timeout` passes (`None`:
+    /// no limit). `Ok(None)` means the timeout passed or the loop was
+    /// interrupted through a [`LoopHandle`]. Errors only when the poll
+    /// itself fails; a failing connection is just closed.
+    pub fn wait(&mut self, timeout: Option<Duration>) -> Result<Option<Event>, Error> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            if let Some(event) = self.ready.pop_front() {
+                return Ok(Some(event));
+            }
+            self.run_commands();
+            if !self.ready.is_empty() {
+                continue;
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Ok(None);
+            }
+            let mut poll_timeout = deadline.map(|d| d - now);
+            for at in [self.next_timer, self.accept_retry].into_iter().flatten() {
+                let t = at.saturating_duration_since(now);
+                poll_timeout = Some(poll_timeout.map_or(t, |p| p.min(t)));
+            }
+            if self.shared.begin_poll() {
+                poll_timeout = Some(Duration::ZERO);
+            }
+            let result = self.poll.poll(&mut self.events, poll_timeout);
+            self.shared.end_poll();
+            match result {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::Io(e)),
+            }
+            let now = Instant::now();
+            let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => {}
+                    Token(t) if t > LISTENER_BASE - self.listeners.len() => {
+                        self.accept(LISTENER_BASE - t, now);
+                    }
+                    Token(key) => {
+                        let (readable, writable) = (
+                            event.is_readable() || event.is_read_closed() || event.is_error(),
+                            event.is_writable() || event.is_write_closed(),
+                        );
+                        self.with_conn(key, now, |conn, ctx| {
+                            conn.ready(readable, writable);
+                            conn.drive(ctx);
+                        });
+                    }
+                }
+            }
+            self.events = events;
+            self.run_commands();
+            self.run_timers(now);
+            if self.accept_retry.is_some_and(|at| now >= at) {
+                self.accept_retry = None;
+                self.accept_pending(now);
+            }
+            if self.shared.take_interrupt() && self.ready.is_empty() {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Applies what request handles asked for.
+    fn run_commands(&mut self) {
+        self.shared.take(&mut self.commands);
+        if self.commands.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let mut commands = std::mem::take(&mut self.commands);
+        for command in commands.drain(..) {
+            let conn = match &command {
+                Command::Respond { conn, .. }
+                | Command::AcceptBody { conn, .. }
+                | Command::Resume { conn } => *conn,
+            };
+            let current = self
+                .conns
+                .get(conn.token)
+                .is_some_and(|e| e.conn.serial() == conn.serial);
+            if !current {
+                continue;
+            }
+            self.with_conn(conn.token, now, |c, ctx| {
+                match command {
+                    Command::Respond { response, .. } => c.respond(ctx, response),
+                    Command::AcceptBody { sink, .. } => c.accept_body(ctx, sink),
+                    Command::Resume { .. } => c.resume(),
+                }
+                c.drive(ctx);
+            });
+        }
+        self.commands = commands;
+    }
+
+    /// Runs `f` on a connection with its context; removes the connection
+    /// if it closed, and keeps the timer up to date.
+    fn with_conn(
+        &mut self,
+        key: usize,
+        now: Instant,
+        f: impl FnOnce(&mut Connection, &mut Ctx<'_>),
+    ) {
+        let Some(entry) = self.conns.get_mut(key) else {
+            return;
+        };
+        let server = &self.servers[entry.server];
+        let mut ctx = Ctx {
+            config: &server.config,
+            now,
+            date: &mut self.date,
+            events: &mut self.ready,
+            shared: &self.shared,
+            server: ServerId(entry.server),
+            stopping: self.stopping,
+        };
+        f(&mut entry.conn, &mut ctx);
+        if let Some(reason) = entry.conn.closed() {
+            log::trace!("connection {key} closed: {reason:?}");
+            let mut entry = self.conns.remove(key);
+            let _ = self.poll.registry().deregister(entry.conn.socket_mut());
+            self.servers[entry.server].connections -= 1;
+            // A slot is free: connections may be waiting in the backlog.
+            self.accept_pending(now);
+        } else if let Some(deadline) = entry.conn.deadline() {
+            if self.next_timer.is_none_or(|t| deadline < t) {
+                self.next_timer = Some(deadline);
+            }
+        }
+    }
+
+    /// Handles every connection whose deadline passed, and finds the next.
+    fn run_timers(&mut self, now: Instant) {
+        if self.next_timer.is_none_or(|t| now < t) {
+            return;
+        }
+        self.next_timer = None;
+        let expired: Vec<usize> = self
+            .conns
+            .iter()
+            .filter(|(_, e)| e.conn.deadline().is_some_and(|d| d <= now))
+            .map(|(k, _)| k)
+            .collect();
+        for key in expired {
+            self.with_conn(key, now, |conn, ctx| {
+                conn.on_timeout(ctx);
+                conn.drive(ctx);
+            });
+        }
+        let next = self
+            .conns
+            .iter()
+            .filter_map(|(_, e)| e.conn.deadline())
+            .min();
+        self.next_timer = match (self.next_timer, next) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    fn accept_pending(&mut self, now: Instant) {
+        for index in 0..self.listeners.len() {
+            if self.listeners[index].pending {
+                self.accept(index, now);
+            }
+        }
+    }
+
+    /// Accepts until the backlog is empty, the server is full, or an
+    /// error says to back off.
+    fn accept(&mut self, index: usize, now: Instant) {
+        let server = self.listeners[index].server;
+        loop {
+            if self.stopping {
+                return;
+            }
+            if self.servers[server].connections >= self.servers[server].config.max_waiting_clients {
+                self.listeners[index].pending = true;
+                return;
+            }
+            let (stream, peer) = match self.listeners[index].socket.accept() {
+                Ok(accepted) => accepted,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.listeners[index].pending = false;
+                    return;
+                }
+                Err(e) if is_transient_accept_error(&e) => continue,
+                Err(e) => {
+                    // EMFILE, ENFILE, ENOBUFS, ENOMEM: the listener stays
+                    // readable, so retry later instead of spinning.
+                    log::warn!("accept failed, pausing {ACCEPT_BACKOFF:?}: {e}");
+                    self.listeners[index].pending = true;
+                    self.accept_retry = Some(now + ACCEPT_BACKOFF);
+                    return;
+                }
+            };
+            self.add_connection(stream, peer, server, now);
+        }
+    }
+
+    fn add_connection(&mut self, stream: TcpStream, peer: SocketAddr, server: usize, now: Instant) {
+        let _ = stream.set_nodelay(true);
+        let local = match stream.local_addr() {
+            Ok(local) => local,
+            Err(_) => return,
+        };
+        let config = &self.servers[server].config;
+        let transport = match &config.tls {
+            None => Transport::Plain(stream),
+            Some(tls) => match rustls::ServerConnection::new(tls.current()) {
+                Ok(conn) => Transport::Tls(Box::new(TlsStream {
+                    sock: stream,
+                    tls: conn,
+                })),
+                Err(e) => {
+                    log::warn!("cannot start TLS for {peer}: {e}");
+                    return;
+                }
+            },
+        };
+        let entry = self.conns.vacant_entry();
+        let key = entry.key();
+        self.next_serial += 1;
+        let conn_ref = ConnRef {
+            token: key,
+            serial: self.next_serial,
+        };
+        let mut conn = Connection::new(transport, conn_ref, peer, local, config, now);
+        if let Err(e) = self.poll.registry().register(
+            conn.socket_mut(),
+            Token(key),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            log::warn!("cannot register connection from {peer}: {e}");
+            return;
+        }
+        entry.insert(Entry { conn, server });
+        self.servers[server].connections += 1;
+        if let Some(deadline) = self.conns[key].conn.deadline() {
+            if self.next_timer.is_none_or(|t| deadline < t) {
+                self.next_timer = Some(deadline);
+            }
+        }
+    }
+}
+
+fn is_transient_accept_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+    )
+}
+
+/// Creates a listening socket: `SO_REUSEADDR`, dual-stack for IPv6
+/// (`IPV6_V6ONLY` off), `SO_REUSEPORT` when asked (several loops or
+/// processes sharing the port), non-blocking.
+pub fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(false)?;
+    }
+    socket.set_reuse_address(true)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(socket.into())
+}
+
+/// One server in its own loop: the uHTTP Server shape.
+///
+/// ```no_run
+/// use uhttp::{Event, HttpServer};
+/// let mut server = HttpServer::bind("127.0.0.1:8080")?;
+/// loop {
+///     if let Some(Event::Request(req)) = server.wait(None)? {
+///         req.respond(200, "Hello\n")?;
+///     }
+/// }
+/// # Ok::<(), uhttp::Error>(())
+/// ```
+pub struct HttpServer {
+    event_loop: EventLoop,
+    id: ServerId,
+}
+
+impl HttpServer {
+    /// Listens on `addr` with the default [`Config`].
+    pub fn bind(addr: impl ToSocketAddrs) -> Result<Self, Error> {
+        HttpServer::with_config(addr, Config::default())
+    }
+
+    /// Listens on every address `addr` resolves to, with `config`.
+    pub fn with_config(addr: impl ToSocketAddrs, config: Config) -> Result<Self, Error> {
+        let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+        if addrs.is_empty() {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no address to listen on",
+            )));
+        }
+        let mut event_loop = EventLoop::new()?;
+        let id = event_loop.add_server(&addrs, config)?;
+        Ok(HttpServer { event_loop, id })
+    }
+
+    /// The first address listened on (with the port actually bound, useful
+    /// after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.event_loop.local_addrs(self.id)[0]
+    }
+
+    /// Every address listened on.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        self.event_loop.local_addrs(self.id)
+    }
+
+    /// Runs the loop until a request (or, in event mode, an event) is
+    /// ready, or `timeout` passes. See [`EventLoop::wait`].
+    pub fn wait(&mut self, timeout: Option<Duration>) -> Result<Option<Event>, Error> {
+        self.event_loop.wait(timeout)
+    }
+
+    /// A handle that wakes this server's loop from another thread.
+    pub fn handle(&self) -> LoopHandle {
+        self.event_loop.handle()
+    }
+
+    /// The loop underneath, e.g. to add another server to it.
+    pub fn event_loop(&mut self) -> &mut EventLoop {
+        &mut self.event_loop
+    }
+
+    /// Starts a graceful stop; see [`EventLoop::shutdown`].
+    pub fn shutdown(&mut self) {
+        self.event_loop.shutdown()
+    }
+
+    /// Open connections.
+    pub fn connections(&self) -> usize {
+        self.event_loop.connections()
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<crate::Request>();
+    is::<LoopHandle>();
+    let _ = Ordering::SeqCst;
+}
