@@ -1,1 +1,10 @@
 //! Static files under ROOT: resolve, conditional, range, listing.
+//!
+//! Each step is a pure function (or reads only the file system) so the
+//! request pipeline can call them in order: [`resolve`] a path, answer
+//! [`conditional`] requests, select a [`range`], or render a [`listing`].
+
+pub mod conditional;
+pub mod listing;
+pub mod range;
+pub mod resolve;
