@@ -311,7 +311,7 @@ impl EventLoop {
                 match command {
                     Command::Respond { response, .. } => c.respond(ctx, response),
                     Command::AcceptBody { sink, .. } => c.accept_body(ctx, sink),
-                    Command::Resume { .. } => c.resume(),
+                    Command::Resume { .. } => c.resume(ctx),
                 }
                 c.drive(ctx);
             });

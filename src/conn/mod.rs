@@ -528,7 +528,13 @@ impl Connection {
                 break;
             }
         }
+        let paused = matches!(sink, Sink::Stream { paused: true });
         self.rx.drain(..pos);
+        if paused {
+            // Waiting on the application, not the client: no deadline
+            // until `read_buffer()` makes room again.
+            self.deadline = None;
+        }
         if let Some(failure) = failure {
             match failure {
                 Failure::Refuse(e) => self.refuse(ctx, e),
@@ -622,14 +628,18 @@ impl Connection {
         self.deadline = Some(ctx.now + ctx.config.request_timeout);
     }
 
-    /// The application drained a full stream buffer.
-    pub fn resume(&mut self) {
+    /// The application drained a full stream buffer: the client's time
+    /// runs again.
+    pub fn resume(&mut self, ctx: &mut Ctx<'_>) {
         if let Phase::Body {
             sink: Sink::Stream { paused },
             ..
         } = &mut self.phase
         {
-            *paused = false;
+            if *paused {
+                *paused = false;
+                self.deadline = Some(ctx.now + ctx.config.request_timeout);
+            }
         }
     }
 

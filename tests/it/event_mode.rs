@@ -3,6 +3,7 @@
 
 use serde_json::json;
 use std::sync::mpsc;
+use std::time::Duration;
 use uhttp::{Config, Error, Event, Request};
 
 use crate::util::{IO_TIMEOUT, eventually, serve_events, write_pattern_file};
@@ -337,4 +338,58 @@ fn refuses_a_streamed_body_over_max_content_length_with_error_and_413() {
         log[1..log.len() - 1].iter().all(|k| *k == "Data"),
         "{log:?}"
     );
+}
+
+#[test]
+fn a_slow_reader_of_data_events_does_not_time_the_client_out() {
+    // The application takes longer than request_timeout to drain a full
+    // stream buffer: the pause is the application's, not the client's,
+    // so no 408 may come of it.
+    const LEN: usize = 2 * 1024 * 1024;
+    let config = Config {
+        request_timeout: Duration::from_millis(200),
+        max_content_length: 4 * 1024 * 1024,
+        ..event_config()
+    };
+    let (data_tx, data_rx) = mpsc::channel::<Request>();
+    let server = serve_events(config, move |event| match event {
+        Event::Headers(req) => {
+            req.set_context(0usize);
+            req.accept_body_streaming().unwrap();
+        }
+        Event::Data(req) => data_tx.send(req).unwrap(),
+        Event::Complete(req) => {
+            let tail = req.read_buffer().len();
+            let total = req.take_context::<usize>().unwrap() + tail;
+            req.respond(200, total.to_string()).unwrap();
+        }
+        other => panic!("unexpected {other:?}"),
+    });
+    // A worker drains each Data event late.
+    let worker = std::thread::spawn(move || {
+        let mut first = true;
+        while let Ok(req) = data_rx.recv_timeout(IO_TIMEOUT) {
+            if first {
+                std::thread::sleep(Duration::from_millis(500));
+                first = false;
+            }
+            let n = req.read_buffer().len();
+            req.with_context(|total: &mut usize| *total += n);
+        }
+    });
+    let mut client = server.connect();
+    client.send(format!(
+        "PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: {LEN}\r\n\r\n"
+    ));
+    let writer_stream = client.stream.try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut s = writer_stream;
+        std::io::Write::write_all(&mut s, &vec![b'd'; LEN])
+    });
+    let resp = client.read_response();
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.text(), LEN.to_string());
+    writer.join().unwrap().unwrap();
+    drop(server);
+    worker.join().unwrap();
 }
