@@ -7,3 +7,6 @@ pub mod body;
 pub mod encode;
 pub mod head;
 pub mod stream;
+
+#[cfg(test)]
+mod tests;
