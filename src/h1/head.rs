@@ -77,22 +77,22 @@ const KNOWN_METHODS: &[&str] = &[
 /// `max_len` bounds the head: once that many bytes are buffered without a
 /// complete head (or the head is longer), the answer is 431.
 pub fn parse_head(buf: &[u8], max_len: usize) -> Result<Parsed, RequestError> {
+    // Only the first `max_len` bytes can belong to an acceptable head, so
+    // only they are parsed: a fault further on is "too large" whether the
+    // bytes arrived at once or a few at a time.
+    let over_limit = buf.len() > max_len;
+    let buf = &buf[..buf.len().min(max_len)];
     let mut lines = [httparse::EMPTY_HEADER; MAX_HEADER_LINES];
     let mut req = httparse::Request::new(&mut lines);
     let len = match req.parse(buf) {
         Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) => {
-            if buf.len() > max_len {
-                return Err(RequestError::HeadersTooLarge);
-            }
-            return Ok(Parsed::Partial);
+        Ok(httparse::Status::Partial) if over_limit => {
+            return Err(RequestError::HeadersTooLarge);
         }
-        Err(httparse::Error::Version) => return version_error(buf, max_len),
+        Ok(httparse::Status::Partial) => return Ok(Parsed::Partial),
+        Err(httparse::Error::Version) => return version_error(buf, over_limit),
         Err(e) => return Err(map_parse_error(e)),
     };
-    if len > max_len {
-        return Err(RequestError::HeadersTooLarge);
-    }
     // unwrap: httparse fills method, path and version on Complete.
     let method = req.method.unwrap();
     let raw_target = req.path.unwrap();
@@ -148,9 +148,9 @@ pub fn parse_head(buf: &[u8], max_len: usize) -> Result<Parsed, RequestError> {
 /// Only a request line of exactly three parts has a version to refuse with
 /// 505; anything else is a malformed line (400). The decision waits for
 /// the end of the line so that it is the same however the bytes arrive.
-fn version_error(buf: &[u8], max_len: usize) -> Result<Parsed, RequestError> {
+fn version_error(buf: &[u8], over_limit: bool) -> Result<Parsed, RequestError> {
     let Some(end) = buf.iter().position(|&b| b == b'\n') else {
-        if buf.len() > max_len {
+        if over_limit {
             return Err(RequestError::HeadersTooLarge);
         }
         return Ok(Parsed::Partial);
