@@ -1,31 +1,8 @@
 //! `respond_file`: streamed from disk, intact, typed by extension.
 
-use std::io::Read;
-
-use sha1::{Digest, Sha1};
 use uhttp::{Config, Error};
 
-use crate::util::{agent, serve, write_pattern_file};
-
-fn sha1_of_file(path: &std::path::Path) -> Vec<u8> {
-    let mut file = std::fs::File::open(path).unwrap();
-    sha1_of_reader(&mut file).1
-}
-
-fn sha1_of_reader(reader: &mut impl Read) -> (u64, Vec<u8>) {
-    let mut hasher = Sha1::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = reader.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    (total, hasher.finalize().to_vec())
-}
+use crate::util::{agent, digest, serve, write_pattern_file};
 
 #[test]
 fn streams_a_64_mib_file_intact() {
@@ -47,9 +24,10 @@ fn streams_a_64_mib_file_intact() {
         resp.headers().get("content-type").unwrap(),
         "application/octet-stream"
     );
-    let (len, digest) = sha1_of_reader(&mut resp.into_body().into_reader());
+    let (len, received) = digest(&mut resp.into_body().into_reader());
     assert_eq!(len, LEN as u64);
-    assert_eq!(digest, sha1_of_file(&path));
+    let (_, sent) = digest(&mut std::fs::File::open(&path).unwrap());
+    assert_eq!(received, sent);
 }
 
 #[test]
