@@ -136,14 +136,15 @@ impl Outgoing {
         self.pos == self.buf.len() && self.parts.is_empty()
     }
 
-    /// Tops the buffer up from the parts, at most to `IO_CHUNK` bytes
-    /// unsent. Returns false when there is nothing more to send.
-    fn refill(&mut self) -> io::Result<bool> {
+    /// Tops the buffer up from the parts, at most to `cap` bytes unsent
+    /// (file parts are read only that far). Returns false when there is
+    /// nothing more to send.
+    fn refill(&mut self, cap: usize) -> io::Result<bool> {
         if self.pos == self.buf.len() {
             self.buf.clear();
             self.pos = 0;
         }
-        while self.buf.len() - self.pos < IO_CHUNK {
+        while self.buf.len() - self.pos < cap {
             let Some(part) = self.parts.front_mut() else {
                 break;
             };
@@ -162,7 +163,7 @@ impl Outgoing {
                     self.parts.pop_front();
                 }
                 Part::File { file, offset, len } => {
-                    let want = (*len).min((IO_CHUNK - (self.buf.len() - self.pos)) as u64) as usize;
+                    let want = (*len).min((cap - (self.buf.len() - self.pos)) as u64) as usize;
                     let start = self.buf.len();
                     self.buf.resize(start + want, 0);
                     let n = read_at_full(file, &mut self.buf[start..], *offset)?;
@@ -771,7 +772,10 @@ impl Connection {
                     Err(e) => return self.write_failed(ctx, e) || progress,
                 }
             }
-            let more = match self.out.refill() {
+            // File bytes are read in chunks of at most IO_CHUNK, and never
+            // beyond the configured send buffer.
+            let cap = ctx.config.max_send_buffer.clamp(1, IO_CHUNK);
+            let more = match self.out.refill(cap) {
                 Ok(more) => more,
                 Err(e) => {
                     log::warn!("{}: reading the response body failed: {e}", self.peer);

@@ -88,3 +88,23 @@ fn refuses_to_send_a_directory() {
     });
     assert_eq!(server.connect().get("/").status, 403);
 }
+
+#[test]
+fn streams_a_file_intact_through_a_tiny_max_send_buffer() {
+    const LEN: usize = 300 * 1024 + 7;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("file.bin");
+    write_pattern_file(&path, LEN);
+    let config = Config {
+        max_send_buffer: 1000,
+        ..Config::default()
+    };
+    let served = path.clone();
+    let server = serve(config, move |req| req.respond_file(&served).unwrap());
+    let mut client = server.connect();
+    let resp = client.get("/");
+    assert_eq!(resp.body.len(), LEN);
+    assert!(resp.body == std::fs::read(&path).unwrap());
+    // And again on the same connection.
+    assert_eq!(client.get("/").body.len(), LEN);
+}

@@ -177,3 +177,47 @@ fn sends_any_status_with_its_reason() {
     assert_eq!(resp.header("content-length"), Some("0"));
     assert_eq!(client.get("/nope").status, 404);
 }
+
+#[test]
+fn closes_when_the_application_answers_with_connection_close() {
+    let server = serve(Config::default(), |req| {
+        req.send(Response::new(200).header("Connection", "close").body("bye"))
+            .unwrap()
+    });
+    let mut client = server.connect();
+    let resp = client.get("/");
+    assert_eq!(resp.text(), "bye");
+    assert_eq!(resp.headers_named("connection"), ["close"]);
+    client.expect_closed();
+}
+
+#[test]
+fn refuses_framing_headers_and_invalid_statuses_from_the_application() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = serve(Config::default(), move |req| {
+        let results = [
+            req.send(Response::new(200).header("Content-Length", "5")),
+            req.send(Response::new(200).header("transfer-encoding", "chunked")),
+            req.send(Response::new(101)),
+            req.send(Response::new(99)),
+            req.send(Response::new(1000)),
+        ];
+        req.respond(200, "after").unwrap();
+        tx.send(results.map(|r| format!("{:?}", r.unwrap_err())))
+            .unwrap();
+    });
+    let resp = server.connect().get("/");
+    assert_eq!(resp.text(), "after");
+    assert_eq!(resp.headers_named("content-length"), ["5"]);
+    let errors = rx.recv_timeout(crate::util::IO_TIMEOUT).unwrap();
+    assert!(errors[0].starts_with("InvalidHeader"), "{errors:?}");
+    assert!(errors[1].starts_with("InvalidHeader"), "{errors:?}");
+    assert_eq!(
+        errors[2..],
+        [
+            "InvalidStatus(101)",
+            "InvalidStatus(99)",
+            "InvalidStatus(1000)"
+        ]
+    );
+}
