@@ -346,13 +346,14 @@ impl Connection {
 
     fn on_peer_eof(&mut self, ctx: &mut Ctx<'_>) {
         match self.phase {
-            Phase::Idle | Phase::Head | Phase::Closing => {
+            Phase::Closing => self.close(ctx, CloseReason::PeerClosed, "client disconnected"),
+            Phase::Idle | Phase::Head | Phase::Body { .. } if self.rx.is_empty() => {
                 self.close(ctx, CloseReason::PeerClosed, "client disconnected")
             }
-            Phase::Body { .. } if self.rx.is_empty() => {
-                self.close(ctx, CloseReason::PeerClosed, "client disconnected")
-            }
-            // Half-closed clients still get their answer; then we close.
+            // Bytes that came with the FIN are still looked at: a request
+            // that arrived whole is answered (half-closed clients get their
+            // answer), and parse_head / read_body close once what is left
+            // proves incomplete.
             _ => self.keep_alive = false,
         }
     }
@@ -545,6 +546,11 @@ impl Connection {
         }
         if done {
             self.complete_body(ctx);
+        } else if self.peer_eof && self.rx.is_empty() {
+            // Every byte the client will ever send is in, and the body is
+            // not complete.
+            self.close(ctx, CloseReason::PeerClosed, "client disconnected mid-body");
+            return true;
         }
         pos > 0
     }

@@ -393,3 +393,28 @@ fn a_slow_reader_of_data_events_does_not_time_the_client_out() {
     drop(server);
     worker.join().unwrap();
 }
+
+#[test]
+fn reports_an_error_when_head_partial_body_and_close_come_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("partial.bin");
+    let to = target.clone();
+    let (tx, rx) = mpsc::channel::<&'static str>();
+    let config = Config {
+        request_timeout: Duration::from_secs(30),
+        ..event_config()
+    };
+    let server = serve_events(config, move |event| {
+        tx.send(kind(&event)).unwrap();
+        if let Event::Headers(req) = event {
+            req.accept_body_to_file(&to).unwrap();
+        }
+    });
+    let mut client = server.connect();
+    client.send("PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\npartial");
+    client.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(rx.recv_timeout(IO_TIMEOUT).unwrap(), "Headers");
+    assert_eq!(rx.recv_timeout(IO_TIMEOUT).unwrap(), "Error");
+    assert!(!target.exists());
+    client.read_to_end();
+}

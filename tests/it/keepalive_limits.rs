@@ -109,3 +109,32 @@ fn serves_a_connection_beyond_max_waiting_clients_only_after_one_closes() {
     drop(first);
     assert_eq!(second.read_response().status, 200);
 }
+
+#[test]
+fn answers_a_client_that_half_closes_after_its_request() {
+    let server = serve(Config::default(), ok);
+    let mut client = server.connect();
+    client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    client.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let resp = client.read_response();
+    assert_eq!(resp.text(), "ok");
+    assert!(resp.closes());
+    client.expect_closed();
+}
+
+#[test]
+fn drops_a_client_that_vanishes_mid_body_at_once() {
+    // request_timeout is long: the close must come from the EOF, not a
+    // 408 (which would also be past the client's read timeout).
+    let config = Config {
+        request_timeout: Duration::from_secs(30),
+        ..Config::default()
+    };
+    let server = serve(config, |req| {
+        panic!("a partial body was dispatched: {req:?}")
+    });
+    let mut client = server.connect();
+    client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\npartial");
+    client.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    client.expect_closed();
+}
