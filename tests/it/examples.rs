@@ -1,12 +1,12 @@
-//! The examples, run as programs for a request or two each. `cargo test`
-//! builds them before running any test; when only this test binary was
-//! built (`cargo test --test it`) and they are missing, these tests say so
-//! and pass.
+//! The examples, run as programs for a request or two each (built first
+//! with `cargo build --examples`; if that is impossible and no binary is
+//! there, the tests say so and pass).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use serde_json::json;
@@ -26,22 +26,36 @@ impl Drop for Example {
     }
 }
 
+/// Builds the examples once per test run through a nested cargo, so the
+/// binaries are there and current even under `cargo test --all-targets`
+/// (which builds examples only as test harnesses). The variables cargo set
+/// for this test process are removed first: inherited, they make the
+/// nested build see a changed environment and rebuild dependencies.
+fn build_examples() -> bool {
+    static BUILT: OnceLock<bool> = OnceLock::new();
+    *BUILT.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut command = Command::new(cargo);
+        command
+            .args(["build", "--quiet", "--examples"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            if key.starts_with("CARGO_") && key != "CARGO_HOME" && key != "CARGO_TARGET_DIR" {
+                command.env_remove(&key);
+            }
+        }
+        command.status().is_ok_and(|s| s.success())
+    })
+}
+
 fn example_path(name: &str) -> Option<PathBuf> {
-    // target/debug/deps/it-HASH → target/debug/examples/NAME. Building it
-    // from here through a nested cargo would fight the outer one over
-    // the build directory (and rebuild dependencies), so the binary that
-    // `cargo test` built is used.
+    if !build_examples() {
+        eprintln!("note: cargo build --examples failed; using the binaries there are");
+    }
+    // target/debug/deps/it-HASH → target/debug/examples/NAME
     let exe = std::env::current_exe().ok()?;
     let path = exe.parent()?.parent()?.join("examples").join(name);
-    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(format!("{name}.rs"));
-    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    if let (Some(built), Some(edited)) = (modified(&path), modified(&source)) {
-        if built < edited {
-            eprintln!("note: example {name} is older than its source; run cargo build --examples");
-        }
-    }
     path.exists().then_some(path)
 }
 
