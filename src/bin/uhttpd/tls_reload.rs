@@ -1,1 +1,1150 @@
-//! (to be written)
+//! Certificate reload: a thread that watches the certificate and key files
+//! and swaps the server's [`TlsConfig`] when they change, plus
+//! [`CertWatcher::reload_now`] for `SIGHUP`.
+//!
+//! What is watched (non-recursively, with `notify`): the directory of each
+//! path as given, and the directory of the file each path resolves to.
+//! Tools replace certificates by rename, and certbot's `live/DOMAIN/*.pem`
+//! are symlinks into `archive/DOMAIN/` that renewal re-points, so watching
+//! the files themselves would lose track after the first renewal. The
+//! targets are resolved again after every check, and the watched set follows.
+//!
+//! ```text
+//! event in a watched dir ──► pending ──(500 ms quiet, at most 3 s)──► check
+//! reload_now() ────────────► pending ──(at once, forced)────────────► check
+//! check: read both files; unchanged and not forced → nothing;
+//!        else load → replace (info) | keep the old pair (error); re-resolve
+//! ```
+//!
+//! Any change in a watched directory schedules a check (Kubernetes secrets,
+//! for one, change by renaming a `..data` symlink, not the files), and the
+//! check compares the bytes with what was last loaded, so unrelated churn in
+//! the directory costs a read of two small files and no reload or log line.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use log::{debug, error, info, warn};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use uhttp::tls::{self, TlsConfig};
+
+/// When a check runs after changes.
+#[derive(Clone, Copy)]
+struct Timing {
+    /// How long the directories must stay quiet: certificate and key are
+    /// often written a moment apart.
+    quiet: Duration,
+    /// The longest wait after the first change, even if they never go quiet.
+    max_delay: Duration,
+}
+
+const TIMING: Timing = Timing {
+    quiet: Duration::from_millis(500),
+    max_delay: Duration::from_secs(3),
+};
+
+/// Watches a certificate/key pair and reloads it into a [`TlsConfig`] when
+/// it changes. Dropping it stops the watcher thread.
+pub struct CertWatcher {
+    tx: Sender<Message>,
+    thread: Option<JoinHandle<()>>,
+    counts: Arc<Counts>,
+}
+
+/// What happened so far; read by tests.
+#[derive(Default)]
+struct Counts {
+    checks: AtomicU64,
+    reloads: AtomicU64,
+    failures: AtomicU64,
+}
+
+enum Message {
+    Fs(notify::Result<notify::Event>),
+    ReloadNow,
+    Stop,
+}
+
+impl CertWatcher {
+    /// Starts watching `cert` and `key` (the pair `tls` was loaded from).
+    /// Fails when the directories cannot be watched (for example when one
+    /// does not exist).
+    pub fn spawn(
+        cert: PathBuf,
+        key: PathBuf,
+        tls: TlsConfig,
+    ) -> Result<CertWatcher, notify::Error> {
+        Self::spawn_with(cert, key, tls, TIMING)
+    }
+
+    fn spawn_with(
+        cert: PathBuf,
+        key: PathBuf,
+        tls: TlsConfig,
+        timing: Timing,
+    ) -> Result<CertWatcher, notify::Error> {
+        // Absolute, so that event paths and watched directories compare and
+        // a later change of working directory cannot matter. Symlinks are
+        // kept: they are what gets re-pointed.
+        let cert = std::path::absolute(&cert).unwrap_or(cert);
+        let key = std::path::absolute(&key).unwrap_or(key);
+        let (tx, rx) = mpsc::channel();
+        let events = tx.clone();
+        let watcher = notify::recommended_watcher(move |event| {
+            // Fails only once the watcher thread is gone.
+            let _ = events.send(Message::Fs(event));
+        })?;
+        let counts = Arc::new(Counts::default());
+        let mut state = State {
+            last: Contents::read(&cert, &key),
+            cert,
+            key,
+            tls,
+            watcher,
+            watched: BTreeSet::new(),
+            counts: Arc::clone(&counts),
+            timing,
+        };
+        for dir in state.wanted_dirs() {
+            state.watcher.watch(&dir, RecursiveMode::NonRecursive)?;
+            state.watched.insert(dir);
+        }
+        let thread = thread::Builder::new()
+            .name("uhttpd-cert-watch".into())
+            .spawn(move || state.run(rx))
+            .map_err(notify::Error::io)?;
+        Ok(CertWatcher {
+            tx,
+            thread: Some(thread),
+            counts,
+        })
+    }
+
+    /// Reloads the pair now, even if the files look unchanged (`SIGHUP`).
+    /// Returns at once; the outcome is logged.
+    pub fn reload_now(&self) {
+        // Fails only if the thread is gone, and then there is nothing to do.
+        let _ = self.tx.send(Message::ReloadNow);
+    }
+}
+
+impl Drop for CertWatcher {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Message::Stop);
+        if let Some(thread) = self.thread.take() {
+            // A panic on the watcher thread was already reported there.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The bytes of both files, to tell a real change from unrelated churn.
+#[derive(PartialEq, Eq)]
+struct Contents {
+    cert: Vec<u8>,
+    key: Vec<u8>,
+}
+
+impl Contents {
+    /// `None` when either file cannot be read (the reload will say why).
+    fn read(cert: &Path, key: &Path) -> Option<Contents> {
+        Some(Contents {
+            cert: std::fs::read(cert).ok()?,
+            key: std::fs::read(key).ok()?,
+        })
+    }
+}
+
+/// A check waiting for the directories to go quiet.
+struct Pending {
+    first: Instant,
+    last: Instant,
+    forced: bool,
+}
+
+impl Pending {
+    fn new(now: Instant) -> Pending {
+        Pending {
+            first: now,
+            last: now,
+            forced: false,
+        }
+    }
+
+    fn due(&self, timing: Timing) -> Instant {
+        if self.forced {
+            self.first
+        } else {
+            (self.last + timing.quiet).min(self.first + timing.max_delay)
+        }
+    }
+}
+
+/// Everything the watcher thread owns.
+struct State {
+    cert: PathBuf,
+    key: PathBuf,
+    tls: TlsConfig,
+    watcher: RecommendedWatcher,
+    watched: BTreeSet<PathBuf>,
+    /// What the last reload attempt read; `None` if it could not read.
+    last: Option<Contents>,
+    counts: Arc<Counts>,
+    timing: Timing,
+}
+
+impl State {
+    fn run(mut self, rx: Receiver<Message>) {
+        let mut pending: Option<Pending> = None;
+        loop {
+            let message = match &pending {
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Some(p) => {
+                    rx.recv_timeout(p.due(self.timing).saturating_duration_since(Instant::now()))
+                }
+            };
+            let now = Instant::now();
+            match message {
+                Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                Ok(Message::ReloadNow) => {
+                    pending.get_or_insert_with(|| Pending::new(now)).forced = true;
+                }
+                Ok(Message::Fs(Ok(event))) => {
+                    if self.note(&event) {
+                        debug!("certificate watch: {:?} {:?}", event.kind, event.paths);
+                        pending.get_or_insert_with(|| Pending::new(now)).last = now;
+                    }
+                }
+                Ok(Message::Fs(Err(e))) => {
+                    // Events may have been lost (queue overflow): look anyway.
+                    warn!("watching certificate files: {e}");
+                    pending.get_or_insert_with(|| Pending::new(now)).last = now;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Some(p) = pending.take() {
+                        self.check(p.forced);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether `event` schedules a check: reads and opens change nothing,
+    /// anything else in a watched directory might (see the module docs).
+    /// Forgets the watch of a watched directory that was removed.
+    fn note(&mut self, event: &notify::Event) -> bool {
+        if matches!(event.kind, EventKind::Access(_)) {
+            return false;
+        }
+        if matches!(event.kind, EventKind::Remove(_)) {
+            // A watched directory itself went away: its watch is gone, so
+            // forget it and let the next re-resolve watch it again.
+            for path in &event.paths {
+                if self.watched.remove(path) {
+                    let _ = self.watcher.unwatch(path);
+                }
+            }
+        }
+        true
+    }
+
+    fn check(&mut self, forced: bool) {
+        self.counts.checks.fetch_add(1, Ordering::Relaxed);
+        let contents = Contents::read(&self.cert, &self.key);
+        if !forced && contents.is_some() && contents == self.last {
+            debug!("certificate files unchanged: {}", self.cert.display());
+        } else {
+            self.reload();
+            self.last = contents;
+        }
+        self.rewatch();
+    }
+
+    fn reload(&self) {
+        match self.tls.reload(&self.cert, &self.key) {
+            Ok(()) => {
+                self.counts.reloads.fetch_add(1, Ordering::Relaxed);
+                self.log_reloaded();
+            }
+            Err(e) => {
+                self.counts.failures.fetch_add(1, Ordering::Relaxed);
+                error!("certificate reload failed, still serving the previous certificate: {e}");
+            }
+        }
+    }
+
+    fn log_reloaded(&self) {
+        // Read again for the log line only; if the file changed in between,
+        // its event brings another reload.
+        let leaf = tls::load_certs(&self.cert)
+            .ok()
+            .and_then(|chain| chain.into_iter().next());
+        let summary = leaf.as_deref().and_then(x509::summarize);
+        let subject = summary.as_ref().map_or("unknown", |s| s.subject.as_str());
+        let not_after = summary.as_ref().and_then(|s| s.not_after);
+        let expires = not_after.map_or_else(|| "unknown".to_owned(), |t| t.to_string());
+        info!(
+            "reloaded certificate {}: subject {subject}, expires {expires}",
+            self.cert.display()
+        );
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        if let Some(not_after) = not_after.filter(|t| t.unix_seconds() < now) {
+            warn!("certificate {} expired on {not_after}", self.cert.display());
+        }
+    }
+
+    /// The directories of both paths and of the files they resolve to.
+    fn wanted_dirs(&self) -> BTreeSet<PathBuf> {
+        let mut dirs = BTreeSet::new();
+        for path in [&self.cert, &self.key] {
+            if let Some(dir) = path.parent() {
+                dirs.insert(dir.to_owned());
+            }
+            if let Ok(target) = std::fs::canonicalize(path) {
+                if let Some(dir) = target.parent() {
+                    dirs.insert(dir.to_owned());
+                }
+            }
+        }
+        dirs
+    }
+
+    /// Follows re-pointed symlinks: watch new target directories, drop old.
+    fn rewatch(&mut self) {
+        let wanted = self.wanted_dirs();
+        let stale: Vec<PathBuf> = self.watched.difference(&wanted).cloned().collect();
+        for dir in stale {
+            // The directory may be gone already, and its watch with it.
+            let _ = self.watcher.unwatch(&dir);
+            self.watched.remove(&dir);
+        }
+        for dir in wanted {
+            if self.watched.contains(&dir) {
+                continue;
+            }
+            match self.watcher.watch(&dir, RecursiveMode::NonRecursive) {
+                Ok(()) => {
+                    debug!("watching {}", dir.display());
+                    self.watched.insert(dir);
+                }
+                // Retried after the next check.
+                Err(e) => warn!("cannot watch {}: {e}", dir.display()),
+            }
+        }
+    }
+}
+
+/// Just enough X.509 (RFC 5280 §4.1) DER reading for the reload log line:
+/// the subject's common name and `notAfter`. Anything unexpected gives
+/// `None`, never a panic.
+mod x509 {
+    use std::fmt;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    const SEQUENCE: u8 = 0x30;
+    const SET: u8 = 0x31;
+    const INTEGER: u8 = 0x02;
+    const OID: u8 = 0x06;
+    const OCTET_STRING: u8 = 0x04;
+    const BOOLEAN: u8 = 0x01;
+    const UTC_TIME: u8 = 0x17;
+    const GENERALIZED_TIME: u8 = 0x18;
+    /// `[0] EXPLICIT Version`.
+    const VERSION: u8 = 0xa0;
+    /// `[3] EXPLICIT Extensions`.
+    const EXTENSIONS: u8 = 0xa3;
+    /// GeneralName `[2] IMPLICIT IA5String` and `[7] IMPLICIT OCTET STRING`.
+    const DNS_NAME: u8 = 0x82;
+    const IP_ADDRESS: u8 = 0x87;
+
+    /// id-at-commonName, 2.5.4.3.
+    const OID_CN: &[u8] = &[0x55, 0x04, 0x03];
+    /// id-ce-subjectAltName, 2.5.29.17.
+    const OID_SAN: &[u8] = &[0x55, 0x1d, 0x11];
+
+    /// At most this many alternative names are shown.
+    const MAX_NAMES: usize = 3;
+
+    /// What the log line says about a certificate.
+    pub(super) struct Summary {
+        /// The common name; else the whole subject; else the alternative
+        /// names. Control characters are escaped.
+        pub(super) subject: String,
+        pub(super) not_after: Option<Time>,
+    }
+
+    /// A UTC time from a certificate.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(super) struct Time {
+        year: u16,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+    }
+
+    impl fmt::Display for Time {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(
+                f,
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+                self.year, self.month, self.day, self.hour, self.minute, self.second
+            )
+        }
+    }
+
+    impl Time {
+        /// `UTCTime` (`YYMMDDHHMMSSZ`, years 1950–2049) or
+        /// `GeneralizedTime` (`YYYYMMDDHHMMSSZ`), as RFC 5280 §4.1.2.5
+        /// allows them (UTC, `Z`); seconds may be missing, a fraction is
+        /// ignored.
+        fn parse(tag: u8, text: &[u8]) -> Option<Time> {
+            let text = text.strip_suffix(b"Z")?;
+            let (year, rest) = match tag {
+                UTC_TIME => {
+                    let yy = u16::from(two_digits(text.get(..2)?)?);
+                    (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &text[2..])
+                }
+                GENERALIZED_TIME => {
+                    let high = u16::from(two_digits(text.get(..2)?)?);
+                    let low = u16::from(two_digits(text.get(2..4)?)?);
+                    (high * 100 + low, &text[4..])
+                }
+                _ => return None,
+            };
+            let rest = match rest.iter().position(|&b| b == b'.') {
+                Some(dot) if tag == GENERALIZED_TIME => &rest[..dot],
+                Some(_) => return None,
+                None => rest,
+            };
+            let field = |i: usize| rest.get(i..i + 2).and_then(two_digits);
+            let second = match rest.len() {
+                8 => 0,
+                10 => field(8)?,
+                _ => return None,
+            };
+            let time = Time {
+                year,
+                month: field(0)?,
+                day: field(2)?,
+                hour: field(4)?,
+                minute: field(6)?,
+                second,
+            };
+            let valid = (1..=12).contains(&time.month)
+                && (1..=days_in_month(time.year, time.month)).contains(&time.day)
+                && time.hour < 24
+                && time.minute < 60
+                && time.second <= 60;
+            valid.then_some(time)
+        }
+
+        /// Seconds since 1970-01-01 00:00:00 UTC.
+        pub(super) fn unix_seconds(&self) -> i64 {
+            let days = days_from_civil(
+                i64::from(self.year),
+                i64::from(self.month),
+                i64::from(self.day),
+            );
+            days * 86_400
+                + i64::from(self.hour) * 3_600
+                + i64::from(self.minute) * 60
+                + i64::from(self.second)
+        }
+    }
+
+    fn two_digits(digits: &[u8]) -> Option<u8> {
+        match digits {
+            [a @ b'0'..=b'9', b @ b'0'..=b'9'] => Some((a - b'0') * 10 + (b - b'0')),
+            _ => None,
+        }
+    }
+
+    fn days_in_month(year: u16, month: u8) -> u8 {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        }
+    }
+
+    /// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+    /// `days_from_civil`).
+    pub(super) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+        let year = if month <= 2 { year - 1 } else { year };
+        let era = year.div_euclid(400);
+        let year_of_era = year - era * 400;
+        let month_from_march = (month + 9) % 12;
+        let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        era * 146_097 + day_of_era - 719_468
+    }
+
+    /// A DER reader over one level of nesting.
+    struct Der<'a>(&'a [u8]);
+
+    impl<'a> Der<'a> {
+        fn peek_tag(&self) -> Option<u8> {
+            self.0.first().copied()
+        }
+
+        /// The next element's tag and contents. Only low tag numbers and
+        /// definite lengths (all DER in a certificate uses).
+        fn next(&mut self) -> Option<(u8, &'a [u8])> {
+            let (&tag, rest) = self.0.split_first()?;
+            if tag & 0x1f == 0x1f {
+                return None;
+            }
+            let (&first, rest) = rest.split_first()?;
+            let (len, rest) = if first < 0x80 {
+                (usize::from(first), rest)
+            } else {
+                let count = usize::from(first & 0x7f);
+                if count == 0 || count > 4 || rest.len() < count {
+                    return None;
+                }
+                let (bytes, rest) = rest.split_at(count);
+                let len = bytes.iter().try_fold(0usize, |acc, &b| {
+                    acc.checked_mul(256)?.checked_add(b.into())
+                })?;
+                (len, rest)
+            };
+            if rest.len() < len {
+                return None;
+            }
+            let (contents, rest) = rest.split_at(len);
+            self.0 = rest;
+            Some((tag, contents))
+        }
+
+        fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
+            let (found, contents) = self.next()?;
+            (found == tag).then_some(contents)
+        }
+    }
+
+    /// Reads the log line's facts from a DER certificate.
+    pub(super) fn summarize(der: &[u8]) -> Option<Summary> {
+        let mut cert = Der(Der(der).expect(SEQUENCE)?);
+        let mut tbs = Der(cert.expect(SEQUENCE)?);
+        if tbs.peek_tag() == Some(VERSION) {
+            tbs.next()?;
+        }
+        tbs.expect(INTEGER)?; // serialNumber
+        tbs.expect(SEQUENCE)?; // signature
+        tbs.expect(SEQUENCE)?; // issuer
+        let mut validity = Der(tbs.expect(SEQUENCE)?);
+        validity.next()?; // notBefore
+        let not_after = validity
+            .next()
+            .and_then(|(tag, text)| Time::parse(tag, text));
+        let subject = tbs.expect(SEQUENCE)?;
+        tbs.expect(SEQUENCE)?; // subjectPublicKeyInfo
+        let mut alt_names = Vec::new();
+        while let Some((tag, contents)) = tbs.next() {
+            if tag == EXTENSIONS {
+                alt_names = subject_alt_names(contents).unwrap_or_default();
+            }
+        }
+
+        let attributes = name_attributes(subject).unwrap_or_default();
+        let common_name = attributes
+            .iter()
+            .rev()
+            .find(|(oid, value)| *oid == OID_CN && !value.is_empty());
+        let subject = if let Some((_, cn)) = common_name {
+            cn.clone()
+        } else if !attributes.is_empty() {
+            attributes
+                .iter()
+                .map(|(oid, value)| format!("{}={value}", attribute_name(oid)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else if !alt_names.is_empty() {
+            let mut shown = alt_names[..alt_names.len().min(MAX_NAMES)].join(", ");
+            if alt_names.len() > MAX_NAMES {
+                shown.push_str(&format!(" and {} more", alt_names.len() - MAX_NAMES));
+            }
+            shown
+        } else {
+            "(empty)".to_owned()
+        };
+        Some(Summary { subject, not_after })
+    }
+
+    /// A Name's attributes in order: (OID contents, escaped text value).
+    fn name_attributes(name: &[u8]) -> Option<Vec<(&[u8], String)>> {
+        let mut rdns = Der(name);
+        let mut attributes = Vec::new();
+        while rdns.peek_tag().is_some() {
+            let mut rdn = Der(rdns.expect(SET)?);
+            while rdn.peek_tag().is_some() {
+                let mut pair = Der(rdn.expect(SEQUENCE)?);
+                let oid = pair.expect(OID)?;
+                let (tag, value) = pair.next()?;
+                attributes.push((oid, escape(&decode_string(tag, value)?)));
+            }
+        }
+        Some(attributes)
+    }
+
+    /// `DNS:` and `IP:` entries of the subjectAltName extension.
+    fn subject_alt_names(explicit: &[u8]) -> Option<Vec<String>> {
+        let mut extensions = Der(Der(explicit).expect(SEQUENCE)?);
+        while extensions.peek_tag().is_some() {
+            let mut extension = Der(extensions.expect(SEQUENCE)?);
+            let oid = extension.expect(OID)?;
+            if extension.peek_tag() == Some(BOOLEAN) {
+                extension.next()?; // critical
+            }
+            let value = extension.expect(OCTET_STRING)?;
+            if oid != OID_SAN {
+                continue;
+            }
+            let mut general_names = Der(Der(value).expect(SEQUENCE)?);
+            let mut names = Vec::new();
+            while let Some((tag, contents)) = general_names.next() {
+                match tag {
+                    DNS_NAME => names.push(format!(
+                        "DNS:{}",
+                        escape(&String::from_utf8_lossy(contents))
+                    )),
+                    IP_ADDRESS => {
+                        let ip = match contents.len() {
+                            4 => IpAddr::from(Ipv4Addr::from(<[u8; 4]>::try_from(contents).ok()?)),
+                            16 => {
+                                IpAddr::from(Ipv6Addr::from(<[u8; 16]>::try_from(contents).ok()?))
+                            }
+                            _ => continue,
+                        };
+                        names.push(format!("IP:{ip}"));
+                    }
+                    _ => {}
+                }
+            }
+            return Some(names);
+        }
+        Some(Vec::new())
+    }
+
+    /// The directory string types of RFC 5280 §4.1.2.4 and the ASCII ones.
+    fn decode_string(tag: u8, bytes: &[u8]) -> Option<String> {
+        match tag {
+            // UTF8String
+            0x0c => Some(String::from_utf8_lossy(bytes).into_owned()),
+            // NumericString, PrintableString, IA5String, VisibleString
+            0x12 | 0x13 | 0x16 | 0x1a => Some(String::from_utf8_lossy(bytes).into_owned()),
+            // TeletexString: in practice Latin-1.
+            0x14 => Some(bytes.iter().map(|&b| char::from(b)).collect()),
+            // BMPString: UTF-16BE.
+            0x1e => {
+                if bytes.len() % 2 != 0 {
+                    return None;
+                }
+                let units = bytes
+                    .chunks_exact(2)
+                    .map(|u| u16::from_be_bytes([u[0], u[1]]));
+                Some(
+                    char::decode_utf16(units)
+                        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+                        .collect(),
+                )
+            }
+            // UniversalString: UTF-32BE.
+            0x1c => {
+                if bytes.len() % 4 != 0 {
+                    return None;
+                }
+                Some(
+                    bytes
+                        .chunks_exact(4)
+                        .map(|c| {
+                            char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                                .unwrap_or(char::REPLACEMENT_CHARACTER)
+                        })
+                        .collect(),
+                )
+            }
+            _ => None,
+        }
+    }
+
+    /// Control characters escaped, so a name cannot forge log lines.
+    fn escape(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The usual short name of a subject attribute, else its dotted OID.
+    fn attribute_name(oid: &[u8]) -> String {
+        let short = match oid {
+            [0x55, 0x04, 0x03] => "CN",
+            [0x55, 0x04, 0x05] => "serialNumber",
+            [0x55, 0x04, 0x06] => "C",
+            [0x55, 0x04, 0x07] => "L",
+            [0x55, 0x04, 0x08] => "ST",
+            [0x55, 0x04, 0x0a] => "O",
+            [0x55, 0x04, 0x0b] => "OU",
+            [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01] => "emailAddress",
+            _ => return dotted(oid).unwrap_or_else(|| "?".to_owned()),
+        };
+        short.to_owned()
+    }
+
+    /// An OID's contents in dotted form (X.690 §8.19).
+    fn dotted(oid: &[u8]) -> Option<String> {
+        let mut arcs = Vec::new();
+        let mut value: u64 = 0;
+        for &byte in oid {
+            value = value.checked_mul(128)? | u64::from(byte & 0x7f);
+            if byte & 0x80 == 0 {
+                arcs.push(value);
+                value = 0;
+            }
+        }
+        if oid.last().is_none_or(|b| b & 0x80 != 0) {
+            return None;
+        }
+        let (&first, rest) = arcs.split_first()?;
+        let (a, b) = match first {
+            0..=39 => (0, first),
+            40..=79 => (1, first - 40),
+            _ => (2, first - 80),
+        };
+        let mut text = format!("{a}.{b}");
+        for arc in rest {
+            text.push_str(&format!(".{arc}"));
+        }
+        Some(text)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn parses_utc_and_generalized_times() {
+            let t = Time::parse(UTC_TIME, b"491231235959Z").unwrap();
+            assert_eq!(t.to_string(), "2049-12-31 23:59:59 UTC");
+            let t = Time::parse(UTC_TIME, b"500101000000Z").unwrap();
+            assert_eq!(t.to_string(), "1950-01-01 00:00:00 UTC");
+            let t = Time::parse(GENERALIZED_TIME, b"20500101120000Z").unwrap();
+            assert_eq!(t.to_string(), "2050-01-01 12:00:00 UTC");
+            let t = Time::parse(GENERALIZED_TIME, b"20240229010203.5Z").unwrap();
+            assert_eq!(t.to_string(), "2024-02-29 01:02:03 UTC");
+            let t = Time::parse(UTC_TIME, b"2601021304Z").unwrap();
+            assert_eq!(t.to_string(), "2026-01-02 13:04:00 UTC");
+        }
+
+        #[test]
+        fn refuses_malformed_times() {
+            for (tag, text) in [
+                (UTC_TIME, &b"491231235959"[..]),
+                (UTC_TIME, b"491331235959Z"),
+                (UTC_TIME, b"490230000000Z"),
+                (UTC_TIME, b"4912312359Z9Z"),
+                (UTC_TIME, b"491231245959Z"),
+                (UTC_TIME, b"491231235959+0100"),
+                (UTC_TIME, b"49123123595Z"),
+                (UTC_TIME, b"491231235959.1Z"),
+                (GENERALIZED_TIME, b"20230229000000Z"),
+                (GENERALIZED_TIME, b"2050Z"),
+                (GENERALIZED_TIME, b""),
+                (OCTET_STRING, b"20500101000000Z"),
+            ] {
+                assert_eq!(
+                    Time::parse(tag, text),
+                    None,
+                    "{}",
+                    String::from_utf8_lossy(text)
+                );
+            }
+        }
+
+        #[test]
+        fn counts_days_and_seconds_from_the_unix_epoch() {
+            assert_eq!(days_from_civil(1970, 1, 1), 0);
+            assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+            assert_eq!(days_from_civil(1969, 12, 31), -1);
+            let t = Time::parse(UTC_TIME, b"380119031407Z").unwrap();
+            assert_eq!(t.unix_seconds(), i64::from(i32::MAX));
+            let t = Time::parse(GENERALIZED_TIME, b"21000301000000Z").unwrap();
+            assert_eq!(t.unix_seconds(), 4_107_542_400);
+        }
+
+        #[test]
+        fn reads_dotted_oids() {
+            assert_eq!(dotted(&[0x55, 0x04, 0x03]).as_deref(), Some("2.5.4.3"));
+            assert_eq!(
+                dotted(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01]).as_deref(),
+                Some("1.2.840.113549.1.9.1")
+            );
+            assert_eq!(dotted(&[]), None);
+            assert_eq!(dotted(&[0x86]), None);
+            assert_eq!(dotted(&[0xff; 20]), None);
+        }
+
+        #[test]
+        fn escapes_control_characters() {
+            assert_eq!(escape("a\nb\u{7f}c"), "a\\nb\\u{7f}c");
+            assert_eq!(escape("Zürich"), "Zürich");
+        }
+
+        #[test]
+        fn decodes_directory_strings() {
+            assert_eq!(decode_string(0x1e, &[0, b'h', 0x00, 0xe9]).unwrap(), "hé");
+            assert_eq!(decode_string(0x1e, &[0, b'h', 0]), None);
+            assert_eq!(decode_string(0x1c, &[0, 0, 0, b'x']).unwrap(), "x");
+            assert_eq!(decode_string(0x14, &[b'a', 0xe9]).unwrap(), "aé");
+            assert_eq!(decode_string(0x04, b"x"), None);
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "../../../tests/common/tls_certs.rs"]
+mod tls_certs;
+
+#[cfg(test)]
+mod tests {
+    use super::tls_certs::{KeyKind, Material, generate, generate_with, replace_file, served};
+    use super::*;
+    use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue};
+    use rustls_pki_types::CertificateDer;
+    use std::fs;
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    /// Polls `done` every 50 ms for up to 10 s.
+    fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + WAIT;
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn serving(tls: &TlsConfig) -> CertificateDer<'static> {
+        served(tls.current(), &rustls::version::TLS13)
+            .chain
+            .swap_remove(0)
+    }
+
+    fn pair(name: &str) -> Material {
+        generate(KeyKind::EcdsaP256Pkcs8, name)
+    }
+
+    fn count(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+
+    /// `dir/cert.pem` and `dir/key.pem` holding `material`, loaded.
+    fn start(dir: &Path, material: &Material) -> (PathBuf, PathBuf, TlsConfig) {
+        let cert = dir.join("cert.pem");
+        let key = dir.join("key.pem");
+        fs::write(&cert, &material.cert_pem).unwrap();
+        fs::write(&key, &material.key_pem).unwrap();
+        let tls = TlsConfig::load(&cert, &key).unwrap();
+        (cert, key, tls)
+    }
+
+    #[test]
+    fn reloads_after_files_are_replaced_by_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key, tls) = start(dir.path(), &pair("first.test"));
+        let watcher = CertWatcher::spawn(cert.clone(), key.clone(), tls.clone()).unwrap();
+
+        let second = pair("second.test");
+        replace_file(&key, &second.key_pem);
+        replace_file(&cert, &second.cert_pem);
+        wait_until("the second certificate is served", || {
+            serving(&tls) == *second.leaf()
+        });
+        assert_eq!(count(&watcher.counts.reloads), 1);
+    }
+
+    #[test]
+    fn waits_for_both_files_before_loading() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key, tls) = start(dir.path(), &pair("first.test"));
+        // A long quiet period, so a slow machine cannot split the scenario.
+        let timing = Timing {
+            quiet: Duration::from_secs(2),
+            max_delay: Duration::from_secs(5),
+        };
+        let watcher =
+            CertWatcher::spawn_with(cert.clone(), key.clone(), tls.clone(), timing).unwrap();
+
+        // The scenario, not synchronisation: a key written a moment before
+        // its certificate must not be loaded with the old certificate.
+        let second = pair("second.test");
+        replace_file(&key, &second.key_pem);
+        thread::sleep(Duration::from_millis(100));
+        replace_file(&cert, &second.cert_pem);
+        wait_until("the second certificate is served", || {
+            serving(&tls) == *second.leaf()
+        });
+        assert_eq!(count(&watcher.counts.failures), 0);
+        assert_eq!(count(&watcher.counts.reloads), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn follows_re_pointed_certbot_symlinks() {
+        use std::os::unix::fs::symlink;
+
+        let root = tempfile::tempdir().unwrap();
+        let archive = root.path().join("archive/x");
+        let live = root.path().join("live/x");
+        fs::create_dir_all(&archive).unwrap();
+        fs::create_dir_all(&live).unwrap();
+        let put = |dir: &Path, n: u32, material: &Material| {
+            fs::write(dir.join(format!("fullchain{n}.pem")), &material.cert_pem).unwrap();
+            fs::write(dir.join(format!("privkey{n}.pem")), &material.key_pem).unwrap();
+        };
+        // certbot: write the new link beside the old one, rename it over.
+        let point = |target_dir: &str, n: u32| {
+            for name in ["fullchain", "privkey"] {
+                let link = live.join(format!("{name}.pem"));
+                let temp = live.join(format!("{name}.pem.new"));
+                symlink(format!("{target_dir}/{name}{n}.pem"), &temp).unwrap();
+                fs::rename(&temp, &link).unwrap();
+            }
+        };
+        let first = pair("first.test");
+        put(&archive, 1, &first);
+        point("../../archive/x", 1);
+        let cert = live.join("fullchain.pem");
+        let key = live.join("privkey.pem");
+        let tls = TlsConfig::load(&cert, &key).unwrap();
+        let _watcher = CertWatcher::spawn(cert, key, tls.clone()).unwrap();
+
+        // Renewal: new files in archive/, links re-pointed.
+        let second = pair("second.test");
+        put(&archive, 2, &second);
+        point("../../archive/x", 2);
+        wait_until("the renewed certificate is served", || {
+            serving(&tls) == *second.leaf()
+        });
+
+        // Links re-pointed into a directory not watched before.
+        let elsewhere = root.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        let third = pair("third.test");
+        put(&elsewhere, 3, &third);
+        point("../../elsewhere", 3);
+        wait_until("the certificate from the new directory is served", || {
+            serving(&tls) == *third.leaf()
+        });
+
+        // Edited in place there: only the re-resolved target directory sees it.
+        let fourth = pair("fourth.test");
+        put(&elsewhere, 3, &fourth);
+        wait_until("the edited certificate is served", || {
+            serving(&tls) == *fourth.leaf()
+        });
+    }
+
+    #[test]
+    fn keeps_the_old_pair_when_the_new_one_is_broken() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key, tls) = start(dir.path(), &pair("first.test"));
+        let watcher = CertWatcher::spawn(cert.clone(), key.clone(), tls.clone()).unwrap();
+        let before = tls.current();
+
+        // The new certificate with the old key: a mismatched pair.
+        let second = pair("second.test");
+        replace_file(&cert, &second.cert_pem);
+        wait_until("the broken pair was tried", || {
+            count(&watcher.counts.failures) == 1
+        });
+        assert!(Arc::ptr_eq(&before, &tls.current()));
+
+        replace_file(&key, "not a key");
+        wait_until("the garbage key was tried", || {
+            count(&watcher.counts.failures) == 2
+        });
+        assert!(Arc::ptr_eq(&before, &tls.current()));
+
+        replace_file(&key, &second.key_pem);
+        wait_until("the repaired pair is served", || {
+            serving(&tls) == *second.leaf()
+        });
+        assert_eq!(count(&watcher.counts.reloads), 1);
+    }
+
+    #[test]
+    fn reload_now_reloads_unchanged_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key, tls) = start(dir.path(), &pair("first.test"));
+        let watcher = CertWatcher::spawn(cert, key, tls.clone()).unwrap();
+        let before = tls.current();
+
+        watcher.reload_now();
+        wait_until("a new config is in place", || {
+            !Arc::ptr_eq(&before, &tls.current())
+        });
+        assert_eq!(count(&watcher.counts.reloads), 1);
+    }
+
+    #[test]
+    fn ignores_unrelated_changes_in_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key, tls) = start(dir.path(), &pair("first.test"));
+        let watcher = CertWatcher::spawn(cert, key, tls.clone()).unwrap();
+        let before = tls.current();
+
+        fs::write(dir.path().join("notes.txt"), "unrelated").unwrap();
+        wait_until("the change was looked at", || {
+            count(&watcher.counts.checks) >= 1
+        });
+        assert_eq!(count(&watcher.counts.reloads), 0);
+        assert!(Arc::ptr_eq(&before, &tls.current()));
+    }
+
+    #[test]
+    fn watcher_stops_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key, tls) = start(dir.path(), &pair("first.test"));
+        let watcher = CertWatcher::spawn(cert, key, tls).unwrap();
+        let (done, dropped) = mpsc::channel();
+        thread::spawn(move || {
+            drop(watcher);
+            done.send(()).unwrap();
+        });
+        dropped
+            .recv_timeout(WAIT)
+            .expect("dropping the watcher joins its thread");
+    }
+
+    #[test]
+    fn spawn_fails_for_a_missing_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, _, tls) = start(dir.path(), &pair("first.test"));
+        let missing = dir.path().join("no/such/dir");
+        let result = CertWatcher::spawn(missing.join("cert.pem"), missing.join("key.pem"), tls);
+        assert!(result.is_err());
+    }
+
+    fn summary_of(material: &Material) -> x509::Summary {
+        x509::summarize(material.leaf()).unwrap()
+    }
+
+    #[test]
+    fn summary_shows_common_name_and_expiry() {
+        let mut params = CertificateParams::new(vec!["a.test".to_owned()]).unwrap();
+        params.distinguished_name = DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "Org");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "www.example.test");
+        params.not_after = rcgen::date_time_ymd(2049, 12, 31);
+        let summary = summary_of(&generate_with(KeyKind::EcdsaP256Pkcs8, params));
+        assert_eq!(summary.subject, "www.example.test");
+        assert_eq!(
+            summary.not_after.unwrap().to_string(),
+            "2049-12-31 00:00:00 UTC"
+        );
+
+        // From 2050 on, notAfter is a GeneralizedTime.
+        let mut params = CertificateParams::new(vec!["a.test".to_owned()]).unwrap();
+        params.not_after = rcgen::date_time_ymd(2051, 6, 15);
+        let summary = summary_of(&generate_with(KeyKind::Ed25519, params));
+        assert_eq!(
+            summary.not_after.unwrap().to_string(),
+            "2051-06-15 00:00:00 UTC"
+        );
+    }
+
+    #[test]
+    fn summary_falls_back_to_subject_then_alt_names() {
+        let mut params = CertificateParams::new(vec!["a.test".to_owned()]).unwrap();
+        params.distinguished_name = DistinguishedName::new();
+        params.distinguished_name.push(DnType::CountryName, "CH");
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "Org");
+        let summary = summary_of(&generate_with(KeyKind::EcdsaP256Pkcs8, params));
+        assert_eq!(summary.subject, "C=CH, O=Org");
+
+        let names = ["a.test", "b.test", "c.test", "d.test", "127.0.0.1"];
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params.distinguished_name = DistinguishedName::new();
+        let summary = summary_of(&generate_with(KeyKind::EcdsaP256Pkcs8, params));
+        assert_eq!(
+            summary.subject,
+            "DNS:a.test, DNS:b.test, DNS:c.test and 2 more"
+        );
+
+        let mut params = CertificateParams::new(vec!["::1".to_owned()]).unwrap();
+        params.distinguished_name = DistinguishedName::new();
+        let summary = summary_of(&generate_with(KeyKind::EcdsaP256Pkcs8, params));
+        assert_eq!(summary.subject, "IP:::1");
+    }
+
+    #[test]
+    fn summary_decodes_string_types_and_escapes_controls() {
+        let cases: [(DnValue, &str); 4] = [
+            (DnValue::BmpString("Zürich".try_into().unwrap()), "Zürich"),
+            (
+                DnValue::UniversalString("snow ☃".try_into().unwrap()),
+                "snow ☃",
+            ),
+            (
+                DnValue::PrintableString("Printable".try_into().unwrap()),
+                "Printable",
+            ),
+            (
+                DnValue::Utf8String("evil\nINFO forged".into()),
+                "evil\\nINFO forged",
+            ),
+        ];
+        for (value, shown) in cases {
+            let mut params = CertificateParams::new(vec!["a.test".to_owned()]).unwrap();
+            params.distinguished_name = DistinguishedName::new();
+            params.distinguished_name.push(DnType::CommonName, value);
+            let summary = summary_of(&generate_with(KeyKind::EcdsaP256Pkcs8, params));
+            assert_eq!(summary.subject, shown);
+        }
+    }
+
+    #[test]
+    fn summary_never_panics_on_damaged_der() {
+        let material = tls_certs::generate_chain("example.test");
+        let der = material.leaf().as_ref();
+        for len in 0..der.len() {
+            let _ = x509::summarize(&der[..len]);
+        }
+        for i in 0..der.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut damaged = der.to_vec();
+                damaged[i] ^= flip;
+                let _ = x509::summarize(&damaged);
+            }
+        }
+        assert!(x509::summarize(b"").is_none());
+        assert!(x509::summarize(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_none());
+        assert!(x509::summarize(&[0x30, 0x80, 0, 0]).is_none());
+    }
+}
