@@ -72,7 +72,13 @@ impl Request {
         let (raw_path, raw_query) = split_url(&head.target);
         let path = decode_percent_encoding(raw_path);
         let query = raw_query.map(parse_query).unwrap_or_default();
-        let remote_addrs = remote_chain(&head.headers, origin.peer_addr.ip(), trusted_proxies);
+        // An IPv4 client of a dual-stack socket shows as 1.2.3.4, not
+        // ::ffff:1.2.3.4.
+        let peer_addr = SocketAddr::new(
+            origin.peer_addr.ip().to_canonical(),
+            origin.peer_addr.port(),
+        );
+        let remote_addrs = remote_chain(&head.headers, peer_addr.ip(), trusted_proxies);
         Request {
             inner: Arc::new(Inner {
                 conn: origin.conn,
@@ -82,7 +88,7 @@ impl Request {
                 path,
                 query,
                 local_addr: origin.local_addr,
-                peer_addr: origin.peer_addr,
+                peer_addr,
                 remote_addrs,
                 is_secure: origin.is_secure,
                 body: OnceLock::new(),
