@@ -13,6 +13,7 @@ use uhttp::tls::{TlsConfig, TlsError};
 use crate::app::App;
 use crate::cli::Settings;
 use crate::static_files::StaticOptions;
+use crate::systemd::Activated;
 use crate::upload::Uploads;
 
 /// Why uhttpd cannot start.
@@ -79,8 +80,9 @@ pub struct Startup {
 }
 
 impl Startup {
-    /// Checks, loads and binds everything the settings name.
-    pub fn new(settings: &Settings) -> Result<Startup, StartupError> {
+    /// Checks, loads and binds everything the settings name. Sockets
+    /// passed by systemd (`activated`) are used instead of binding.
+    pub fn new(settings: &Settings, activated: Option<Activated>) -> Result<Startup, StartupError> {
         let root = check_root(&settings.root)?;
         let uploads = match &settings.upload_dir {
             Some(dir) => Some(Uploads {
@@ -97,24 +99,15 @@ impl Startup {
             None => None,
         };
 
-        let reuse_port = settings.workers > 1;
-        let mut workers: Vec<WorkerSockets> = Vec::with_capacity(settings.workers);
-        let first_main = bind_all(&settings.bind, settings.port, reuse_port)?;
-        let main_port = first_main[0]
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or(settings.port);
-        let first_redirect = match settings.redirect_http {
-            Some(port) => bind_all(&settings.bind, port, reuse_port)?,
-            None => Vec::new(),
+        let workers = match activated {
+            Some(activated) => share_activated(activated, settings.workers)?,
+            None => bind_workers(settings)?,
         };
-        let redirect_port = first_redirect
-            .first()
-            .and_then(|l| l.local_addr().ok())
-            .map(|a| a.port());
-        let mut banner = Vec::new();
+        let main_port = port_of(&workers[0].main).unwrap_or(settings.port);
+        let redirect_port = port_of(&workers[0].redirect);
         let scheme = if tls.is_some() { "https" } else { "http" };
-        for listener in &first_main {
+        let mut banner = Vec::new();
+        for listener in &workers[0].main {
             if let Ok(addr) = listener.local_addr() {
                 banner.push(format!(
                     "serving {} on {}",
@@ -123,28 +116,10 @@ impl Startup {
                 ));
             }
         }
-        for listener in &first_redirect {
+        for listener in &workers[0].redirect {
             if let Ok(addr) = listener.local_addr() {
                 banner.push(format!("redirecting {} to https", url("http", addr)));
             }
-        }
-        workers.push(WorkerSockets {
-            main: first_main,
-            redirect: first_redirect,
-        });
-        let bound: Vec<IpAddr> = workers[0]
-            .main
-            .iter()
-            .filter_map(|l| l.local_addr().ok())
-            .map(|a| a.ip())
-            .collect();
-        for _ in 1..settings.workers {
-            let main = bind_all(&bound, main_port, true)?;
-            let redirect = match redirect_port {
-                Some(port) => bind_all(&bound, port, true)?,
-                None => Vec::new(),
-            };
-            workers.push(WorkerSockets { main, redirect });
         }
 
         let max_body = match &uploads {
@@ -189,6 +164,74 @@ impl Startup {
             banner,
         })
     }
+}
+
+/// Binds the listeners of every worker: the first binds what the settings
+/// say (port 0 picks a port), the others the same addresses and ports,
+/// all with `SO_REUSEPORT` when there are several.
+fn bind_workers(settings: &Settings) -> Result<Vec<WorkerSockets>, StartupError> {
+    let reuse_port = settings.workers > 1;
+    let main = bind_all(&settings.bind, settings.port, reuse_port)?;
+    let redirect = match settings.redirect_http {
+        Some(port) => bind_all(&settings.bind, port, reuse_port)?,
+        None => Vec::new(),
+    };
+    let main_port = port_of(&main).unwrap_or(settings.port);
+    let redirect_port = port_of(&redirect);
+    let bound: Vec<IpAddr> = main
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .map(|a| a.ip())
+        .collect();
+    let mut workers = vec![WorkerSockets { main, redirect }];
+    for _ in 1..settings.workers {
+        let main = bind_all(&bound, main_port, true)?;
+        let redirect = match redirect_port {
+            Some(port) => bind_all(&bound, port, true)?,
+            None => Vec::new(),
+        };
+        workers.push(WorkerSockets { main, redirect });
+    }
+    Ok(workers)
+}
+
+/// Socket activation: every worker accepts on the same passed sockets.
+fn share_activated(
+    activated: Activated,
+    workers: usize,
+) -> Result<Vec<WorkerSockets>, StartupError> {
+    let clone_all = |listeners: &[TcpListener]| -> Result<Vec<TcpListener>, StartupError> {
+        listeners
+            .iter()
+            .map(|l| {
+                l.try_clone().map_err(|source| StartupError::Bind {
+                    addr: l
+                        .local_addr()
+                        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0))),
+                    source,
+                })
+            })
+            .collect()
+    };
+    let mut all = Vec::with_capacity(workers);
+    for _ in 1..workers {
+        all.push(WorkerSockets {
+            main: clone_all(&activated.main)?,
+            redirect: clone_all(&activated.redirect)?,
+        });
+    }
+    all.insert(
+        0,
+        WorkerSockets {
+            main: activated.main,
+            redirect: activated.redirect,
+        },
+    );
+    Ok(all)
+}
+
+fn port_of(listeners: &[TcpListener]) -> Option<u16> {
+    listeners.first()?.local_addr().ok().map(|a| a.port())
 }
 
 fn check_root(root: &Path) -> Result<PathBuf, StartupError> {

@@ -14,6 +14,7 @@ mod rpc;
 mod signals;
 mod size;
 mod static_files;
+mod systemd;
 mod tls_reload;
 mod upload;
 
@@ -51,7 +52,11 @@ fn main() -> ExitCode {
         Err(msg) => return fail(msg),
     };
     init_logging(settings.log_level);
-    let startup = match Startup::new(&settings) {
+    let activated = match systemd::activated_listeners() {
+        Ok(activated) => activated,
+        Err(msg) => return fail(msg),
+    };
+    let startup = match Startup::new(&settings, activated) {
         Ok(startup) => startup,
         Err(e) => return fail(e.to_string()),
     };
@@ -106,6 +111,7 @@ fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
         println!("{line}");
     }
     log::info!("uhttpd {} started", env!("CARGO_PKG_VERSION"));
+    systemd::ready(banner.first().map_or("serving", String::as_str));
 
     let app = Arc::new(app);
     let mut threads = Vec::new();

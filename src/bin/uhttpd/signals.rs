@@ -26,7 +26,9 @@ pub fn spawn(
                     SIGHUP => match &watcher {
                         Some(w) => {
                             log::info!("SIGHUP: reloading the certificate");
+                            crate::systemd::reloading();
                             w.reload_now();
+                            crate::systemd::ready("certificate reloaded");
                         }
                         None => log::info!("SIGHUP: no certificate to reload"),
                     },
@@ -36,6 +38,7 @@ pub fn spawn(
                             std::process::exit(1);
                         }
                         log::info!("stopping: finishing responses in flight");
+                        crate::systemd::stopping();
                         for handle in &loops {
                             handle.interrupt();
                         }
