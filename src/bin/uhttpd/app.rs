@@ -12,6 +12,7 @@ use std::time::Instant;
 use uhttp::{Event, Request, Response};
 
 use crate::access_log;
+use crate::auth::Auth;
 use crate::errors::{error_response, json_error};
 use crate::redirect;
 use crate::rpc;
@@ -28,6 +29,8 @@ pub struct App {
     /// The index of the plain-HTTP redirect server in each loop, and the
     /// HTTPS port to send clients to.
     pub redirect: Option<(usize, u16)>,
+    /// HTTP Basic authentication, when `--auth-file` is given.
+    pub auth: Option<std::sync::Arc<Auth>>,
 }
 
 /// Where a request goes.
@@ -107,10 +110,27 @@ impl App {
         Route::Static
     }
 
+    /// Whether `route` needs a login, and the 401 to send if it has none.
+    fn authorize(&self, req: &Request, route: &Route<'_>) -> Result<(), Response> {
+        let Some(auth) = &self.auth else {
+            return Ok(());
+        };
+        let needs_login = match route {
+            Route::Redirect(_) => false,
+            Route::Put(_) | Route::Multipart | Route::UploadOther(_) => true,
+            Route::Rpc | Route::Static => !auth.uploads_only,
+        };
+        if needs_login { auth.check(req) } else { Ok(()) }
+    }
+
     /// A whole request: head, and body if any.
     fn on_request(&self, req: &Request) {
         let started = Instant::now();
-        let response = match self.route(req) {
+        let route = self.route(req);
+        if let Err(response) = self.authorize(req, &route) {
+            return send(req, response, started);
+        }
+        let response = match route {
             Route::Redirect(port) => redirect::to_https(req, port),
             Route::Rpc => self.rpc_body(req, req.data()),
             Route::Put(name) => match self.uploads().start_put(req, name) {
@@ -139,7 +159,11 @@ impl App {
     /// The head of a request whose body has not been read yet.
     fn on_headers(&self, req: &Request) {
         let started = Instant::now();
-        let receiving = match self.route(req) {
+        let route = self.route(req);
+        if let Err(response) = self.authorize(req, &route) {
+            return send(req, response, started);
+        }
+        let receiving = match route {
             Route::Rpc => match req.content_length() {
                 Some(n) if n > self.max_content_length => Err(json_error(413, "body too large")),
                 _ => Ok(Receiving::Rpc(Vec::new())),

@@ -6,11 +6,13 @@ use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use uhttp::Config;
 use uhttp::tls::{TlsConfig, TlsError};
 
 use crate::app::App;
+use crate::auth::Auth;
 use crate::cli::Settings;
 use crate::static_files::StaticOptions;
 use crate::systemd::Activated;
@@ -26,6 +28,7 @@ pub enum StartupError {
     UploadDirNotWritable { path: PathBuf, source: io::Error },
     Tls(TlsError),
     Bind { addr: SocketAddr, source: io::Error },
+    Auth(String),
 }
 
 impl fmt::Display for StartupError {
@@ -51,6 +54,7 @@ impl fmt::Display for StartupError {
                 )
             }
             StartupError::Tls(e) => e.fmt(f),
+            StartupError::Auth(msg) => f.write_str(msg),
             StartupError::Bind { addr, source } => match source.kind() {
                 io::ErrorKind::AddrInUse => write!(f, "cannot listen on {addr}: port in use"),
                 _ => write!(f, "cannot listen on {addr}: {source}"),
@@ -90,6 +94,12 @@ impl Startup {
                 overwrite: settings.overwrite,
                 max_size: settings.max_upload_size,
             }),
+            None => None,
+        };
+        let auth = match &settings.auth {
+            Some(a) => Some(Arc::new(
+                Auth::load(&a.file, a.uploads_only).map_err(StartupError::Auth)?,
+            )),
             None => None,
         };
         let tls = match &settings.tls {
@@ -154,6 +164,7 @@ impl Startup {
             max_content_length: settings.max_content_length,
             uploads,
             redirect: redirect_port.map(|_| (1, main_port)),
+            auth,
         };
         Ok(Startup {
             app,

@@ -4,6 +4,7 @@
 
 mod access_log;
 mod app;
+mod auth;
 mod cli;
 mod config;
 mod errors;
