@@ -18,6 +18,7 @@ mod static_files;
 mod systemd;
 mod tls_reload;
 mod upload;
+mod x509;
 
 use std::process::ExitCode;
 use std::sync::Arc;
