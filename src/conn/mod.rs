@@ -156,6 +156,11 @@ impl Outgoing {
                     }
                     self.parts.pop_front();
                 }
+                Part::File { len: 0, .. } => {
+                    // An empty file: nothing to read, and reading would
+                    // look like a file that shrank.
+                    self.parts.pop_front();
+                }
                 Part::File { file, offset, len } => {
                     let want = (*len).min((IO_CHUNK - (self.buf.len() - self.pos)) as u64) as usize;
                     let start = self.buf.len();
@@ -405,6 +410,8 @@ impl Connection {
 
         let (decoder, len_hint) = match body {
             BodyKind::None => {
+                // Nothing to wait for: the (empty) body is loaded.
+                req.set_body(Vec::new());
                 self.dispatch(ctx, Event::Request(req));
                 return true;
             }

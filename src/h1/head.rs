@@ -87,6 +87,7 @@ pub fn parse_head(buf: &[u8], max_len: usize) -> Result<Parsed, RequestError> {
             }
             return Ok(Parsed::Partial);
         }
+        Err(httparse::Error::Version) => return version_error(buf, max_len),
         Err(e) => return Err(map_parse_error(e)),
     };
     if len > max_len {
@@ -140,6 +141,26 @@ pub fn parse_head(buf: &[u8], max_len: usize) -> Result<Parsed, RequestError> {
         },
         len,
     ))
+}
+
+/// httparse stops at the first byte that can't start a version, so
+/// `GET /a b HTTP/1.1` (a space in the target) looks like a bad version.
+/// Only a request line of exactly three parts has a version to refuse with
+/// 505; anything else is a malformed line (400). The decision waits for
+/// the end of the line so that it is the same however the bytes arrive.
+fn version_error(buf: &[u8], max_len: usize) -> Result<Parsed, RequestError> {
+    let Some(end) = buf.iter().position(|&b| b == b'\n') else {
+        if buf.len() > max_len {
+            return Err(RequestError::HeadersTooLarge);
+        }
+        return Ok(Parsed::Partial);
+    };
+    let line = buf[..end].strip_suffix(b"\r").unwrap_or(&buf[..end]);
+    if line.iter().filter(|&&b| b == b' ').count() == 2 {
+        Err(RequestError::VersionNotSupported)
+    } else {
+        Err(RequestError::BadRequest("invalid request line"))
+    }
 }
 
 fn map_parse_error(e: httparse::Error) -> RequestError {

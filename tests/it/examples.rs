@@ -1,0 +1,1 @@
+//! The examples, built and run for one request each.

@@ -1,0 +1,26 @@
+//! The library over loopback: a real server on port 0, raw `TcpStream`
+//! clients for exact bytes, `ureq` (and `curl` when installed) for the
+//! normal paths.
+
+mod child;
+mod util;
+
+mod bad_input;
+mod chunked_bodies;
+mod config_limits;
+mod crlf_injection;
+mod curl;
+mod delayed_response;
+mod event_mode;
+mod examples;
+mod expect_continue;
+mod fd_exhaustion;
+mod ipv6;
+mod keepalive_limits;
+mod pipelining;
+mod request_api;
+mod respond_file;
+mod responses;
+mod send_buffer_cap;
+mod trusted_proxies;
+mod two_servers;

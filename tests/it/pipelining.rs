@@ -1,0 +1,82 @@
+//! Pipelined requests get their responses in request order.
+
+use std::time::Duration;
+
+use uhttp::Config;
+
+use crate::util::serve;
+
+#[test]
+fn answers_three_pipelined_requests_in_order() {
+    let server = serve(Config::default(), |req| {
+        req.respond(200, req.path().to_owned()).unwrap()
+    });
+    let mut client = server.connect();
+    client.send(
+        "GET /1 HTTP/1.1\r\nHost: t\r\n\r\n\
+         GET /2 HTTP/1.1\r\nHost: t\r\n\r\n\
+         GET /3 HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    for i in 1..=3 {
+        assert_eq!(client.read_response().text(), format!("/{i}"));
+    }
+}
+
+#[test]
+fn keeps_order_when_earlier_requests_are_answered_later() {
+    // The first request takes longest; each is answered from a worker.
+    let server = serve(Config::default(), |req| {
+        let delay = match req.path() {
+            "/1" => 150,
+            "/2" => 75,
+            _ => 0,
+        };
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(delay));
+            req.respond(200, req.path().to_owned()).unwrap();
+        });
+    });
+    let mut client = server.connect();
+    client.send(
+        "GET /1 HTTP/1.1\r\nHost: t\r\n\r\n\
+         POST /2 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello\
+         GET /3 HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    for i in 1..=3 {
+        assert_eq!(client.read_response().text(), format!("/{i}"));
+    }
+}
+
+#[test]
+fn pipelined_chunked_bodies_and_a_final_close() {
+    let server = serve(Config::default(), |req| {
+        req.respond(200, req.data().to_vec()).unwrap()
+    });
+    let mut client = server.connect();
+    client.send(
+        "POST /a HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n\
+         3\r\nabc\r\n0\r\n\r\n\
+         POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nde\
+         GET /c HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n\
+         GET /never HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    assert_eq!(client.read_response().body, b"abc");
+    assert_eq!(client.read_response().body, b"de");
+    let last = client.read_response();
+    assert!(last.body.is_empty());
+    assert!(last.closes());
+    // The request after `Connection: close` is not answered.
+    client.expect_closed();
+}
+
+#[test]
+fn answers_a_pipelined_request_split_across_writes() {
+    let server = serve(Config::default(), |req| {
+        req.respond(200, req.path().to_owned()).unwrap()
+    });
+    let mut client = server.connect();
+    client.send("GET /1 HTTP/1.1\r\nHost: t\r\n\r\nGET /2 HT");
+    assert_eq!(client.read_response().text(), "/1");
+    client.send("TP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(client.read_response().text(), "/2");
+}
