@@ -438,7 +438,9 @@ pub fn have(program: &str) -> bool {
 /// when curl is missing.
 pub fn curl() -> Option<Command> {
     if !have("curl") {
-        eprintln!("note: curl is not installed; skipping (scripts/install-test-deps.sh installs it)");
+        eprintln!(
+            "note: curl is not installed; skipping (scripts/install-test-deps.sh installs it)"
+        );
         return None;
     }
     let mut c = Command::new("curl");
