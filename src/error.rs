@@ -35,6 +35,8 @@ pub enum Error {
     /// The call does not fit the request's state (for example
     /// `accept_body` twice, or outside event mode).
     InvalidState(&'static str),
+    /// A WebSocket upgrade was refused (the answer, 400 or 426, was sent).
+    Handshake(crate::ws::HandshakeError),
     /// Serialising or parsing JSON failed.
     Json(serde_json::Error),
     /// Opening or reading a file to send failed.
@@ -58,6 +60,7 @@ impl fmt::Display for Error {
             Error::Closed => f.write_str("the connection is closed"),
             Error::WouldBlock => f.write_str("the send buffer is full"),
             Error::InvalidState(what) => write!(f, "invalid in this state: {what}"),
+            Error::Handshake(e) => write!(f, "WebSocket upgrade refused: {e}"),
             Error::Json(_) => f.write_str("JSON error"),
             Error::File { path, .. } => write!(f, "cannot read {}", path.display()),
         }
@@ -70,6 +73,7 @@ impl std::error::Error for Error {
             Error::Bind { source, .. } | Error::File { source, .. } => Some(source),
             Error::Io(e) => Some(e),
             Error::Json(e) => Some(e),
+            Error::Handshake(e) => Some(e),
             _ => None,
         }
     }

@@ -1,6 +1,8 @@
 //! [`Event`]: what `wait()` returns.
 
 use crate::request::Request;
+use crate::websocket::WebSocket;
+use crate::ws::Message;
 
 /// Something the application must look at.
 ///
@@ -23,6 +25,17 @@ pub enum Event {
     /// Event mode: receiving the body failed; [`Request::error`] says why.
     /// A partial `accept_body_to_file` target has been removed.
     Error(Request),
+    /// A stream or WebSocket refused a send with `WouldBlock` earlier; its
+    /// buffer has drained: send again.
+    Writable(Request),
+    /// The client of a streamed response went away before the stream
+    /// ended; further sends fail with [`crate::Error::Closed`].
+    Closed(Request),
+    /// A WebSocket message. Pings are already answered. `Close` comes
+    /// exactly once, when the session ends for any reason: the client's
+    /// close (its code), a protocol error (the code sent: 1002, 1007,
+    /// 1009) or a vanished client (1006).
+    WebSocket(WebSocket, Message),
 }
 
 impl Event {
@@ -33,7 +46,10 @@ impl Event {
             | Event::Headers(r)
             | Event::Data(r)
             | Event::Complete(r)
-            | Event::Error(r) => r,
+            | Event::Error(r)
+            | Event::Writable(r)
+            | Event::Closed(r) => r,
+            Event::WebSocket(ws, _) => ws.request(),
         }
     }
 
@@ -44,7 +60,10 @@ impl Event {
             | Event::Headers(r)
             | Event::Data(r)
             | Event::Complete(r)
-            | Event::Error(r) => r,
+            | Event::Error(r)
+            | Event::Writable(r)
+            | Event::Closed(r) => r,
+            Event::WebSocket(ws, _) => ws.request().clone(),
         }
     }
 }

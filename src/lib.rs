@@ -1,4 +1,54 @@
-//! uhttp: a small synchronous poll-loop HTTP/1.1 server.
+//! # uhttp
+//!
+//! A small HTTP/1.1 server on a synchronous, single-threaded poll loop
+//! (`mio`), with TLS (`rustls`) and no async runtime: the Rust shape of
+//! uHTTP Server.
+//!
+//! ```no_run
+//! use uhttp::{Event, HttpServer};
+//!
+//! let mut server = HttpServer::bind("127.0.0.1:8080")?;
+//! loop {
+//!     // Run the loop until a request is ready (or the timeout passes).
+//!     let Some(Event::Request(req)) = server.wait(None)? else {
+//!         continue;
+//!     };
+//!     match req.path() {
+//!         "/" => req.respond(200, "Hello\n")?,
+//!         "/rpc" => req.respond_json(200, &serde_json::json!({ "query": req.query().to_json() }))?,
+//!         _ => req.respond(404, "Not Found\n")?,
+//!     }
+//! }
+//! # Ok::<(), uhttp::Error>(())
+//! ```
+//!
+//! ## The pieces
+//!
+//! - [`HttpServer`] binds one server (IPv4, IPv6 or dual-stack `[::]`);
+//!   [`EventLoop`] serves several from one poll, each with its own
+//!   [`Config`] (the uHTTP Server option names).
+//! - `wait()` hands out [`Event`]s. A [`Request`] is a cheap, `Send`
+//!   handle: answer it now, keep it and answer later, or answer from
+//!   another thread (the loop is woken). Pipelined requests are answered in
+//!   order; a second answer is [`Error::AlreadyResponded`].
+//! - Answers: [`Request::respond`], [`Request::respond_json`],
+//!   [`Request::respond_redirect`], [`Request::respond_file`] (streamed from
+//!   disk), [`Request::send`] with a [`Response`] (headers, [`Cookie`]s).
+//! - Streams: [`Request::response_stream`] (chunked), [`SseStream`],
+//!   [`NdjsonStream`], [`MultipartStream`]; WebSocket with
+//!   [`Request::accept_websocket`]. Sends are bounded by
+//!   `max_send_buffer`: past it they fail with [`Error::WouldBlock`] and
+//!   [`Event::Writable`] says when to go on.
+//! - Event mode ([`Config::event_mode`]): [`Event::Headers`] before a body
+//!   is read; the application accepts it into memory, as [`Event::Data`]
+//!   events, or into a file.
+//! - Refused requests get one status each ([`RequestError`]): 400, 408,
+//!   413, 431, 501, 505, and the connection closes.
+//!
+//! The sans-IO parts are public for reuse and testing: [`h1`] (head
+//! parsing, body decoding, response encoding, stream framing), [`ws`]
+//! (RFC 6455 handshake and frames), [`util`] (the uHTTP Server helper
+//! functions), [`tls`] (PEM loading, the swappable certificate).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -9,12 +59,15 @@ pub mod error;
 mod event;
 pub mod h1;
 mod headers;
+mod outbox;
 mod request;
 mod responder;
 pub mod response;
 mod server;
+mod stream;
 pub mod tls;
 pub mod util;
+mod websocket;
 pub mod ws;
 
 pub use config::Config;
@@ -26,3 +79,5 @@ pub use headers::Headers;
 pub use request::{Request, content_type_for};
 pub use response::{Body, Part, Response};
 pub use server::{EventLoop, HttpServer, LoopHandle, ServerId, bind};
+pub use stream::{MultipartStream, NdjsonStream, ResponseStream, SseStream};
+pub use websocket::WebSocket;

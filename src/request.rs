@@ -9,11 +9,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::error::Error;
 use crate::h1::head::{Head, Version};
 use crate::headers::Headers;
+use crate::outbox::Outbox;
 use crate::responder::{Command, ConnRef, Shared, SinkChoice, lock};
 use crate::response::{Body, Response};
 use crate::server::ServerId;
+use crate::stream::{MultipartStream, NdjsonStream, ResponseStream, SseStream};
 use crate::util::decode_percent_encoding;
 use crate::util::{Params, parse_cookies, parse_header_parameters, parse_query, split_url};
+use crate::websocket::WebSocket;
 
 /// A request received by the server, and the handle that answers it.
 ///
@@ -36,6 +39,11 @@ struct Inner {
     peer_addr: SocketAddr,
     remote_addrs: Vec<IpAddr>,
     is_secure: bool,
+    /// Cap of a stream's or WebSocket's send buffer.
+    max_send_buffer: usize,
+    /// Largest WebSocket message accepted.
+    max_message_size: usize,
+    id: u64,
     body: OnceLock<Vec<u8>>,
     state: Mutex<State>,
 }
@@ -65,6 +73,11 @@ pub(crate) struct Origin {
     pub local_addr: SocketAddr,
     pub peer_addr: SocketAddr,
     pub is_secure: bool,
+    pub max_send_buffer: usize,
+    pub max_message_size: usize,
+    /// Unique within the loop: the connection's serial and the request's
+    /// number on it.
+    pub id: u64,
 }
 
 impl Request {
@@ -72,7 +85,13 @@ impl Request {
         let (raw_path, raw_query) = split_url(&head.target);
         let path = decode_percent_encoding(raw_path);
         let query = raw_query.map(parse_query).unwrap_or_default();
-        let remote_addrs = remote_chain(&head.headers, origin.peer_addr.ip(), trusted_proxies);
+        // An IPv4 client of a dual-stack socket shows as 1.2.3.4, not
+        // ::ffff:1.2.3.4.
+        let peer_addr = SocketAddr::new(
+            origin.peer_addr.ip().to_canonical(),
+            origin.peer_addr.port(),
+        );
+        let remote_addrs = remote_chain(&head.headers, peer_addr.ip(), trusted_proxies);
         Request {
             inner: Arc::new(Inner {
                 conn: origin.conn,
@@ -82,9 +101,12 @@ impl Request {
                 path,
                 query,
                 local_addr: origin.local_addr,
-                peer_addr: origin.peer_addr,
+                peer_addr,
                 remote_addrs,
                 is_secure: origin.is_secure,
+                max_send_buffer: origin.max_send_buffer,
+                max_message_size: origin.max_message_size,
+                id: origin.id,
                 body: OnceLock::new(),
                 state: Mutex::new(State::default()),
             }),
@@ -382,21 +404,114 @@ impl Request {
     /// the client is gone.
     pub fn send(&self, mut response: Response) -> Result<(), Error> {
         response.validate()?;
-        {
-            let mut state = lock(&self.inner.state);
-            if state.responded {
-                return Err(Error::AlreadyResponded);
-            }
-            if state.closed {
-                return Err(Error::Closed);
-            }
-            state.responded = true;
-        }
-        self.inner.shared.push(Command::Respond {
-            conn: self.inner.conn,
-            response,
-        });
+        self.claim()?;
+        self.command(|conn| Command::Respond { conn, response });
         Ok(())
+    }
+
+    // ----- streaming answers -----
+
+    /// Starts a streamed response with `response`'s status, headers and
+    /// cookies (its body is ignored): chunked for HTTP/1.1 clients,
+    /// delimited by closing the connection for HTTP/1.0 ones.
+    pub fn response_stream(&self, mut response: Response) -> Result<ResponseStream, Error> {
+        response.body = Body::Empty;
+        response.validate()?;
+        self.claim()?;
+        let chunked = self.version() == Version::Http11;
+        let outbox = Arc::new(Outbox::new(self.inner.max_send_buffer));
+        let stream = ResponseStream::new(Arc::clone(&outbox), self.clone(), chunked);
+        self.command(|conn| Command::Stream {
+            conn,
+            response,
+            outbox,
+            chunked,
+        });
+        Ok(stream)
+    }
+
+    /// Starts a Server-Sent Events stream (`text/event-stream`, not cached).
+    pub fn response_sse(&self, response: Response) -> Result<SseStream, Error> {
+        let response = with_default(response, "Content-Type", "text/event-stream");
+        let response = with_default(response, "Cache-Control", "no-cache");
+        Ok(SseStream(self.response_stream(response)?))
+    }
+
+    /// Starts an NDJSON stream (`application/x-ndjson`).
+    pub fn response_ndjson(&self, response: Response) -> Result<NdjsonStream, Error> {
+        let response = with_default(response, "Content-Type", "application/x-ndjson");
+        Ok(NdjsonStream(self.response_stream(response)?))
+    }
+
+    /// Starts a `multipart/x-mixed-replace` stream (MJPEG and the like).
+    pub fn response_multipart(&self, response: Response) -> Result<MultipartStream, Error> {
+        let boundary = format!("uhttp-frame-{:x}", self.id());
+        let response = response
+            .header(
+                "Content-Type",
+                format!("multipart/x-mixed-replace; boundary={boundary}"),
+            )
+            .header("Cache-Control", "no-cache");
+        Ok(MultipartStream {
+            stream: self.response_stream(response)?,
+            boundary,
+        })
+    }
+
+    /// Accepts a WebSocket upgrade (RFC 6455 §4.2). A request that is not
+    /// a valid upgrade is answered with 400 (or 426 with the supported
+    /// version) and [`Error::Handshake`] returned.
+    pub fn accept_websocket(&self) -> Result<WebSocket, Error> {
+        let is_http11 = self.version() == Version::Http11;
+        match crate::ws::validate(self.method(), is_http11, |name| self.header(name)) {
+            Ok(accept) => {
+                self.claim()?;
+                let outbox = Arc::new(Outbox::new(self.inner.max_send_buffer));
+                let socket = WebSocket::new(outbox, self.clone());
+                let handle = socket.clone();
+                self.command(|conn| Command::Upgrade {
+                    conn,
+                    accept,
+                    socket,
+                });
+                Ok(handle)
+            }
+            Err(e) => {
+                let mut refusal = Response::new(e.status()).body(format!("{e}\n"));
+                for (name, value) in e.headers() {
+                    refusal = refusal.header(*name, *value);
+                }
+                self.send(refusal)?;
+                Err(Error::Handshake(e))
+            }
+        }
+    }
+
+    /// Marks the request answered, or says why it cannot be.
+    fn claim(&self) -> Result<(), Error> {
+        let mut state = lock(&self.inner.state);
+        if state.responded {
+            return Err(Error::AlreadyResponded);
+        }
+        if state.closed {
+            return Err(Error::Closed);
+        }
+        state.responded = true;
+        Ok(())
+    }
+
+    /// Queues a command for this request's connection.
+    pub(crate) fn command(&self, make: impl FnOnce(ConnRef) -> Command) {
+        self.inner.shared.push(make(self.inner.conn));
+    }
+
+    /// A number naming this request among all of its loop's requests.
+    pub fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    pub(crate) fn max_message_size(&self) -> usize {
+        self.inner.max_message_size
     }
 
     // ----- for the loop -----
@@ -453,6 +568,15 @@ impl std::fmt::Debug for Request {
             .field("protocol", &self.protocol())
             .field("addr", &self.addr())
             .finish_non_exhaustive()
+    }
+}
+
+/// `response` with header `name` set to `value` unless it has one.
+fn with_default(response: Response, name: &str, value: &str) -> Response {
+    if response.get_header(name).is_some() {
+        response
+    } else {
+        response.header(name, value)
     }
 }
 

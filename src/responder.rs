@@ -7,10 +7,12 @@
 //! response given on the loop's own thread costs no system call.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
+use crate::outbox::Outbox;
 use crate::response::Response;
+use crate::websocket::WebSocket;
 
 /// Names one connection: its slab key and a serial that tells a reused key
 /// from the connection a handle was made for.
@@ -40,6 +42,35 @@ pub(crate) enum Command {
     AcceptBody { conn: ConnRef, sink: SinkChoice },
     /// The application drained a full `read_buffer`: read again.
     Resume { conn: ConnRef },
+    /// Start a streamed response; its body comes through `outbox`.
+    Stream {
+        conn: ConnRef,
+        response: Response,
+        outbox: Arc<Outbox>,
+        chunked: bool,
+    },
+    /// Switch the connection to WebSocket: send 101 with `accept`.
+    Upgrade {
+        conn: ConnRef,
+        accept: String,
+        socket: WebSocket,
+    },
+    /// A stream's outbox went from empty to not empty.
+    Kick { conn: ConnRef },
+}
+
+impl Command {
+    /// The connection the command is for.
+    pub fn conn(&self) -> ConnRef {
+        match self {
+            Command::Respond { conn, .. }
+            | Command::AcceptBody { conn, .. }
+            | Command::Resume { conn }
+            | Command::Stream { conn, .. }
+            | Command::Upgrade { conn, .. }
+            | Command::Kick { conn } => *conn,
+        }
+    }
 }
 
 /// State shared between the loop and every handle it gave out.

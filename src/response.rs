@@ -219,6 +219,11 @@ impl Response {
         self.status
     }
 
+    /// The body's length in bytes.
+    pub fn body_len(&self) -> u64 {
+        self.body.len()
+    }
+
     /// The first value of header `name` (any case).
     pub fn get_header(&self, name: &str) -> Option<&str> {
         self.headers

@@ -295,11 +295,7 @@ impl EventLoop {
         let now = Instant::now();
         let mut commands = std::mem::take(&mut self.commands);
         for command in commands.drain(..) {
-            let conn = match &command {
-                Command::Respond { conn, .. }
-                | Command::AcceptBody { conn, .. }
-                | Command::Resume { conn } => *conn,
-            };
+            let conn = command.conn();
             let current = self
                 .conns
                 .get(conn.token)
@@ -312,6 +308,14 @@ impl EventLoop {
                     Command::Respond { response, .. } => c.respond(ctx, response),
                     Command::AcceptBody { sink, .. } => c.accept_body(ctx, sink),
                     Command::Resume { .. } => c.resume(ctx),
+                    Command::Stream {
+                        response,
+                        outbox,
+                        chunked,
+                        ..
+                    } => c.start_stream(ctx, response, outbox, chunked),
+                    Command::Upgrade { accept, socket, .. } => c.upgrade(ctx, &accept, socket),
+                    Command::Kick { .. } => {}
                 }
                 c.drive(ctx);
             });

@@ -35,10 +35,13 @@ use crate::event::Event;
 use crate::h1::body::BodyDecoder;
 use crate::h1::encode::{ConnectionHeader, DateCache, Framing, encode_head, status_has_no_body};
 use crate::h1::head::{BodyKind, Parsed, Version, parse_head};
+use crate::outbox::Outbox;
 use crate::request::{Origin, Request};
 use crate::responder::{ConnRef, Shared, SinkChoice};
 use crate::response::{Part, Response};
 use crate::server::ServerId;
+use crate::websocket::WebSocket;
+use crate::ws::{self, Message, Opcode, close_code, close_payload, encode_frame};
 
 /// Bytes read from a socket per call, and file bytes read per chunk.
 const IO_CHUNK: usize = 64 * 1024;
@@ -117,6 +120,18 @@ enum Phase {
     Dispatched { req: Request },
     /// A response is being written.
     Respond { after: After },
+    /// A streamed response: its head is sent, its body comes from the
+    /// application through the outbox.
+    Streaming {
+        req: Request,
+        outbox: Arc<Outbox>,
+        after: After,
+    },
+    /// A WebSocket session.
+    Upgraded {
+        socket: WebSocket,
+        receiver: ws::Receiver,
+    },
     /// Our side is shut; draining input so the client reads our answer.
     Closing,
     /// Gone; the loop removes it.
@@ -282,6 +297,7 @@ impl Connection {
                 progress |= self.read_some(ctx);
             }
             progress |= self.advance(ctx);
+            progress |= self.pull_outbox(ctx);
             if self.can_write && (self.transport.wants_write() || !self.out.is_empty()) {
                 progress |= self.write_some(ctx);
             }
@@ -300,9 +316,10 @@ impl Connection {
                 Sink::Pending | Sink::Stream { paused: true } => false,
                 _ => self.rx.len() < IO_CHUNK,
             },
-            Phase::Dispatched { .. } | Phase::Respond { .. } => {
+            Phase::Dispatched { .. } | Phase::Respond { .. } | Phase::Streaming { .. } => {
                 !self.peer_eof && self.rx.len() < rx_cap
             }
+            Phase::Upgraded { .. } => self.rx.len() < IO_CHUNK,
             Phase::Closing => true,
             Phase::Closed(_) => false,
         }
@@ -350,6 +367,10 @@ impl Connection {
             Phase::Idle | Phase::Head | Phase::Body { .. } if self.rx.is_empty() => {
                 self.close(ctx, CloseReason::PeerClosed, "client disconnected")
             }
+            // A stream or WebSocket whose client left: nobody reads it.
+            Phase::Streaming { .. } | Phase::Upgraded { .. } => {
+                self.close(ctx, CloseReason::PeerClosed, "client disconnected")
+            }
             // Bytes that came with the FIN are still looked at: a request
             // that arrived whole is answered (half-closed clients get their
             // answer), and parse_head / read_body close once what is left
@@ -368,6 +389,7 @@ impl Connection {
             }
             Phase::Head => self.parse_head(ctx),
             Phase::Body { .. } => self.read_body(ctx),
+            Phase::Upgraded { .. } => self.read_frames(ctx),
             Phase::Closing => {
                 self.rx.clear();
                 false
@@ -407,6 +429,9 @@ impl Connection {
             local_addr: self.local,
             peer_addr: self.peer,
             is_secure: self.transport.is_tls(),
+            max_send_buffer: config.max_send_buffer,
+            max_message_size: usize::try_from(config.max_content_length).unwrap_or(usize::MAX),
+            id: self.conn.serial << 32 | self.requests as u64,
         };
         let req = Request::new(head, origin, &config.trusted_proxies);
 
@@ -653,25 +678,8 @@ impl Connection {
     /// Sends the application's answer to the request this connection is
     /// serving.
     pub fn respond(&mut self, ctx: &mut Ctx<'_>, response: Response) {
-        let req = match std::mem::replace(&mut self.phase, Phase::Idle) {
-            Phase::Dispatched { req } => req,
-            Phase::Body { req, sink, .. } => {
-                // Answered before the body was read: it never will be.
-                if let Sink::File { file, path } = sink {
-                    drop(file);
-                    let _ = std::fs::remove_file(path);
-                }
-                self.keep_alive = false;
-                req
-            }
-            other => {
-                self.phase = other;
-                log::debug!(
-                    "{}: answer for a request no longer current dropped",
-                    self.peer
-                );
-                return;
-            }
+        let Some(req) = self.take_request() else {
+            return;
         };
         let head = req.head();
         self.start_response(ctx, response, head.method == "HEAD", head.version);
@@ -685,40 +693,55 @@ impl Connection {
         head_only: bool,
         version: Version,
     ) {
-        let Response {
-            status,
-            headers,
-            body,
-            ..
-        } = response;
-        let wants_close = headers
-            .iter()
-            .any(|(n, v)| n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
-        let keep = self.keep_alive && !wants_close;
-        let no_body = status_has_no_body(status);
+        let no_body = status_has_no_body(response.status);
         let framing = if no_body {
             Framing::None
         } else {
-            Framing::Length(body.len())
+            Framing::Length(response.body.len())
         };
+        let default_type = response.body.default_content_type();
+        let after = self.write_head(ctx, &response, default_type, framing, version);
+        if !head_only && !no_body {
+            for part in response.body.into_parts() {
+                match part {
+                    Part::Bytes(b) if b.len() <= COALESCE => self.out.buf.extend_from_slice(&b),
+                    part => self.out.parts.push_back(part),
+                }
+            }
+        }
+        self.phase = Phase::Respond { after };
+        self.deadline = Some(ctx.now + ctx.config.request_timeout);
+    }
+
+    /// Encodes a response head into `out`; returns what follows the
+    /// response (keep-alive unless the request, the response or the
+    /// framing rules it out).
+    fn write_head(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        response: &Response,
+        default_type: Option<&'static str>,
+        framing: Framing,
+        version: Version,
+    ) -> After {
+        let headers = &response.headers;
+        let wants_close = headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
+        let keep = self.keep_alive && !wants_close && framing != Framing::Close;
         let connection = match (keep, version) {
             (false, _) => ConnectionHeader::Close,
             (true, Version::Http10) => ConnectionHeader::KeepAlive,
             (true, Version::Http11) => ConnectionHeader::Omit,
         };
-        let default_type = if no_body
-            || headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-        {
-            None
-        } else {
-            body.default_content_type()
-        };
+        let has_type = headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+        let default_type = default_type.filter(|_| framing != Framing::None && !has_type);
         let date = ctx.date.get(SystemTime::now());
         encode_head(
             &mut self.out.buf,
-            status,
+            response.status,
             date,
             framing,
             connection,
@@ -729,18 +752,171 @@ impl Connection {
                     .map(|(n, v)| (n.as_str(), v.as_str())),
             ),
         );
-        if !head_only && !no_body {
-            for part in body.into_parts() {
-                match part {
-                    Part::Bytes(b) if b.len() <= COALESCE => self.out.buf.extend_from_slice(&b),
-                    part => self.out.parts.push_back(part),
+        if keep { After::KeepAlive } else { After::Close }
+    }
+
+    /// Takes the request being answered out of the phase; an unread body
+    /// is dropped (and the connection will close). `None` when no request
+    /// is waiting for an answer.
+    fn take_request(&mut self) -> Option<Request> {
+        match std::mem::replace(&mut self.phase, Phase::Idle) {
+            Phase::Dispatched { req } => Some(req),
+            Phase::Body { req, sink, .. } => {
+                // Answered before the body was read: it never will be.
+                if let Sink::File { file, path } = sink {
+                    drop(file);
+                    let _ = std::fs::remove_file(path);
                 }
+                self.keep_alive = false;
+                Some(req)
+            }
+            other => {
+                self.phase = other;
+                log::debug!(
+                    "{}: answer for a request no longer current dropped",
+                    self.peer
+                );
+                None
             }
         }
-        self.phase = Phase::Respond {
-            after: if keep { After::KeepAlive } else { After::Close },
+    }
+
+    /// Starts a streamed response; its body comes through `outbox`.
+    pub fn start_stream(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        response: Response,
+        outbox: Arc<Outbox>,
+        chunked: bool,
+    ) {
+        let Some(req) = self.take_request() else {
+            outbox.close();
+            return;
+        };
+        let head = req.head();
+        let (head_only, version) = (head.method == "HEAD", head.version);
+        let framing = if status_has_no_body(response.status) {
+            Framing::None
+        } else if chunked {
+            Framing::Chunked
+        } else {
+            Framing::Close
+        };
+        let after = self.write_head(ctx, &response, None, framing, version);
+        if head_only || framing == Framing::None {
+            // Nothing of the body may follow this head.
+            outbox.close();
+            self.phase = Phase::Respond { after };
+        } else {
+            self.phase = Phase::Streaming { req, outbox, after };
+        }
+        self.deadline = Some(ctx.now + ctx.config.request_timeout);
+    }
+
+    /// Switches to WebSocket: `101 Switching Protocols`, then frames.
+    pub fn upgrade(&mut self, ctx: &mut Ctx<'_>, accept: &str, socket: WebSocket) {
+        let req = match std::mem::replace(&mut self.phase, Phase::Idle) {
+            Phase::Dispatched { req } => req,
+            other => {
+                self.phase = other;
+                socket.outbox().close();
+                return;
+            }
+        };
+        ws::handshake::encode_switching_protocols(&mut self.out.buf, accept);
+        self.keep_alive = false;
+        self.phase = Phase::Upgraded {
+            receiver: ws::Receiver::new(req.max_message_size()),
+            socket,
         };
         self.deadline = Some(ctx.now + ctx.config.request_timeout);
+    }
+
+    /// Moves a stream's or WebSocket's queued bytes into `out` once `out`
+    /// is empty.
+    fn pull_outbox(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        if !self.out.is_empty() {
+            return false;
+        }
+        self.out.buf.clear();
+        self.out.pos = 0;
+        let (outbox, req) = match &self.phase {
+            Phase::Streaming { outbox, req, .. } => (outbox, req.clone()),
+            Phase::Upgraded { socket, .. } => (socket.outbox(), socket.request().clone()),
+            _ => return false,
+        };
+        let taken = outbox.take(&mut self.out.buf);
+        let got = !self.out.buf.is_empty();
+        if taken.want_writable {
+            ctx.events.push_back(Event::Writable(req));
+        }
+        match &self.phase {
+            Phase::Streaming { after, .. } if taken.ended => {
+                self.phase = Phase::Respond { after: *after };
+                self.deadline = Some(ctx.now + ctx.config.request_timeout);
+                return true;
+            }
+            // The application sent its Close frame: wait a moment for the
+            // client's answer.
+            Phase::Upgraded { .. } if taken.ended => self.deadline = Some(ctx.now + LINGER),
+            // Nothing to send: no stall to time out.
+            _ if !got => self.deadline = None,
+            _ => {}
+        }
+        got
+    }
+
+    /// Feeds `rx` to the WebSocket receiver; answers pings, completes the
+    /// close handshake, reports messages.
+    fn read_frames(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let Phase::Upgraded { socket, receiver } = &mut self.phase else {
+            return false;
+        };
+        let mut pos = 0;
+        let mut ended = false;
+        while pos < self.rx.len() && !ended {
+            let (n, item) = receiver.feed(&self.rx[pos..]);
+            pos += n;
+            let message = match item {
+                None => break,
+                Some(Ok(Message::Ping(payload))) => {
+                    encode_frame(&mut self.out.buf, true, Opcode::Pong, &payload);
+                    Message::Ping(payload)
+                }
+                Some(Ok(Message::Close(status))) => {
+                    ended = true;
+                    if !socket.outbox().is_ended() {
+                        let payload = match &status {
+                            Some((code, _)) => close_payload(*code, ""),
+                            None => Vec::new(),
+                        };
+                        encode_frame(&mut self.out.buf, true, Opcode::Close, &payload);
+                    }
+                    Message::Close(status)
+                }
+                Some(Ok(message)) => message,
+                Some(Err(e)) => {
+                    ended = true;
+                    log::debug!("{}: WebSocket protocol error: {e}", self.peer);
+                    if !socket.outbox().is_ended() {
+                        encode_frame(&mut self.out.buf, true, Opcode::Close, &e.close_payload());
+                    }
+                    Message::Close(Some((e.code, e.reason.to_owned())))
+                }
+            };
+            ctx.events
+                .push_back(Event::WebSocket(socket.clone(), message));
+        }
+        self.rx.drain(..pos);
+        if ended {
+            socket.outbox().close();
+            // Send what is queued (the Close frame last), then close.
+            self.phase = Phase::Respond {
+                after: After::Close,
+            };
+            self.deadline = Some(ctx.now + LINGER);
+        }
+        pos > 0
     }
 
     /// Answers a refused request with its status and closes.
@@ -800,7 +976,10 @@ impl Connection {
                 Ok(n) => {
                     self.out.pos += n;
                     progress = true;
-                    if matches!(self.phase, Phase::Respond { .. }) {
+                    if matches!(
+                        self.phase,
+                        Phase::Respond { .. } | Phase::Streaming { .. } | Phase::Upgraded { .. }
+                    ) {
                         self.deadline = Some(ctx.now + ctx.config.request_timeout);
                     }
                 }
@@ -896,6 +1075,16 @@ impl Connection {
                 req.mark_closed();
             }
             Phase::Dispatched { req } => req.mark_closed(),
+            Phase::Streaming { req, outbox, .. } => {
+                outbox.close();
+                req.mark_closed();
+                ctx.events.push_back(Event::Closed(req));
+            }
+            Phase::Upgraded { socket, .. } => {
+                socket.outbox().close();
+                let gone = Message::Close(Some((close_code::ABNORMAL, why.to_owned())));
+                ctx.events.push_back(Event::WebSocket(socket, gone));
+            }
             _ => {}
         }
         self.deadline = None;

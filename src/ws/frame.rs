@@ -223,6 +223,9 @@ pub mod close_code {
     pub const PROTOCOL_ERROR: u16 = 1002;
     /// 1003: a data type the endpoint cannot accept.
     pub const UNSUPPORTED: u16 = 1003;
+    /// The connection ended without a Close frame (never sent on the wire,
+    /// RFC 6455 §7.4.1).
+    pub const ABNORMAL: u16 = 1006;
     /// 1007: message data not consistent with its type (e.g. bad UTF-8).
     pub const INVALID_DATA: u16 = 1007;
     /// 1008: a message violates the endpoint's policy.

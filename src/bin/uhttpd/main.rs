@@ -1,31 +1,182 @@
-//! uhttpd: serve a directory over HTTP(S), echo requests at /rpc, receive uploads.
+//! uhttpd: serve a directory over HTTP(S), echo requests at /rpc, receive
+//! uploads. `main` parses, resolves, runs; a start-up failure is one line
+//! on stderr and a non-zero exit.
 
-// Modules are being written in parallel and wired into `main` as they land.
-#![allow(dead_code)]
-
+mod access_log;
+mod app;
+mod auth;
 mod cli;
+mod config;
+mod errors;
 mod generate;
 mod multipart;
+mod redirect;
+mod rpc;
+mod signals;
 mod size;
 mod static_files;
+mod systemd;
 mod tls_reload;
+mod upload;
+mod x509;
 
-fn main() {
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use uhttp::EventLoop;
+
+use crate::app::App;
+use crate::config::{Startup, WorkerSockets};
+use crate::tls_reload::CertWatcher;
+
+/// How long in-flight responses get to finish after SIGTERM/SIGINT.
+const GRACE: Duration = Duration::from_secs(10);
+
+fn main() -> ExitCode {
     // Hidden, for packagers: `uhttpd --generate-files DIR` writes the man
     // page and shell completions under DIR, then exits.
     let mut args = std::env::args_os().skip(1);
     if args.next().is_some_and(|arg| arg == "--generate-files") {
         let dir = std::path::PathBuf::from(args.next().unwrap_or_else(|| ".".into()));
-        let code = match generate::write_all(&dir) {
-            Ok(()) => 0,
-            Err(err) => {
-                eprintln!(
-                    "uhttpd: cannot write generated files under {}: {err}",
-                    dir.display()
-                );
-                1
-            }
+        return match generate::write_all(&dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => fail(format!(
+                "cannot write generated files under {}: {err}",
+                dir.display()
+            )),
         };
-        std::process::exit(code);
+    }
+
+    let settings = match cli::resolve() {
+        Ok(settings) => settings,
+        Err(msg) => return fail(msg),
+    };
+    init_logging(settings.log_level);
+    let activated = match systemd::activated_listeners() {
+        Ok(activated) => activated,
+        Err(msg) => return fail(msg),
+    };
+    let startup = match Startup::new(&settings, activated) {
+        Ok(startup) => startup,
+        Err(e) => return fail(e.to_string()),
+    };
+    match run(startup, &settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => fail(msg),
+    }
+}
+
+fn fail(msg: String) -> ExitCode {
+    eprintln!("uhttpd: {msg}");
+    ExitCode::FAILURE
+}
+
+/// `RUST_LOG` when set, else the level from `-q`/`-v`.
+fn init_logging(level: log::LevelFilter) {
+    let mut builder = env_logger::Builder::new();
+    builder.filter_level(level);
+    if let Ok(spec) = std::env::var("RUST_LOG") {
+        builder.parse_filters(&spec);
+    }
+    builder.format_target(false).init();
+}
+
+fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
+    let Startup {
+        app,
+        config,
+        redirect_config,
+        workers,
+        tls,
+        banner,
+    } = startup;
+
+    let mut loops = Vec::with_capacity(workers.len());
+    for sockets in workers {
+        loops.push(make_loop(sockets, &config, &redirect_config).map_err(|e| e.to_string())?);
+    }
+    let watcher = match (&tls, &settings.tls) {
+        (Some(tls), Some(files)) => Some(Arc::new(
+            CertWatcher::spawn(files.cert.clone(), files.key.clone(), tls.clone())
+                .map_err(|e| format!("cannot watch the certificate files: {e}"))?,
+        )),
+        _ => None,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let handles = loops.iter().map(EventLoop::handle).collect();
+    signals::spawn(Arc::clone(&stop), handles, watcher.clone())
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+
+    for line in &banner {
+        println!("{line}");
+    }
+    log::info!("uhttpd {} started", env!("CARGO_PKG_VERSION"));
+    systemd::ready(banner.first().map_or("serving", String::as_str));
+
+    let app = Arc::new(app);
+    let mut threads = Vec::new();
+    let mut loops = loops.into_iter();
+    // unwrap: there is always at least one worker.
+    let first = loops.next().unwrap();
+    for (n, event_loop) in loops.enumerate() {
+        let (app, stop) = (Arc::clone(&app), Arc::clone(&stop));
+        let thread = std::thread::Builder::new()
+            .name(format!("worker-{}", n + 1))
+            .spawn(move || serve(event_loop, &app, &stop))
+            .map_err(|e| format!("cannot start a worker thread: {e}"))?;
+        threads.push(thread);
+    }
+    let mut result = serve(first, &app, &stop);
+    for thread in threads {
+        match thread.join() {
+            Ok(r) => result = result.and(r),
+            Err(_) => result = Err("a worker thread panicked".into()),
+        }
+    }
+    drop(watcher);
+    log::info!("stopped");
+    result
+}
+
+fn make_loop(
+    sockets: WorkerSockets,
+    config: &uhttp::Config,
+    redirect_config: &uhttp::Config,
+) -> Result<EventLoop, uhttp::Error> {
+    let mut event_loop = EventLoop::new()?;
+    event_loop.add_listeners(sockets.main, config.clone())?;
+    if !sockets.redirect.is_empty() {
+        event_loop.add_listeners(sockets.redirect, redirect_config.clone())?;
+    }
+    Ok(event_loop)
+}
+
+/// One worker's loop: serve until stopped, then drain for up to `GRACE`.
+fn serve(mut event_loop: EventLoop, app: &App, stop: &AtomicBool) -> Result<(), String> {
+    let mut stopping_since: Option<Instant> = None;
+    loop {
+        if stop.load(Ordering::SeqCst) && stopping_since.is_none() {
+            event_loop.shutdown();
+            stopping_since = Some(Instant::now());
+        }
+        if let Some(since) = stopping_since {
+            if event_loop.connections() == 0 {
+                return Ok(());
+            }
+            if since.elapsed() >= GRACE {
+                log::warn!(
+                    "grace period over: closing {} connections",
+                    event_loop.connections()
+                );
+                return Ok(());
+            }
+        }
+        match event_loop.wait(Some(Duration::from_secs(1))) {
+            Ok(Some(event)) => app.handle(event),
+            Ok(None) => {}
+            Err(e) => return Err(format!("poll loop failed: {e}")),
+        }
     }
 }

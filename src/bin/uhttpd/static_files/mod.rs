@@ -8,3 +8,6 @@ pub mod conditional;
 pub mod listing;
 pub mod range;
 pub mod resolve;
+mod serve;
+
+pub use serve::{StaticOptions, serve};

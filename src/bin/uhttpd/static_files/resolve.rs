@@ -20,7 +20,7 @@
 //! protocol-relative, off-site URL.
 
 use std::fmt;
-use std::fs::{self, Metadata};
+use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
@@ -33,8 +33,6 @@ pub enum Target {
     File {
         /// Canonical path, under ROOT.
         path: PathBuf,
-        /// Metadata of the file, for `Content-Length` and validators.
-        meta: Metadata,
     },
     /// A directory (after following symlinks that stay under ROOT).
     Dir {
@@ -106,7 +104,7 @@ pub fn resolve(root: &Path, raw_path: &str) -> Result<Target, ResolveError> {
     let meta = fs::metadata(&path).map_err(io_error)?;
     let has_trailing_slash = raw_path.ends_with('/');
     if meta.is_file() && !has_trailing_slash {
-        Ok(Target::File { path, meta })
+        Ok(Target::File { path })
     } else if meta.is_dir() {
         Ok(Target::Dir {
             path,
@@ -213,8 +211,8 @@ mod tests {
     fn got(root: &Path, raw: &str) -> Got {
         let rel = |p: &Path| p.strip_prefix(root).unwrap().to_str().unwrap().to_owned();
         match resolve(root, raw) {
-            Ok(Target::File { path, meta }) => {
-                assert!(meta.is_file());
+            Ok(Target::File { path }) => {
+                assert!(path.is_file());
                 Got::File(rel(&path))
             }
             Ok(Target::Dir {

@@ -1,0 +1,261 @@
+//! Routes requests to the redirect, `/rpc`, upload and static handlers,
+//! and keeps per-request state between event-mode events.
+//!
+//! uhttpd runs the library in event mode: a request without a body (or
+//! whose body arrived with its head) comes whole; for one with a body the
+//! route decides on the headers — refuse it unread, or stream it (uploads
+//! go to disk as they arrive, `/rpc` bodies are collected up to
+//! `--max-content-length`).
+
+use std::time::Instant;
+
+use uhttp::{Event, Request, Response};
+
+use crate::access_log;
+use crate::auth::Auth;
+use crate::errors::{error_response, json_error};
+use crate::redirect;
+use crate::rpc;
+use crate::static_files::{self, StaticOptions};
+use crate::upload::{MultipartUpload, PutUpload, Uploads};
+
+/// What uhttpd serves, shared by every worker.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub files: StaticOptions,
+    pub rpc: bool,
+    pub max_content_length: u64,
+    pub uploads: Option<Uploads>,
+    /// The index of the plain-HTTP redirect server in each loop, and the
+    /// HTTPS port to send clients to.
+    pub redirect: Option<(usize, u16)>,
+    /// HTTP Basic authentication, when `--auth-file` is given.
+    pub auth: Option<std::sync::Arc<Auth>>,
+}
+
+/// Where a request goes.
+enum Route<'a> {
+    Redirect(u16),
+    Rpc,
+    Put(&'a str),
+    Multipart,
+    /// An upload path with the wrong method; the one it takes.
+    UploadOther(&'static str),
+    Static,
+}
+
+/// A body being received, kept in the request's context slot.
+enum Receiving {
+    Rpc(Vec<u8>),
+    Put(PutUpload),
+    Multipart(MultipartUpload),
+}
+
+/// Kept with every request that spans several events.
+struct State {
+    started: Instant,
+    receiving: Receiving,
+}
+
+impl App {
+    /// Handles one event from the loop.
+    pub fn handle(&self, event: Event) {
+        match event {
+            Event::Request(req) => self.on_request(&req),
+            Event::Headers(req) => self.on_headers(&req),
+            Event::Data(req) => self.on_data(&req),
+            Event::Complete(req) => self.on_complete(&req),
+            Event::Error(req) => {
+                // Dropping the state removes any temporary file.
+                let state = req.take_context::<State>();
+                log::info!(
+                    "{} \"{} {} {}\" failed after {} bytes: {}",
+                    req.remote_address(),
+                    req.method(),
+                    req.url(),
+                    req.protocol(),
+                    req.bytes_received(),
+                    req.error().unwrap_or_default()
+                );
+                drop(state);
+            }
+            _ => {}
+        }
+    }
+
+    fn route<'r>(&self, req: &'r Request) -> Route<'r> {
+        if let Some((index, port)) = self.redirect {
+            if req.server().index() == index {
+                return Route::Redirect(port);
+            }
+        }
+        let path = uhttp::util::split_url(req.url()).0;
+        if self.rpc && req.path() == "/rpc" {
+            return Route::Rpc;
+        }
+        if self.uploads.is_some() {
+            if let Some(name) = path.strip_prefix("/upload/") {
+                if req.method() == "PUT" {
+                    return Route::Put(name);
+                }
+                return Route::UploadOther("PUT");
+            }
+            if req.path() == "/upload" {
+                return match req.method() {
+                    "POST" => Route::Multipart,
+                    _ => Route::UploadOther("POST"),
+                };
+            }
+        }
+        Route::Static
+    }
+
+    /// Whether `route` needs a login, and the 401 to send if it has none.
+    fn authorize(&self, req: &Request, route: &Route<'_>) -> Result<(), Response> {
+        let Some(auth) = &self.auth else {
+            return Ok(());
+        };
+        let needs_login = match route {
+            Route::Redirect(_) => false,
+            Route::Put(_) | Route::Multipart | Route::UploadOther(_) => true,
+            Route::Rpc | Route::Static => !auth.uploads_only,
+        };
+        if needs_login { auth.check(req) } else { Ok(()) }
+    }
+
+    /// A whole request: head, and body if any.
+    fn on_request(&self, req: &Request) {
+        let started = Instant::now();
+        let route = self.route(req);
+        if let Err(response) = self.authorize(req, &route) {
+            return send(req, response, started);
+        }
+        let response = match route {
+            Route::Redirect(port) => redirect::to_https(req, port),
+            Route::Rpc => self.rpc_body(req, req.data()),
+            Route::Put(name) => match self.uploads().start_put(req, name) {
+                Ok(file) => {
+                    let mut put = PutUpload::new(file);
+                    match put.feed(req.data()) {
+                        Ok(()) => put.finish(self.uploads()),
+                        Err(response) => response,
+                    }
+                }
+                Err(response) => response,
+            },
+            Route::Multipart => match self.uploads().start_multipart(req) {
+                Ok(mut upload) => match upload.feed(self.uploads(), req.data()) {
+                    Ok(()) => upload.finish(self.uploads()),
+                    Err(response) => response,
+                },
+                Err(response) => response,
+            },
+            Route::UploadOther(allow) => error_response(405).header("Allow", allow),
+            Route::Static => static_files::serve(&self.files, req),
+        };
+        send(req, response, started);
+    }
+
+    /// The head of a request whose body has not been read yet.
+    fn on_headers(&self, req: &Request) {
+        let started = Instant::now();
+        let route = self.route(req);
+        if let Err(response) = self.authorize(req, &route) {
+            return send(req, response, started);
+        }
+        let receiving = match route {
+            Route::Rpc => match req.content_length() {
+                Some(n) if n > self.max_content_length => Err(json_error(413, "body too large")),
+                _ => Ok(Receiving::Rpc(Vec::new())),
+            },
+            Route::Put(name) => self
+                .uploads()
+                .start_put(req, name)
+                .map(|f| Receiving::Put(PutUpload::new(f))),
+            Route::Multipart => self
+                .uploads()
+                .start_multipart(req)
+                .map(Receiving::Multipart),
+            Route::Redirect(port) => Err(redirect::to_https(req, port)),
+            Route::UploadOther(allow) => Err(error_response(405).header("Allow", allow)),
+            // Static paths take no body: answered unread.
+            Route::Static => Err(static_files::serve(&self.files, req)),
+        };
+        match receiving {
+            Ok(receiving) => {
+                req.set_context(State { started, receiving });
+                if let Err(e) = req.accept_body_streaming() {
+                    log::debug!("cannot accept the body of {}: {e}", req.url());
+                }
+            }
+            // Refused on its headers: `100 Continue` is never sent.
+            Err(response) => send(req, response, started),
+        }
+    }
+
+    fn on_data(&self, req: &Request) {
+        let data = req.read_buffer();
+        let fed = req.with_context(|state: &mut State| self.feed(&mut state.receiving, &data));
+        if let Some(Err(response)) = fed {
+            if let Some(state) = req.take_context::<State>() {
+                send(req, response, state.started);
+            }
+        }
+    }
+
+    fn on_complete(&self, req: &Request) {
+        let data = req.read_buffer();
+        let Some(mut state) = req.take_context::<State>() else {
+            return;
+        };
+        let response = match self.feed(&mut state.receiving, &data) {
+            Err(response) => response,
+            Ok(()) => match state.receiving {
+                Receiving::Rpc(body) => self.rpc_body(req, &body),
+                Receiving::Put(put) => put.finish(self.uploads()),
+                Receiving::Multipart(upload) => upload.finish(self.uploads()),
+            },
+        };
+        send(req, response, state.started);
+    }
+
+    fn feed(&self, receiving: &mut Receiving, data: &[u8]) -> Result<(), Response> {
+        match receiving {
+            Receiving::Rpc(body) => {
+                if (body.len() + data.len()) as u64 > self.max_content_length {
+                    return Err(json_error(413, "body too large"));
+                }
+                body.extend_from_slice(data);
+                Ok(())
+            }
+            Receiving::Put(put) => put.feed(data),
+            Receiving::Multipart(upload) => upload.feed(self.uploads(), data),
+        }
+    }
+
+    fn rpc_body(&self, req: &Request, body: &[u8]) -> Response {
+        if body.len() as u64 > self.max_content_length {
+            return json_error(413, "body too large");
+        }
+        rpc::echo(req, body)
+    }
+
+    fn uploads(&self) -> &Uploads {
+        // unwrap: upload routes exist only when uploads are on.
+        self.uploads.as_ref().unwrap()
+    }
+}
+
+/// Sends `response` and writes the access-log line.
+fn send(req: &Request, response: Response, started: Instant) {
+    let status = response.status();
+    let bytes = if req.method() == "HEAD" {
+        0
+    } else {
+        response.body_len()
+    };
+    match req.send(response) {
+        Ok(()) => access_log::log(req, status, bytes, started.elapsed()),
+        Err(e) => log::debug!("{}: cannot answer {}: {e}", req.remote_address(), req.url()),
+    }
+}

@@ -1,0 +1,333 @@
+//! From [`Settings`] to something that runs: ROOT checked, upload
+//! directory checked, TLS pair loaded, every listener bound. Any failure is
+//! a [`StartupError`] naming its cause; nothing is served half-configured.
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use uhttp::Config;
+use uhttp::tls::{TlsConfig, TlsError};
+
+use crate::app::App;
+use crate::auth::Auth;
+use crate::cli::Settings;
+use crate::static_files::StaticOptions;
+use crate::systemd::Activated;
+use crate::upload::Uploads;
+
+/// Why uhttpd cannot start.
+#[derive(Debug)]
+pub enum StartupError {
+    Root { path: PathBuf, source: io::Error },
+    RootNotDir(PathBuf),
+    UploadDir { path: PathBuf, source: io::Error },
+    UploadDirNotDir(PathBuf),
+    UploadDirNotWritable { path: PathBuf, source: io::Error },
+    Tls(TlsError),
+    Bind { addr: SocketAddr, source: io::Error },
+    Auth(String),
+}
+
+impl fmt::Display for StartupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartupError::Root { path, source } => {
+                write!(f, "cannot serve {}: {source}", path.display())
+            }
+            StartupError::RootNotDir(path) => {
+                write!(f, "cannot serve {}: not a directory", path.display())
+            }
+            StartupError::UploadDir { path, source } => {
+                write!(f, "upload directory {}: {source}", path.display())
+            }
+            StartupError::UploadDirNotDir(path) => {
+                write!(f, "upload directory {}: not a directory", path.display())
+            }
+            StartupError::UploadDirNotWritable { path, source } => {
+                write!(
+                    f,
+                    "upload directory {} is not writable: {source}",
+                    path.display()
+                )
+            }
+            StartupError::Tls(e) => e.fmt(f),
+            StartupError::Auth(msg) => f.write_str(msg),
+            StartupError::Bind { addr, source } => match source.kind() {
+                io::ErrorKind::AddrInUse => write!(f, "cannot listen on {addr}: port in use"),
+                _ => write!(f, "cannot listen on {addr}: {source}"),
+            },
+        }
+    }
+}
+
+impl std::error::Error for StartupError {}
+
+/// The bound sockets of one worker: the main listeners and, with
+/// `--redirect-http`, the redirect listeners.
+pub struct WorkerSockets {
+    pub main: Vec<TcpListener>,
+    pub redirect: Vec<TcpListener>,
+}
+
+/// Everything resolved: ready to run.
+pub struct Startup {
+    pub app: App,
+    pub config: Config,
+    pub redirect_config: Config,
+    pub workers: Vec<WorkerSockets>,
+    pub tls: Option<TlsConfig>,
+    /// Lines telling the user where to point a browser.
+    pub banner: Vec<String>,
+}
+
+impl Startup {
+    /// Checks, loads and binds everything the settings name. Sockets
+    /// passed by systemd (`activated`) are used instead of binding.
+    pub fn new(settings: &Settings, activated: Option<Activated>) -> Result<Startup, StartupError> {
+        let root = check_root(&settings.root)?;
+        let uploads = match &settings.upload_dir {
+            Some(dir) => Some(Uploads {
+                dir: check_upload_dir(dir)?,
+                overwrite: settings.overwrite,
+                max_size: settings.max_upload_size,
+            }),
+            None => None,
+        };
+        let auth = match &settings.auth {
+            Some(a) => Some(Arc::new(
+                Auth::load(&a.file, a.uploads_only).map_err(StartupError::Auth)?,
+            )),
+            None => None,
+        };
+        let tls = match &settings.tls {
+            Some(files) => {
+                Some(TlsConfig::load(&files.cert, &files.key).map_err(StartupError::Tls)?)
+            }
+            None => None,
+        };
+
+        let workers = match activated {
+            Some(activated) => share_activated(activated, settings.workers)?,
+            None => bind_workers(settings)?,
+        };
+        let main_port = port_of(&workers[0].main).unwrap_or(settings.port);
+        let redirect_port = port_of(&workers[0].redirect);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let mut banner = Vec::new();
+        for listener in &workers[0].main {
+            if let Ok(addr) = listener.local_addr() {
+                banner.push(format!(
+                    "serving {} on {}",
+                    root.display(),
+                    url(scheme, addr)
+                ));
+            }
+        }
+        for listener in &workers[0].redirect {
+            if let Ok(addr) = listener.local_addr() {
+                banner.push(format!("redirecting {} to https", url("http", addr)));
+            }
+        }
+
+        let max_body = match &uploads {
+            Some(u) => u.max_size.max(settings.max_content_length),
+            None => settings.max_content_length,
+        };
+        let config = Config {
+            max_waiting_clients: settings.max_connections,
+            keep_alive_timeout: settings.keep_alive_timeout,
+            keep_alive_max_requests: settings.keep_alive_max_requests,
+            max_headers_length: settings.max_headers_length,
+            max_content_length: max_body,
+            request_timeout: settings.request_timeout,
+            trusted_proxies: settings.trusted_proxies.clone(),
+            event_mode: true,
+            tls: tls.clone(),
+            ..Config::default()
+        };
+        let redirect_config = Config {
+            tls: None,
+            max_content_length: 0,
+            ..config.clone()
+        };
+        let upload_form = uploads.as_ref().map(|_| "/upload".to_owned());
+        let app = App {
+            files: StaticOptions {
+                root,
+                listing: settings.listing,
+                upload_form,
+            },
+            rpc: settings.rpc,
+            max_content_length: settings.max_content_length,
+            uploads,
+            redirect: redirect_port.map(|_| (1, main_port)),
+            auth,
+        };
+        Ok(Startup {
+            app,
+            config,
+            redirect_config,
+            workers,
+            tls,
+            banner,
+        })
+    }
+}
+
+/// Binds the listeners of every worker: the first binds what the settings
+/// say (port 0 picks a port), the others the same addresses and ports,
+/// all with `SO_REUSEPORT` when there are several.
+fn bind_workers(settings: &Settings) -> Result<Vec<WorkerSockets>, StartupError> {
+    let reuse_port = settings.workers > 1;
+    let main = bind_all(&settings.bind, settings.port, reuse_port)?;
+    let redirect = match settings.redirect_http {
+        Some(port) => bind_all(&settings.bind, port, reuse_port)?,
+        None => Vec::new(),
+    };
+    let main_port = port_of(&main).unwrap_or(settings.port);
+    let redirect_port = port_of(&redirect);
+    let bound: Vec<IpAddr> = main
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .map(|a| a.ip())
+        .collect();
+    let mut workers = vec![WorkerSockets { main, redirect }];
+    for _ in 1..settings.workers {
+        let main = bind_all(&bound, main_port, true)?;
+        let redirect = match redirect_port {
+            Some(port) => bind_all(&bound, port, true)?,
+            None => Vec::new(),
+        };
+        workers.push(WorkerSockets { main, redirect });
+    }
+    Ok(workers)
+}
+
+/// Socket activation: every worker accepts on the same passed sockets.
+fn share_activated(
+    activated: Activated,
+    workers: usize,
+) -> Result<Vec<WorkerSockets>, StartupError> {
+    let clone_all = |listeners: &[TcpListener]| -> Result<Vec<TcpListener>, StartupError> {
+        listeners
+            .iter()
+            .map(|l| {
+                l.try_clone().map_err(|source| StartupError::Bind {
+                    addr: l
+                        .local_addr()
+                        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0))),
+                    source,
+                })
+            })
+            .collect()
+    };
+    let mut all = Vec::with_capacity(workers);
+    for _ in 1..workers {
+        all.push(WorkerSockets {
+            main: clone_all(&activated.main)?,
+            redirect: clone_all(&activated.redirect)?,
+        });
+    }
+    all.insert(
+        0,
+        WorkerSockets {
+            main: activated.main,
+            redirect: activated.redirect,
+        },
+    );
+    Ok(all)
+}
+
+fn port_of(listeners: &[TcpListener]) -> Option<u16> {
+    listeners.first()?.local_addr().ok().map(|a| a.port())
+}
+
+fn check_root(root: &Path) -> Result<PathBuf, StartupError> {
+    let canonical = root.canonicalize().map_err(|source| StartupError::Root {
+        path: root.to_owned(),
+        source,
+    })?;
+    if !canonical.is_dir() {
+        return Err(StartupError::RootNotDir(root.to_owned()));
+    }
+    Ok(canonical)
+}
+
+/// The upload directory must exist, be a directory, and take a file.
+fn check_upload_dir(dir: &Path) -> Result<PathBuf, StartupError> {
+    let canonical = dir
+        .canonicalize()
+        .map_err(|source| StartupError::UploadDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+    if !canonical.is_dir() {
+        return Err(StartupError::UploadDirNotDir(dir.to_owned()));
+    }
+    tempfile::Builder::new()
+        .prefix(".uhttpd-write-test-")
+        .tempfile_in(&canonical)
+        .map_err(|source| StartupError::UploadDirNotWritable {
+            path: dir.to_owned(),
+            source,
+        })?;
+    Ok(canonical)
+}
+
+/// Binds `port` on every address; no address means all interfaces:
+/// dual-stack `::`, or `0.0.0.0` where the host has no IPv6. With port 0
+/// the first socket picks the port and the others use the same one.
+fn bind_all(
+    addrs: &[IpAddr],
+    port: u16,
+    reuse_port: bool,
+) -> Result<Vec<TcpListener>, StartupError> {
+    if addrs.is_empty() {
+        let any6 = SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port);
+        return match uhttp::bind(any6, reuse_port) {
+            Ok(listener) => Ok(vec![listener]),
+            Err(e) if is_no_ipv6(&e) => {
+                let any4 = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port);
+                bind_one(any4, reuse_port).map(|l| vec![l])
+            }
+            Err(source) => Err(StartupError::Bind { addr: any6, source }),
+        };
+    }
+    let mut listeners: Vec<TcpListener> = Vec::with_capacity(addrs.len());
+    let mut port = port;
+    for ip in addrs {
+        let listener = bind_one(SocketAddr::new(*ip, port), reuse_port)?;
+        if port == 0 {
+            port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        }
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+fn bind_one(addr: SocketAddr, reuse_port: bool) -> Result<TcpListener, StartupError> {
+    uhttp::bind(addr, reuse_port).map_err(|source| StartupError::Bind { addr, source })
+}
+
+fn is_no_ipv6(e: &io::Error) -> bool {
+    // EAFNOSUPPORT (97) or EADDRNOTAVAIL (99) on Linux.
+    matches!(e.raw_os_error(), Some(97) | Some(99))
+}
+
+/// A URL for a listening address; wildcards are shown as `localhost`.
+fn url(scheme: &str, addr: SocketAddr) -> String {
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "localhost".to_owned(),
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
+    };
+    let all = if addr.ip().is_unspecified() {
+        " (all interfaces)"
+    } else {
+        ""
+    };
+    format!("{scheme}://{host}:{}/{all}", addr.port())
+}

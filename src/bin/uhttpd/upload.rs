@@ -1,0 +1,269 @@
+//! Uploads into `--upload-dir`: `PUT /upload/NAME` and `POST /upload`
+//! with `multipart/form-data`. Bodies stream into a temporary file in the
+//! upload directory (a dotfile, so never listed or served) that is renamed
+//! to its final name only when complete; every failure path drops the
+//! temporary file, so nothing partial is ever left behind.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use tempfile::NamedTempFile;
+use uhttp::util::{decode_percent_encoding_bytes, parse_header_parameters};
+use uhttp::{Request, Response};
+
+use crate::errors::{error_response, json_error};
+use crate::multipart::{FeedError, MultipartParser, PartEvent};
+
+/// Upload settings.
+#[derive(Debug, Clone)]
+pub struct Uploads {
+    /// Where files go (canonicalized).
+    pub dir: PathBuf,
+    /// An upload may replace an existing file.
+    pub overwrite: bool,
+    /// Largest body, in bytes.
+    pub max_size: u64,
+}
+
+/// Why a name is refused (400).
+pub fn check_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("empty file name");
+    }
+    if name.len() > 255 {
+        return Err("file name too long");
+    }
+    if name.starts_with('.') {
+        return Err("file name starts with a dot");
+    }
+    if name.contains(['/', '\\']) {
+        return Err("file name contains a path separator");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("file name contains control characters");
+    }
+    Ok(())
+}
+
+/// A file being received.
+pub struct Receiving {
+    temp: NamedTempFile,
+    name: String,
+    size: u64,
+}
+
+impl Receiving {
+    fn write(&mut self, data: &[u8]) -> Result<(), Response> {
+        self.size += data.len() as u64;
+        self.temp
+            .as_file_mut()
+            .write_all(data)
+            .map_err(|e| write_failed(self.temp.path(), &e))
+    }
+}
+
+impl Uploads {
+    /// `PUT /upload/NAME`, on its headers: checks name, size and
+    /// collisions before a byte of the body is read (so an
+    /// `Expect: 100-continue` client never sends a refused body).
+    pub fn start_put(&self, req: &Request, raw_name: &str) -> Result<Receiving, Response> {
+        let decoded = decode_percent_encoding_bytes(raw_name.as_bytes());
+        let name =
+            String::from_utf8(decoded).map_err(|_| json_error(400, "file name is not UTF-8"))?;
+        self.check_size(req)?;
+        self.receive(&name)
+    }
+
+    /// `POST /upload`, on its headers.
+    pub fn start_multipart(&self, req: &Request) -> Result<MultipartUpload, Response> {
+        let content_type = req.header("content-type").unwrap_or_default();
+        let (media_type, params) = parse_header_parameters(content_type);
+        if !media_type.eq_ignore_ascii_case("multipart/form-data") {
+            return Err(json_error(415, "POST /upload takes multipart/form-data"));
+        }
+        let boundary = params
+            .get("boundary")
+            .ok_or_else(|| json_error(400, "multipart body without boundary"))?;
+        let parser = MultipartParser::new(boundary)
+            .map_err(|e| json_error(400, &format!("multipart: {e}")))?;
+        self.check_size(req)?;
+        Ok(MultipartUpload {
+            parser,
+            current: None,
+            done: Vec::new(),
+        })
+    }
+
+    fn check_size(&self, req: &Request) -> Result<(), Response> {
+        match req.content_length() {
+            Some(n) if n > self.max_size => Err(json_error(413, "upload too large")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks a name and opens its temporary file.
+    fn receive(&self, name: &str) -> Result<Receiving, Response> {
+        check_name(name).map_err(|why| json_error(400, why))?;
+        if !self.overwrite && self.dir.join(name).symlink_metadata().is_ok() {
+            return Err(json_error(409, &format!("{name} exists")));
+        }
+        let temp = tempfile::Builder::new()
+            .prefix(".uhttpd-upload-")
+            // Like any new file: 0666 less the umask (tempfile's default is 0600).
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+            .suffix(".part")
+            .tempfile_in(&self.dir)
+            .map_err(|e| write_failed(&self.dir, &e))?;
+        Ok(Receiving {
+            temp,
+            name: name.to_owned(),
+            size: 0,
+        })
+    }
+
+    /// Gives completed files their final names; 201 with the list.
+    fn commit(&self, files: Vec<Receiving>) -> Response {
+        let mut saved = Vec::with_capacity(files.len());
+        for file in files {
+            let target = self.dir.join(&file.name);
+            let result = if self.overwrite {
+                file.temp.persist(&target).map(drop)
+            } else {
+                file.temp.persist_noclobber(&target).map(drop)
+            };
+            if let Err(e) = result {
+                if e.error.kind() == io::ErrorKind::AlreadyExists {
+                    return json_error(409, &format!("{} exists", file.name));
+                }
+                return write_failed(&target, &e.error);
+            }
+            log::info!("saved upload {} ({} bytes)", target.display(), file.size);
+            saved.push(json!({ "name": file.name, "size": file.size }));
+        }
+        Response::new(201).body(json!({ "files": saved }))
+    }
+}
+
+/// A `PUT` body in progress.
+pub struct PutUpload(Receiving);
+
+impl PutUpload {
+    pub fn new(receiving: Receiving) -> Self {
+        PutUpload(receiving)
+    }
+
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), Response> {
+        self.0.write(data)
+    }
+
+    pub fn finish(self, uploads: &Uploads) -> Response {
+        let name = self.0.name.clone();
+        let size = self.0.size;
+        match uploads.commit(vec![self.0]).status() {
+            201 => Response::new(201)
+                .header("Location", format!("/{name}"))
+                .body(json!({ "name": name, "size": size })),
+            _ => uploads_commit_error(uploads, &name),
+        }
+    }
+}
+
+/// Re-derives the answer for a failed single commit (it was consumed).
+fn uploads_commit_error(uploads: &Uploads, name: &str) -> Response {
+    if uploads.dir.join(name).exists() && !uploads.overwrite {
+        json_error(409, &format!("{name} exists"))
+    } else {
+        error_response(500)
+    }
+}
+
+/// A `multipart/form-data` body in progress.
+pub struct MultipartUpload {
+    parser: MultipartParser,
+    current: Option<Receiving>,
+    done: Vec<Receiving>,
+}
+
+impl MultipartUpload {
+    pub fn feed(&mut self, uploads: &Uploads, data: &[u8]) -> Result<(), Response> {
+        let Self {
+            parser,
+            current,
+            done,
+        } = self;
+        let mut skipping = false;
+        let result = parser.feed(data, |event| -> Result<(), Response> {
+            match event {
+                PartEvent::Start { filename, .. } => match filename {
+                    // A form field, or a file input left empty: skipped.
+                    None => skipping = true,
+                    Some(name) if name.is_empty() => skipping = true,
+                    Some(name) => {
+                        if done.iter().any(|f| f.name == name) {
+                            return Err(json_error(400, &format!("{name} sent twice")));
+                        }
+                        *current = Some(uploads.receive(&name)?);
+                        skipping = false;
+                    }
+                },
+                PartEvent::Data(bytes) => {
+                    if let Some(file) = current.as_mut() {
+                        file.write(bytes)?;
+                    }
+                }
+                PartEvent::End => {
+                    if let Some(file) = current.take() {
+                        done.push(file);
+                    }
+                    skipping = false;
+                }
+            }
+            let _ = skipping;
+            Ok(())
+        });
+        match result {
+            Ok(()) => Ok(()),
+            Err(FeedError::Handler(response)) => Err(response),
+            Err(FeedError::Multipart(e)) => Err(json_error(400, &format!("multipart: {e}"))),
+        }
+    }
+
+    pub fn finish(mut self, uploads: &Uploads) -> Response {
+        if let Err(e) = self.parser.finish() {
+            return json_error(400, &format!("multipart: {e}"));
+        }
+        if self.done.is_empty() {
+            return json_error(400, "no file in the form");
+        }
+        uploads.commit(std::mem::take(&mut self.done))
+    }
+}
+
+/// 507 when the disk (or a quota, or a file-size limit) is full, else 500.
+fn write_failed(path: &Path, e: &io::Error) -> Response {
+    log::error!("upload: cannot write {}: {e}", path.display());
+    match e.kind() {
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge => {
+            json_error(507, "insufficient storage")
+        }
+        _ => json_error(500, "cannot write the upload"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_name;
+
+    #[test]
+    fn refuses_names_that_could_leave_the_directory_or_hide() {
+        for bad in [
+            "", ".", "..", ".hidden", "a/b", "a\\b", "../x", "a\0b", "a\nb", "a\rb", "\u{7f}x",
+        ] {
+            assert!(check_name(bad).is_err(), "{bad:?} should be refused");
+        }
+        for good in ["a.txt", "firmware-1.2.bin", "résumé.pdf", "a b", "x..y"] {
+            assert!(check_name(good).is_ok(), "{good:?} should be accepted");
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! [`Outbox`]: the bounded buffer between a streaming producer (a
+//! [`crate::ResponseStream`] or [`crate::WebSocket`], on any thread) and
+//! the poll loop that writes it to the socket.
+//!
+//! The producer appends framed bytes; the loop swaps the whole buffer out
+//! when its own is empty. A push that would take the buffer past the cap
+//! is refused with [`Error::WouldBlock`] (never silent growth), and the
+//! loop reports [`crate::Event::Writable`] once the buffer has drained.
+
+use std::sync::Mutex;
+
+use crate::error::Error;
+use crate::responder::lock;
+
+pub(crate) struct Outbox {
+    state: Mutex<State>,
+    cap: usize,
+}
+
+#[derive(Default)]
+struct State {
+    buf: Vec<u8>,
+    /// The producer sent its last bytes.
+    ended: bool,
+    /// The connection is gone: nothing more is sent.
+    closed: bool,
+    /// A push was refused; report `Writable` after the next drain.
+    want_writable: bool,
+}
+
+/// What the loop took out.
+pub(crate) struct Taken {
+    /// The producer ended the stream (and everything is now taken).
+    pub ended: bool,
+    /// A producer was refused earlier and waits for room.
+    pub want_writable: bool,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("buffered", &self.buffered())
+            .field("cap", &self.cap)
+            .finish()
+    }
+}
+
+impl Outbox {
+    pub fn new(cap: usize) -> Self {
+        Outbox {
+            state: Mutex::new(State::default()),
+            cap,
+        }
+    }
+
+    /// Appends what `encode` writes. Returns whether the buffer was empty
+    /// before (the loop must then be told there is something to send).
+    /// One push larger than the cap is accepted when the buffer is empty,
+    /// so a big frame is never refused forever.
+    pub fn push(
+        &self,
+        end: bool,
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+    ) -> Result<bool, Error> {
+        let mut state = lock(&self.state);
+        if state.closed {
+            return Err(Error::Closed);
+        }
+        if state.ended {
+            return Err(Error::InvalidState("the stream has ended"));
+        }
+        let before = state.buf.len();
+        if before >= self.cap {
+            state.want_writable = true;
+            return Err(Error::WouldBlock);
+        }
+        if let Err(e) = encode(&mut state.buf) {
+            state.buf.truncate(before);
+            return Err(e);
+        }
+        if before > 0 && state.buf.len() > self.cap {
+            state.buf.truncate(before);
+            state.want_writable = true;
+            return Err(Error::WouldBlock);
+        }
+        state.ended |= end;
+        Ok(before == 0)
+    }
+
+    /// Moves the buffered bytes into `into` (which the loop has emptied).
+    pub fn take(&self, into: &mut Vec<u8>) -> Taken {
+        let mut state = lock(&self.state);
+        if into.is_empty() {
+            std::mem::swap(into, &mut state.buf);
+        } else {
+            into.append(&mut state.buf);
+        }
+        Taken {
+            ended: state.ended,
+            want_writable: std::mem::take(&mut state.want_writable),
+        }
+    }
+
+    /// The connection is gone; producers get [`Error::Closed`].
+    pub fn close(&self) {
+        let mut state = lock(&self.state);
+        state.closed = true;
+        state.buf = Vec::new();
+    }
+
+    pub fn buffered(&self) -> usize {
+        lock(&self.state).buf.len()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        lock(&self.state).closed
+    }
+
+    pub fn is_ended(&self) -> bool {
+        lock(&self.state).ended
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(data: &'static [u8]) -> impl FnOnce(&mut Vec<u8>) -> Result<(), Error> {
+        move |buf: &mut Vec<u8>| {
+            buf.extend_from_slice(data);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn refuses_pushes_past_the_cap_and_asks_for_a_writable_report() {
+        let outbox = Outbox::new(8);
+        assert!(outbox.push(false, bytes(b"12345")).unwrap());
+        assert!(matches!(
+            outbox.push(false, bytes(b"6789")),
+            Err(Error::WouldBlock)
+        ));
+        assert_eq!(outbox.buffered(), 5);
+        let mut out = Vec::new();
+        let taken = outbox.take(&mut out);
+        assert_eq!(out, b"12345");
+        assert!(taken.want_writable && !taken.ended);
+        assert!(outbox.push(true, bytes(b"6789")).unwrap());
+    }
+
+    #[test]
+    fn accepts_one_oversized_push_into_an_empty_buffer() {
+        let outbox = Outbox::new(4);
+        assert!(outbox.push(false, bytes(b"0123456789")).is_ok());
+        assert!(matches!(
+            outbox.push(false, bytes(b"x")),
+            Err(Error::WouldBlock)
+        ));
+    }
+
+    #[test]
+    fn reports_closed_and_ended() {
+        let outbox = Outbox::new(64);
+        outbox.push(true, bytes(b"last")).unwrap();
+        assert!(matches!(
+            outbox.push(false, bytes(b"more")),
+            Err(Error::InvalidState(_))
+        ));
+        outbox.close();
+        assert!(matches!(
+            outbox.push(false, bytes(b"x")),
+            Err(Error::Closed)
+        ));
+    }
+}

@@ -1,0 +1,6 @@
+//! `uhttpd` end to end: the real binary on a loopback port (port 0, the
+//! address read from its stdout), a temporary ROOT, real clients (`ureq`,
+//! raw sockets, `curl`, headless Chromium).
+
+mod command_line;
+mod util;
