@@ -1,5 +1,7 @@
 //! [`Event`]: what `wait()` returns.
 
+use std::collections::VecDeque;
+
 use crate::request::Request;
 use crate::websocket::WebSocket;
 use crate::ws::Message;
@@ -53,6 +55,21 @@ impl Event {
         }
     }
 
+    /// The same event with the request handle counted as the
+    /// application's (see [`Request`]'s drop rule).
+    pub(crate) fn for_app(self) -> Event {
+        match self {
+            Event::Request(r) => Event::Request(r.for_app()),
+            Event::Headers(r) => Event::Headers(r.for_app()),
+            Event::Data(r) => Event::Data(r.for_app()),
+            Event::Complete(r) => Event::Complete(r.for_app()),
+            Event::Error(r) => Event::Error(r.for_app()),
+            Event::Writable(r) => Event::Writable(r.for_app()),
+            Event::Closed(r) => Event::Closed(r.for_app()),
+            ws @ Event::WebSocket(..) => ws,
+        }
+    }
+
     /// The request the event is about, by value.
     pub fn into_request(self) -> Request {
         match self {
@@ -65,5 +82,25 @@ impl Event {
             | Event::Closed(r) => r,
             Event::WebSocket(ws, _) => ws.request().clone(),
         }
+    }
+}
+
+/// Events waiting for `wait()`. Their requests count as the application's
+/// from the moment they are queued, so a request whose handles were all
+/// dropped is told apart from one with an event still on the way.
+#[derive(Default)]
+pub(crate) struct EventQueue(VecDeque<Event>);
+
+impl EventQueue {
+    pub fn push_back(&mut self, event: Event) {
+        self.0.push_back(event.for_app());
+    }
+
+    pub fn pop_front(&mut self) -> Option<Event> {
+        self.0.pop_front()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }

@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::Error;
@@ -22,14 +23,46 @@ use crate::websocket::WebSocket;
 ///
 /// Cloning is cheap (a reference count); every clone names the same
 /// request. `Request` is `Send + Sync`: move it to a worker thread and
-/// answer there, the loop is woken to send the response.
-#[derive(Clone)]
+/// answer there, the loop is woken to send the response. A request whose
+/// last handle is dropped without an answer is answered with 500 (the
+/// connection would otherwise wait forever).
 pub struct Request {
     inner: Arc<Inner>,
+    /// Held by the application (counted in `Inner::app_handles`), as
+    /// opposed to the loop's own reference.
+    counted: bool,
+}
+
+impl Clone for Request {
+    fn clone(&self) -> Self {
+        if self.counted {
+            self.inner.app_handles.fetch_add(1, Ordering::Relaxed);
+        }
+        Request {
+            inner: Arc::clone(&self.inner),
+            counted: self.counted,
+        }
+    }
+}
+
+impl Drop for Request {
+    fn drop(&mut self) {
+        if self.counted && self.inner.app_handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let state = lock(&self.inner.state);
+            if !state.responded && !state.closed {
+                drop(state);
+                let id = self.inner.id;
+                self.command(|conn| Command::Abandoned { conn, id });
+            }
+        }
+    }
 }
 
 struct Inner {
     conn: ConnRef,
+    /// Handles the application holds; when the last goes unanswered the
+    /// loop answers 500.
+    app_handles: AtomicUsize,
     shared: Arc<Shared>,
     server: ServerId,
     head: Head,
@@ -93,7 +126,9 @@ impl Request {
         );
         let remote_addrs = remote_chain(&head.headers, peer_addr.ip(), trusted_proxies);
         Request {
+            counted: false,
             inner: Arc::new(Inner {
+                app_handles: AtomicUsize::new(0),
                 conn: origin.conn,
                 shared: origin.shared,
                 server: origin.server,
@@ -515,6 +550,24 @@ impl Request {
     }
 
     // ----- for the loop -----
+
+    /// A handle for the application (counted, see [`Drop`]); the loop's
+    /// own references are not.
+    pub(crate) fn for_app(self) -> Request {
+        if self.counted {
+            return self;
+        }
+        self.inner.app_handles.fetch_add(1, Ordering::Relaxed);
+        Request {
+            inner: Arc::clone(&self.inner),
+            counted: true,
+        }
+    }
+
+    /// No handle of the application's is left, and no answer was given.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        self.inner.app_handles.load(Ordering::Acquire) == 0 && !self.is_responded()
+    }
 
     pub(crate) fn head(&self) -> &Head {
         &self.inner.head

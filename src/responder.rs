@@ -57,6 +57,8 @@ pub(crate) enum Command {
     },
     /// A stream's outbox went from empty to not empty.
     Kick { conn: ConnRef },
+    /// The application dropped request `id` without answering it.
+    Abandoned { conn: ConnRef, id: u64 },
 }
 
 impl Command {
@@ -68,7 +70,8 @@ impl Command {
             | Command::Resume { conn }
             | Command::Stream { conn, .. }
             | Command::Upgrade { conn, .. }
-            | Command::Kick { conn } => *conn,
+            | Command::Kick { conn }
+            | Command::Abandoned { conn, .. } => *conn,
         }
     }
 }

@@ -3,7 +3,6 @@
 //! of one server in its own loop; [`LoopHandle`]: wakes a loop from
 //! another thread.
 
-use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -17,7 +16,7 @@ use slab::Slab;
 use crate::config::Config;
 use crate::conn::{Connection, Ctx, TlsStream, Transport};
 use crate::error::Error;
-use crate::event::Event;
+use crate::event::{Event, EventQueue};
 use crate::h1::encode::DateCache;
 use crate::responder::{Command, ConnRef, Shared};
 
@@ -104,7 +103,7 @@ pub struct EventLoop {
     listeners: Vec<Listener>,
     conns: Slab<Entry>,
     shared: Arc<Shared>,
-    ready: VecDeque<Event>,
+    ready: EventQueue,
     commands: Vec<Command>,
     date: DateCache,
     next_serial: u64,
@@ -127,7 +126,7 @@ impl EventLoop {
             listeners: Vec::new(),
             conns: Slab::new(),
             shared: Arc::new(Shared::new(waker)),
-            ready: VecDeque::new(),
+            ready: EventQueue::default(),
             commands: Vec::new(),
             date: DateCache::default(),
             next_serial: 0,
@@ -316,6 +315,7 @@ impl EventLoop {
                     } => c.start_stream(ctx, response, outbox, chunked),
                     Command::Upgrade { accept, socket, .. } => c.upgrade(ctx, &accept, socket),
                     Command::Kick { .. } => {}
+                    Command::Abandoned { id, .. } => c.abandoned(ctx, id),
                 }
                 c.drive(ctx);
             });

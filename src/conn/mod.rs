@@ -31,7 +31,7 @@ pub(crate) use transport::{TlsStream, Transport};
 
 use crate::config::Config;
 use crate::error::RequestError;
-use crate::event::Event;
+use crate::event::{Event, EventQueue};
 use crate::h1::body::BodyDecoder;
 use crate::h1::encode::{ConnectionHeader, DateCache, Framing, encode_head, status_has_no_body};
 use crate::h1::head::{BodyKind, Parsed, Version, parse_head};
@@ -58,7 +58,7 @@ pub(crate) struct Ctx<'a> {
     pub config: &'a Config,
     pub now: Instant,
     pub date: &'a mut DateCache,
-    pub events: &'a mut VecDeque<Event>,
+    pub events: &'a mut EventQueue,
     pub shared: &'a Arc<Shared>,
     pub server: ServerId,
     /// The loop is shutting down: no more keep-alive.
@@ -371,11 +371,11 @@ impl Connection {
             Phase::Streaming { .. } | Phase::Upgraded { .. } => {
                 self.close(ctx, CloseReason::PeerClosed, "client disconnected")
             }
-            // Bytes that came with the FIN are still looked at: a request
-            // that arrived whole is answered (half-closed clients get their
-            // answer), and parse_head / read_body close once what is left
-            // proves incomplete.
-            _ => self.keep_alive = false,
+            // Bytes that came with the FIN are still looked at: requests
+            // that arrived whole are answered (half-closed clients get their
+            // answers, pipelined ones included), and parse_head / read_body
+            // close once what is left proves incomplete.
+            _ => {}
         }
     }
 
@@ -416,10 +416,8 @@ impl Connection {
         self.rx.drain(..len);
         self.requests += 1;
         let config = ctx.config;
-        self.keep_alive = head.keep_alive
-            && !self.peer_eof
-            && !ctx.stopping
-            && self.requests < config.keep_alive_max_requests;
+        self.keep_alive =
+            head.keep_alive && !ctx.stopping && self.requests < config.keep_alive_max_requests;
         let body = head.body;
         let expect_continue = head.expect_continue;
         let origin = Origin {
@@ -728,7 +726,10 @@ impl Connection {
         let wants_close = headers
             .iter()
             .any(|(n, v)| n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
-        let keep = self.keep_alive && !wants_close && framing != Framing::Close;
+        // A client that sent its FIN gets `Connection: close` on the answer
+        // to its last request.
+        let client_done = self.peer_eof && self.rx.is_empty();
+        let keep = self.keep_alive && !wants_close && !client_done && framing != Framing::Close;
         let connection = match (keep, version) {
             (false, _) => ConnectionHeader::Close,
             (true, Version::Http10) => ConnectionHeader::KeepAlive,
@@ -778,6 +779,24 @@ impl Connection {
                 );
                 None
             }
+        }
+    }
+
+    /// The application dropped request `id` unanswered: answer 500 if it is
+    /// the one this connection waits on.
+    pub fn abandoned(&mut self, ctx: &mut Ctx<'_>, id: u64) {
+        let waiting = match &self.phase {
+            Phase::Dispatched { req }
+            | Phase::Body {
+                req,
+                sink: Sink::Pending,
+                ..
+            } => req.id() == id && req.is_abandoned(),
+            _ => false,
+        };
+        if waiting {
+            log::warn!("{}: request dropped without an answer: 500", self.peer);
+            self.respond(ctx, Response::new(500).body("500 Internal Server Error\n"));
         }
     }
 
@@ -1011,15 +1030,16 @@ impl Connection {
         if !self.out.is_empty() || self.transport.wants_write() {
             return false;
         }
-        if after == After::Close || self.peer_eof {
-            if self.peer_eof {
-                self.close(ctx, CloseReason::Done, "");
-            } else {
-                self.transport.shutdown_write();
-                self.phase = Phase::Closing;
-                self.rx.clear();
-                self.deadline = Some(ctx.now + LINGER);
-            }
+        if self.peer_eof && (after == After::Close || self.rx.is_empty()) {
+            // The client sent all it will: nothing to linger for.
+            self.close(ctx, CloseReason::Done, "");
+            return true;
+        }
+        if after == After::Close {
+            self.transport.shutdown_write();
+            self.phase = Phase::Closing;
+            self.rx.clear();
+            self.deadline = Some(ctx.now + LINGER);
             return true;
         }
         if self.rx.is_empty() {

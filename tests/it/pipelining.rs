@@ -80,3 +80,23 @@ fn answers_a_pipelined_request_split_across_writes() {
     client.send("TP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(client.read_response().text(), "/2");
 }
+
+#[test]
+fn answers_every_pipelined_request_of_a_client_that_half_closes() {
+    let server = serve(Config::default(), |req| {
+        req.respond(200, req.path().to_owned()).unwrap()
+    });
+    let mut client = server.connect();
+    client.send(
+        "GET /1 HTTP/1.1\r\nHost: t\r\n\r\n\
+         GET /2 HTTP/1.1\r\nHost: t\r\n\r\n\
+         GET /3 HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    client.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    for i in 1..=3 {
+        let resp = client.read_response();
+        assert_eq!(resp.text(), format!("/{i}"));
+        assert_eq!(resp.closes(), i == 3, "only the last answer closes");
+    }
+    client.expect_closed();
+}

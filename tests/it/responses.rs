@@ -221,3 +221,26 @@ fn refuses_framing_headers_and_invalid_statuses_from_the_application() {
         ]
     );
 }
+
+#[test]
+fn answers_500_when_the_application_drops_a_request_unanswered() {
+    let server = serve(Config::default(), |req| {
+        if req.path() == "/forget" {
+            drop(req);
+        } else {
+            req.respond(200, "ok").unwrap();
+        }
+    });
+    let mut client = server.connect();
+    assert_eq!(client.get("/forget").status, 500);
+    // The connection goes on serving.
+    assert_eq!(client.get("/").status, 200);
+}
+
+#[test]
+fn answers_500_when_a_request_kept_by_a_worker_is_dropped_there() {
+    let server = serve(Config::default(), |req| {
+        std::thread::spawn(move || drop(req));
+    });
+    assert_eq!(server.connect().get("/").status, 500);
+}
