@@ -65,7 +65,11 @@ fn fails_with_one_line(out: &Output, cause: &[&str]) -> String {
         String::from_utf8_lossy(&out.stdout)
     );
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "expected one line on stderr, got:\n{stderr}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected one line on stderr, got:\n{stderr}"
+    );
     let line = lines[0].to_owned();
     for word in cause {
         assert!(line.contains(word), "{line:?} does not name {word:?}");
@@ -273,7 +277,10 @@ fn default_bind_listens_on_all_interfaces_dual_stack() {
     };
     assert_eq!(get(v4), 200);
     if has_ipv6() {
-        assert_eq!(get(SocketAddr::from((Ipv6Addr::LOCALHOST, server.port))), 200);
+        assert_eq!(
+            get(SocketAddr::from((Ipv6Addr::LOCALHOST, server.port))),
+            200
+        );
     } else {
         eprintln!("note: no IPv6 on this host; checked IPv4 only");
     }
@@ -327,7 +334,9 @@ fn rust_log_overrides_the_level() {
     // RUST_LOG=access=off hides the access log but keeps the rest.
     let server = Server::builder().env("RUST_LOG", "info,access=off").start();
     agent().get(server.url("/nothing")).call().unwrap();
-    server.stderr.wait_for("start-up message", |l| l.contains("started"));
+    server
+        .stderr
+        .wait_for("start-up message", |l| l.contains("started"));
     assert!(!server.stderr.all().iter().any(|l| l.contains("/nothing")));
 
     // RUST_LOG=debug beats -q.

@@ -3,4 +3,7 @@
 //! raw sockets, `curl`, headless Chromium).
 
 mod command_line;
+mod rpc;
+mod static_files;
+mod traversal;
 mod util;

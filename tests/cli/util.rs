@@ -73,6 +73,7 @@ pub struct Builder {
     env: Vec<(String, String)>,
     wrapper: Option<String>,
     bind: bool,
+    serve: Option<PathBuf>,
 }
 
 impl Builder {
@@ -108,9 +109,15 @@ impl Builder {
         self
     }
 
+    /// Serves `dir` instead of the temporary ROOT.
+    pub fn serve(mut self, dir: &Path) -> Self {
+        self.serve = Some(dir.to_owned());
+        self
+    }
+
     /// The ROOT that will be served, to fill before `start`.
     pub fn root(&self) -> &Path {
-        self.root.path()
+        self.serve.as_deref().unwrap_or(self.root.path())
     }
 
     /// Starts the server and waits for its first stdout line.
@@ -122,8 +129,8 @@ impl Builder {
         if let Some(dir) = &self.uploads {
             args.extend(["--upload-dir".into(), path_str(dir.path()).into()]);
         }
-        args.extend(self.args);
-        args.push(path_str(self.root.path()).into());
+        args.extend(self.args.iter().cloned());
+        args.push(path_str(self.root()).into());
 
         let mut command = match &self.wrapper {
             Some(setup) => {
@@ -179,6 +186,7 @@ impl Builder {
             port,
             stderr,
             root: self.root,
+            serve: self.serve,
             uploads: self.uploads,
         }
     }
@@ -205,6 +213,7 @@ pub struct Server {
     pub port: u16,
     pub stderr: Arc<Lines>,
     root: TempDir,
+    serve: Option<PathBuf>,
     uploads: Option<TempDir>,
 }
 
@@ -224,6 +233,7 @@ impl Server {
             env: Vec::new(),
             wrapper: None,
             bind: true,
+            serve: None,
         }
     }
 
@@ -247,7 +257,7 @@ impl Server {
     }
 
     pub fn root(&self) -> &Path {
-        self.root.path()
+        self.serve.as_deref().unwrap_or(self.root.path())
     }
 
     pub fn upload_dir(&self) -> &Path {
@@ -438,7 +448,9 @@ pub fn have(program: &str) -> bool {
 /// when curl is missing.
 pub fn curl() -> Option<Command> {
     if !have("curl") {
-        eprintln!("note: curl is not installed; skipping (scripts/install-test-deps.sh installs it)");
+        eprintln!(
+            "note: curl is not installed; skipping (scripts/install-test-deps.sh installs it)"
+        );
         return None;
     }
     let mut c = Command::new("curl");
