@@ -6,4 +6,5 @@ mod command_line;
 mod rpc;
 mod static_files;
 mod traversal;
+mod uploads;
 mod util;
