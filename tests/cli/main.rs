@@ -2,7 +2,9 @@
 //! address read from its stdout), a temporary ROOT, real clients (`ureq`,
 //! raw sockets, `curl`, headless Chromium).
 
+mod browser;
 mod command_line;
+mod memory;
 mod rpc;
 mod static_files;
 mod traversal;
