@@ -7,6 +7,10 @@ mod command_line;
 mod memory;
 mod rpc;
 mod static_files;
+mod tls;
+#[allow(dead_code)]
+#[path = "../common/tls_certs.rs"]
+mod tls_certs;
 mod traversal;
 mod uploads;
 mod util;

@@ -74,6 +74,7 @@ pub struct Builder {
     wrapper: Option<String>,
     bind: bool,
     serve: Option<PathBuf>,
+    banner_lines: usize,
 }
 
 impl Builder {
@@ -106,6 +107,12 @@ impl Builder {
     /// resource limits set with `ulimit`.
     pub fn under_shell(mut self, setup: &str) -> Self {
         self.wrapper = Some(setup.to_owned());
+        self
+    }
+
+    /// Waits for `n` banner lines on stdout instead of one.
+    pub fn banner_lines(mut self, n: usize) -> Self {
+        self.banner_lines = n;
         self
     }
 
@@ -166,7 +173,9 @@ impl Builder {
         });
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut banner = String::new();
-        stdout.read_line(&mut banner).unwrap();
+        for _ in 0..self.banner_lines {
+            stdout.read_line(&mut banner).unwrap();
+        }
         let port = match port_of(&banner) {
             Some(port) => port,
             None => {
@@ -234,6 +243,7 @@ impl Server {
             wrapper: None,
             bind: true,
             serve: None,
+            banner_lines: 1,
         }
     }
 
