@@ -8,7 +8,6 @@ mod memory;
 mod rpc;
 mod static_files;
 mod tls;
-#[allow(dead_code)]
 #[path = "../common/tls_certs.rs"]
 mod tls_certs;
 mod traversal;
