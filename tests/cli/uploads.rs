@@ -168,6 +168,7 @@ fn bad_names_give_400_and_write_nothing() {
         "%2Ehidden",
         "a/b",
         "../escape",
+        "",
     ] {
         let resp = raw_put(&server, name, b"data");
         assert_eq!(resp.status, 400, "PUT /upload/{name}: {}", resp.text());
@@ -261,6 +262,16 @@ fn expect_100_continue_refused_uploads_never_get_100() {
     refused_before_the_body(&server, "exists.txt", 10, 409);
     refused_before_the_body(&server, "..", 10, 400);
     refused_before_the_body(&server, ".hidden", 10, 400);
+
+    // The same for a form too large as declared.
+    let mut stream = server.connect();
+    stream
+        .write_all(
+            b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XyZ\r\n\
+              Content-Length: 2097152\r\nExpect: 100-continue\r\n\r\n",
+        )
+        .unwrap();
+    assert_eq!(read_head(&mut stream).status, 413);
 
     // Accepted: 100 Continue, then the body, then 201.
     let mut stream = server.connect();
@@ -400,4 +411,14 @@ fn post_upload_needs_multipart() {
         .unwrap();
     assert_eq!(resp.status(), 415);
     assert!(server.uploaded().is_empty());
+}
+
+#[test]
+fn names_are_percent_decoded_and_the_query_ignored() {
+    let server = Server::builder().uploads().start();
+    let resp = raw_put(&server, "r%C3%A9sum%C3%A9%20(1).pdf?via=test", b"cv");
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    let answer: Value = serde_json::from_slice(&resp.body).unwrap();
+    assert_eq!(answer, json!({"name": "résumé (1).pdf", "size": 2}));
+    assert_eq!(server.uploaded(), ["résumé (1).pdf"]);
 }
