@@ -349,3 +349,27 @@ fn rust_log_overrides_the_level() {
         .stderr
         .wait_for("access line despite -q", |l| l.contains("/loud"));
 }
+
+#[test]
+fn config_file_settings_apply_and_flags_override_them() {
+    let dir = TempDir::new().unwrap();
+    // port 1 in the file: the harness's --port 0 must win.
+    let config = write_file(
+        dir.path(),
+        "uhttpd.toml",
+        b"port = 1\nno_rpc = true\nno_listing = true\nmax_content_length = \"1K\"\n",
+    );
+    let server = Server::builder()
+        .args(["--config", path_str(&config)])
+        .start();
+    assert_ne!(server.port, 1);
+    assert_eq!(
+        agent().get(server.url("/rpc")).call().unwrap().status(),
+        404
+    );
+    assert_eq!(agent().get(server.url("/")).call().unwrap().status(), 404);
+
+    let bad = write_file(dir.path(), "bad.toml", b"no_such_key = 1\n");
+    let out = run(&["--config", path_str(&bad), path_str(dir.path())]);
+    fails_with_one_line(&out, &["bad.toml"]);
+}

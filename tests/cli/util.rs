@@ -73,6 +73,8 @@ pub struct Builder {
     env: Vec<(String, String)>,
     wrapper: Option<String>,
     bind: bool,
+    serve: Option<PathBuf>,
+    banner_lines: usize,
 }
 
 impl Builder {
@@ -108,9 +110,21 @@ impl Builder {
         self
     }
 
+    /// Waits for `n` banner lines on stdout instead of one.
+    pub fn banner_lines(mut self, n: usize) -> Self {
+        self.banner_lines = n;
+        self
+    }
+
+    /// Serves `dir` instead of the temporary ROOT.
+    pub fn serve(mut self, dir: &Path) -> Self {
+        self.serve = Some(dir.to_owned());
+        self
+    }
+
     /// The ROOT that will be served, to fill before `start`.
     pub fn root(&self) -> &Path {
-        self.root.path()
+        self.serve.as_deref().unwrap_or(self.root.path())
     }
 
     /// Starts the server and waits for its first stdout line.
@@ -122,8 +136,8 @@ impl Builder {
         if let Some(dir) = &self.uploads {
             args.extend(["--upload-dir".into(), path_str(dir.path()).into()]);
         }
-        args.extend(self.args);
-        args.push(path_str(self.root.path()).into());
+        args.extend(self.args.iter().cloned());
+        args.push(path_str(self.root()).into());
 
         let mut command = match &self.wrapper {
             Some(setup) => {
@@ -159,7 +173,9 @@ impl Builder {
         });
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut banner = String::new();
-        stdout.read_line(&mut banner).unwrap();
+        for _ in 0..self.banner_lines {
+            stdout.read_line(&mut banner).unwrap();
+        }
         let port = match port_of(&banner) {
             Some(port) => port,
             None => {
@@ -179,6 +195,7 @@ impl Builder {
             port,
             stderr,
             root: self.root,
+            serve: self.serve,
             uploads: self.uploads,
         }
     }
@@ -205,6 +222,7 @@ pub struct Server {
     pub port: u16,
     pub stderr: Arc<Lines>,
     root: TempDir,
+    serve: Option<PathBuf>,
     uploads: Option<TempDir>,
 }
 
@@ -224,6 +242,8 @@ impl Server {
             env: Vec::new(),
             wrapper: None,
             bind: true,
+            serve: None,
+            banner_lines: 1,
         }
     }
 
@@ -247,7 +267,7 @@ impl Server {
     }
 
     pub fn root(&self) -> &Path {
-        self.root.path()
+        self.serve.as_deref().unwrap_or(self.root.path())
     }
 
     pub fn upload_dir(&self) -> &Path {

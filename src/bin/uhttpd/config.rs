@@ -148,9 +148,11 @@ impl Startup {
             tls: tls.clone(),
             ..Config::default()
         };
+        // The redirect port answers every request on its headers, so a
+        // body is never read; it keeps the main limit so that a POST is
+        // redirected (308) rather than refused as too large.
         let redirect_config = Config {
             tls: None,
-            max_content_length: 0,
             ..config.clone()
         };
         let upload_form = uploads.as_ref().map(|_| "/upload".to_owned());

@@ -51,11 +51,17 @@ pub struct Receiving {
     temp: NamedTempFile,
     name: String,
     size: u64,
+    /// `--max-upload-size`, checked as the body arrives: a chunked body
+    /// declares no length up front.
+    max_size: u64,
 }
 
 impl Receiving {
     fn write(&mut self, data: &[u8]) -> Result<(), Response> {
         self.size += data.len() as u64;
+        if self.size > self.max_size {
+            return Err(json_error(413, "upload too large"));
+        }
         self.temp
             .as_file_mut()
             .write_all(data)
@@ -119,6 +125,7 @@ impl Uploads {
             temp,
             name: name.to_owned(),
             size: 0,
+            max_size: self.max_size,
         })
     }
 

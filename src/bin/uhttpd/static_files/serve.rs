@@ -112,13 +112,21 @@ fn serve_file(req: &Request, path: &Path) -> Response {
     let content_type = content_type_for(path);
     let file = Arc::new(file);
     let whole = |file: Arc<File>| {
-        validators(Response::new(200))
-            .header("Content-Type", content_type.as_str())
-            .body(Body::Parts(vec![Part::File {
+        // An empty file gets an empty body: the library's writer takes a
+        // zero-length file part for a file that shrank and drops the
+        // connection.
+        let body = if len == 0 {
+            Body::Empty
+        } else {
+            Body::Parts(vec![Part::File {
                 file,
                 offset: 0,
                 len,
-            }]))
+            }])
+        };
+        validators(Response::new(200))
+            .header("Content-Type", content_type.as_str())
+            .body(body)
     };
     let Some(range_header) = req.header("range") else {
         return whole(file);
