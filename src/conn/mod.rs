@@ -702,7 +702,11 @@ impl Connection {
         if !head_only && !no_body {
             for part in response.body.into_parts() {
                 match part {
-                    Part::Bytes(b) if b.len() <= COALESCE => self.out.buf.extend_from_slice(&b),
+                    // Small bytes go right behind the head (one write), but
+                    // only while nothing is queued before them.
+                    Part::Bytes(b) if b.len() <= COALESCE && self.out.parts.is_empty() => {
+                        self.out.buf.extend_from_slice(&b)
+                    }
                     part => self.out.parts.push_back(part),
                 }
             }

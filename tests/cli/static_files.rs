@@ -243,9 +243,6 @@ fn parse_byteranges(body: &[u8], boundary: &str) -> Vec<(String, Vec<u8>)> {
 }
 
 #[test]
-#[ignore = "library bug: conn::Outgoing coalesces small Bytes parts into the \
-            send buffer ahead of File parts queued before them, so the \
-            multipart/byteranges body comes out of order"]
 fn several_ranges_give_multipart_byteranges() {
     let content = pattern(1000);
     let server = serve_file("a.bin", &content);

@@ -41,6 +41,8 @@ enum Route<'a> {
     Multipart,
     /// An upload path with the wrong method; the one it takes.
     UploadOther(&'static str),
+    /// Nothing here (uploads are off).
+    NotFound,
     Static,
 }
 
@@ -106,6 +108,11 @@ impl App {
                     _ => Route::UploadOther("POST"),
                 };
             }
+        } else if matches!(req.method(), "PUT" | "POST")
+            && (path == "/upload" || path.starts_with("/upload/"))
+        {
+            // Uploads are off: the endpoint does not exist.
+            return Route::NotFound;
         }
         Route::Static
     }
@@ -118,6 +125,7 @@ impl App {
         let needs_login = match route {
             Route::Redirect(_) => false,
             Route::Put(_) | Route::Multipart | Route::UploadOther(_) => true,
+            Route::NotFound => false,
             Route::Rpc | Route::Static => !auth.uploads_only,
         };
         if needs_login { auth.check(req) } else { Ok(()) }
@@ -151,6 +159,7 @@ impl App {
                 Err(response) => response,
             },
             Route::UploadOther(allow) => error_response(405).header("Allow", allow),
+            Route::NotFound => error_response(404),
             Route::Static => static_files::serve(&self.files, req),
         };
         send(req, response, started);
@@ -178,6 +187,7 @@ impl App {
                 .map(Receiving::Multipart),
             Route::Redirect(port) => Err(redirect::to_https(req, port)),
             Route::UploadOther(allow) => Err(error_response(405).header("Allow", allow)),
+            Route::NotFound => Err(error_response(404)),
             // Static paths take no body: answered unread.
             Route::Static => Err(static_files::serve(&self.files, req)),
         };

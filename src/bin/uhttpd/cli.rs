@@ -432,11 +432,29 @@ impl std::error::Error for ResolveError {}
 /// prints its text and exits the process. Any other problem is returned as
 /// one line for `main` to print.
 pub fn resolve() -> Result<Settings, String> {
+    use clap::error::ErrorKind;
     match resolve_from(std::env::args_os()) {
         Ok(settings) => Ok(settings),
-        Err(ResolveError::Usage(err)) => err.exit(),
+        Err(ResolveError::Usage(err)) => match err.kind() {
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => err.exit(),
+            _ => Err(one_line(&err)),
+        },
         Err(ResolveError::Invalid(msg)) => Err(msg),
     }
+}
+
+/// A clap usage error as one line: its message without the usage block,
+/// e.g. `the following required arguments were not provided: --key <FILE>
+/// (see uhttpd --help)`.
+fn one_line(err: &clap::Error) -> String {
+    let rendered = err.render().to_string();
+    // The message is the first paragraph; usage and hints follow.
+    let message = rendered.split("\n\n").next().unwrap_or(&rendered);
+    let message = message.trim().trim_start_matches("error:").trim();
+    let words: Vec<&str> = message.split_whitespace().collect();
+    format!("{} (see uhttpd --help)", words.join(" "))
 }
 
 /// Resolves the settings from `args` (the first item is the program name):
