@@ -150,7 +150,10 @@ impl Startup {
         };
         let redirect_config = Config {
             tls: None,
-            max_content_length: 0,
+            // Bodies are never read there: every request is answered on
+            // its headers (event mode), so a body of any size gets its
+            // 308, not a 413.
+            max_content_length: u64::MAX,
             ..config.clone()
         };
         let upload_form = uploads.as_ref().map(|_| "/upload".to_owned());
