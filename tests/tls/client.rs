@@ -191,7 +191,7 @@ impl Client {
     /// Reads body bytes: what is buffered, else one read. 0 at the end.
     pub fn read_some(&mut self, out: &mut [u8]) -> usize {
         if self.buf.is_empty() {
-            return self.tls.read(out).unwrap();
+            return self.tls.read(out).unwrap_or_else(|e| panic!("read: {e}"));
         }
         let n = self.buf.len().min(out.len());
         out[..n].copy_from_slice(&self.buf[..n]);

@@ -74,11 +74,6 @@ impl Lines {
             lines = self.more.wait_timeout(lines, left).unwrap().0;
         }
     }
-
-    /// How many lines so far.
-    pub fn len(&self) -> usize {
-        self.lines.lock().unwrap().len()
-    }
 }
 
 /// A ROOT with a few files in it.
