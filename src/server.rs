@@ -212,6 +212,11 @@ impl EventLoop {
             }
             listener.pending = false;
         }
+        // Close the listening sockets: new connections are refused at
+        // once instead of waiting in the kernel's backlog until exit.
+        // (Events still queued for their tokens find no listener and no
+        // connection, and are ignored.)
+        self.listeners.clear();
         let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
         let now = Instant::now();
         for key in keys {

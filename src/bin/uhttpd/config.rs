@@ -148,11 +148,12 @@ impl Startup {
             tls: tls.clone(),
             ..Config::default()
         };
-        // The redirect port answers every request on its headers, so a
-        // body is never read; it keeps the main limit so that a POST is
-        // redirected (308) rather than refused as too large.
         let redirect_config = Config {
             tls: None,
+            // Bodies are never read there: every request is answered on
+            // its headers (event mode), so a body of any size gets its
+            // 308, not a 413.
+            max_content_length: u64::MAX,
             ..config.clone()
         };
         let upload_form = uploads.as_ref().map(|_| "/upload".to_owned());

@@ -16,10 +16,15 @@
 //!        else load → replace (info) | keep the old pair (error); re-resolve
 //! ```
 //!
-//! Any change in a watched directory schedules a check (Kubernetes secrets,
-//! for one, change by renaming a `..data` symlink, not the files), and the
-//! check compares the bytes with what was last loaded, so unrelated churn in
-//! the directory costs a read of two small files and no reload or log line.
+//! A change in a watched directory schedules a check unless it only touches
+//! some other regular file (a log file kept beside the certificate, the next
+//! `archive/` file before its symlink is re-pointed): symlinks and
+//! directories count, since Kubernetes secrets, for one, change by renaming
+//! a `..data` symlink, not the files. The check compares the bytes with what
+//! was last loaded, so remaining churn costs a read of two small files and
+//! no reload or log line. Ignoring other files matters: a log written into
+//! the watched directory would otherwise schedule a check with every line,
+//! and at debug level each event's own log line is such a write.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -110,6 +115,7 @@ impl CertWatcher {
             tls,
             watcher,
             watched: BTreeSet::new(),
+            files: BTreeSet::new(),
             counts: Arc::clone(&counts),
             timing,
         };
@@ -117,6 +123,7 @@ impl CertWatcher {
             state.watcher.watch(&dir, RecursiveMode::NonRecursive)?;
             state.watched.insert(dir);
         }
+        state.files = state.wanted_files();
         let thread = thread::Builder::new()
             .name("uhttpd-cert-watch".into())
             .spawn(move || state.run(rx))
@@ -195,6 +202,8 @@ struct State {
     tls: TlsConfig,
     watcher: RecommendedWatcher,
     watched: BTreeSet<PathBuf>,
+    /// The certificate and key paths and the files they resolve to.
+    files: BTreeSet<PathBuf>,
     /// What the last reload attempt read; `None` if it could not read.
     last: Option<Contents>,
     counts: Arc<Counts>,
@@ -238,8 +247,9 @@ impl State {
     }
 
     /// Whether `event` schedules a check: reads and opens change nothing,
-    /// anything else in a watched directory might (see the module docs).
-    /// Forgets the watch of a watched directory that was removed.
+    /// nor do changes to other regular files; anything else in a watched
+    /// directory might (see the module docs). Forgets the watch of a
+    /// watched directory that was removed.
     fn note(&mut self, event: &notify::Event) -> bool {
         if matches!(event.kind, EventKind::Access(_)) {
             return false;
@@ -253,7 +263,7 @@ impl State {
                 }
             }
         }
-        true
+        event.paths.is_empty() || event.paths.iter().any(|p| may_matter(&self.files, p))
     }
 
     fn check(&mut self, forced: bool) {
@@ -319,8 +329,21 @@ impl State {
         dirs
     }
 
+    /// The certificate and key paths as given and the files they resolve to.
+    fn wanted_files(&self) -> BTreeSet<PathBuf> {
+        let mut files = BTreeSet::new();
+        for path in [&self.cert, &self.key] {
+            files.insert(path.clone());
+            if let Ok(target) = std::fs::canonicalize(path) {
+                files.insert(target);
+            }
+        }
+        files
+    }
+
     /// Follows re-pointed symlinks: watch new target directories, drop old.
     fn rewatch(&mut self) {
+        self.files = self.wanted_files();
         let wanted = self.wanted_dirs();
         let stale: Vec<PathBuf> = self.watched.difference(&wanted).cloned().collect();
         for dir in stale {
@@ -342,6 +365,17 @@ impl State {
             }
         }
     }
+}
+
+/// Whether a change at `path` may change what the certificate or key
+/// paths (and the files they resolve to, `files`) read: it is one of them,
+/// or a symlink or directory (a step on the way to them), or gone (it may
+/// have been one). Another regular file is not.
+fn may_matter(files: &BTreeSet<PathBuf>, path: &Path) -> bool {
+    if files.contains(path) {
+        return true;
+    }
+    !std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_file())
 }
 
 #[cfg(test)]
@@ -537,12 +571,38 @@ mod tests {
         let watcher = CertWatcher::spawn(cert, key, tls.clone()).unwrap();
         let before = tls.current();
 
+        // Another file: not even a check. A symlink (Kubernetes' `..data`)
+        // is looked at, and reloads nothing since the pair is unchanged.
         fs::write(dir.path().join("notes.txt"), "unrelated").unwrap();
+        std::os::unix::fs::symlink("notes.txt", dir.path().join("..data")).unwrap();
         wait_until("the change was looked at", || {
             count(&watcher.counts.checks) >= 1
         });
         assert_eq!(count(&watcher.counts.reloads), 0);
         assert!(Arc::ptr_eq(&before, &tls.current()));
+    }
+
+    /// Regression: with the log written into the certificate's directory,
+    /// each event's debug line was itself an event, and the watcher spun.
+    #[test]
+    fn only_the_pair_symlinks_directories_and_vanished_paths_matter() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        fs::write(path("cert.pem"), "x").unwrap();
+        fs::write(path("uhttpd.log"), "x").unwrap();
+        fs::create_dir(path("..2024_01_01")).unwrap();
+        std::os::unix::fs::symlink("..2024_01_01", path("..data")).unwrap();
+        let files = BTreeSet::from([path("cert.pem"), path("gone-key.pem")]);
+        for (name, matters) in [
+            ("cert.pem", true),
+            ("gone-key.pem", true),
+            ("uhttpd.log", false),
+            ("..2024_01_01", true),
+            ("..data", true),
+            ("..data_tmp", true),
+        ] {
+            assert_eq!(may_matter(&files, &path(name)), matters, "{name}");
+        }
     }
 
     #[test]

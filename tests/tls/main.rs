@@ -1,0 +1,21 @@
+//! HTTPS end to end (issue 4): the real `uhttpd` with certificates made at
+//! test time, talked to by real TLS peers: a rustls client of our own,
+//! `curl` and `openssl s_client` when installed.
+//!
+//! Every server listens on `127.0.0.1` port 0 and its address is read from
+//! the first stdout line. Waits are bounded polls, never sleeps.
+
+#[path = "../common/tls_certs.rs"]
+mod tls_certs;
+
+mod bad_input;
+mod certs;
+mod client;
+mod external;
+mod handshake;
+mod harness;
+mod keys;
+mod redirect;
+mod reload;
+mod shutdown;
+mod startup;
