@@ -1,0 +1,1 @@
+//! A client that goes away mid-stream.
