@@ -28,11 +28,11 @@ impl TestServer {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("http://{}{path}", self.addr())
     }
 
     pub fn ws_url(&self, path: &str) -> String {
-        format!("ws://{}{path}", self.addr)
+        format!("ws://{}{path}", self.addr())
     }
 
     /// A raw client with read and write timeouts.
@@ -147,10 +147,6 @@ impl Client {
         }
     }
 
-    pub fn socket(&self) -> &TcpStream {
-        self.reader.get_ref()
-    }
-
     pub fn send(&mut self, bytes: &[u8]) {
         self.reader.get_mut().write_all(bytes).expect("send");
     }
@@ -223,7 +219,7 @@ impl Client {
     }
 
     /// Everything until the server closes.
-    pub fn to_end(&mut self) -> Vec<u8> {
+    pub fn read_to_close(&mut self) -> Vec<u8> {
         let mut data = Vec::new();
         self.reader.read_to_end(&mut data).expect("read to end");
         data
