@@ -1,7 +1,7 @@
 //! WebSocket sessions: tungstenite for the ordinary cases, a raw socket for
 //! exact bytes and protocol violations (RFC 6455).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -595,4 +595,55 @@ fn ws_echo_throughput() {
     let _ = client.close(None);
     let mut rest = Vec::new();
     let _ = client.get_mut().read_to_end(&mut rest);
+}
+
+/// A client that sends pings but never reads the pongs: the server stops
+/// reading once its unsent bytes reach `max_send_buffer`, so the client's
+/// writes block instead of the server's memory growing without bound.
+#[test]
+fn stops_reading_a_ping_flood_whose_pongs_are_not_read() {
+    const CAP: usize = 64 * 1024;
+    const LIMIT: usize = 48 << 20;
+    let config = Config {
+        max_send_buffer: CAP,
+        ..Config::default()
+    };
+    let (server, seen, _) = ws_server(config);
+    let mut ws = RawWs::open(&server, &seen);
+    let ping = masked(0x89, &[b'p'; 125]);
+    let mut batch = Vec::new();
+    for _ in 0..512 {
+        batch.extend_from_slice(&ping);
+    }
+    let socket = ws.client.reader.get_mut();
+    socket
+        .set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut written = 0;
+    while written < LIMIT {
+        // Continue where the last write stopped, so frames stay whole.
+        let at = written % batch.len();
+        match socket.write(&batch[at..]) {
+            Ok(n) => written += n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                break;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(
+        written < LIMIT,
+        "the server took {written} bytes of pings without its pongs being read"
+    );
+    // Once the client reads, the server reads the rest: every whole ping
+    // sent is answered.
+    socket.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    for n in 0..written / ping.len() {
+        assert_eq!(ws.frame(), (0x8A, vec![b'p'; 125]), "pong {n}");
+    }
 }
