@@ -319,7 +319,13 @@ impl Connection {
             Phase::Dispatched { .. } | Phase::Respond { .. } | Phase::Streaming { .. } => {
                 !self.peer_eof && self.rx.len() < rx_cap
             }
-            Phase::Upgraded { .. } => self.rx.len() < IO_CHUNK,
+            // Every ping read queues a pong: stop reading while the client
+            // leaves what we send unread, or a ping flood grows `out`
+            // without bound.
+            Phase::Upgraded { .. } => {
+                self.rx.len() < IO_CHUNK
+                    && self.out.buf.len() - self.out.pos < config.max_send_buffer
+            }
             Phase::Closing => true,
             Phase::Closed(_) => false,
         }
