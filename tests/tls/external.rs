@@ -165,3 +165,42 @@ fn openssl_s_client_verifies_negotiates_alpn_and_fetches() {
         assert!(text.contains("hello over TLS"), "{flag}: {text}");
     }
 }
+
+/// Regression: rustls logged a warning for every connection whose client
+/// sent an IP address as SNI (wrk, older curl and openssl do).
+#[test]
+fn an_ip_address_as_sni_does_not_log_a_warning_per_connection() {
+    if !have("openssl") {
+        return;
+    }
+    let pair = Pair::localhost(KeyKind::EcdsaP256Pkcs8);
+    let root = site();
+    let server = Server::start(root.path(), &pair.args());
+    let mut child = Command::new("openssl")
+        .args(["s_client", "-connect"])
+        .arg(server.addr.to_string())
+        .args(["-servername", "127.0.0.1", "-quiet", "-ign_eof"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"GET /sni-check HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("HTTP/1.1 404"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The access-log line comes after any handshake warning would have.
+    server
+        .stderr
+        .wait_for(0, "the access-log line", |l| l.contains("/sni-check"));
+    let lines = server.stderr.all();
+    assert!(!lines.iter().any(|l| l.contains("WARN")), "{lines:#?}");
+}

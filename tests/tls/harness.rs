@@ -109,7 +109,7 @@ impl Server {
             .args(["--bind", "127.0.0.1", "--port", "0"])
             .args(args.iter().map(AsRef::as_ref))
             .arg(root)
-            .env("RUST_LOG", "info")
+            .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

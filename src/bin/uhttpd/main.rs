@@ -77,6 +77,12 @@ fn fail(msg: String) -> ExitCode {
 fn init_logging(level: log::LevelFilter) {
     let mut builder = env_logger::Builder::new();
     builder.filter_level(level);
+    // rustls warns about what peers send, e.g. an IP address as SNI (wrk
+    // and older clients do that on every connection): the peer's business,
+    // shown from debug level on.
+    if level < log::LevelFilter::Debug {
+        builder.filter_module("rustls", level.min(log::LevelFilter::Error));
+    }
     if let Ok(spec) = std::env::var("RUST_LOG") {
         builder.parse_filters(&spec);
     }
