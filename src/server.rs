@@ -14,7 +14,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
 use crate::config::Config;
-use crate::conn::{Connection, Ctx, TlsStream, Transport};
+use crate::conn::{BufPool, Connection, Ctx, TlsStream, Transport};
 use crate::error::Error;
 use crate::event::{Event, EventQueue};
 use crate::h1::encode::DateCache;
@@ -104,6 +104,7 @@ pub struct EventLoop {
     conns: Slab<Entry>,
     shared: Arc<Shared>,
     ready: EventQueue,
+    pool: BufPool,
     commands: Vec<Command>,
     date: DateCache,
     next_serial: u64,
@@ -127,6 +128,7 @@ impl EventLoop {
             conns: Slab::new(),
             shared: Arc::new(Shared::new(waker)),
             ready: EventQueue::default(),
+            pool: BufPool::default(),
             commands: Vec::new(),
             date: DateCache::default(),
             next_serial: 0,
@@ -266,12 +268,11 @@ impl EventLoop {
                         self.accept(LISTENER_BASE - t, now);
                     }
                     Token(key) => {
-                        let (readable, writable) = (
-                            event.is_readable() || event.is_read_closed() || event.is_error(),
-                            event.is_writable() || event.is_write_closed(),
-                        );
+                        let read_closed = event.is_read_closed() || event.is_error();
+                        let readable = event.is_readable() || read_closed;
+                        let writable = event.is_writable() || event.is_write_closed();
                         self.with_conn(key, now, |conn, ctx| {
-                            conn.ready(readable, writable);
+                            conn.ready(readable, writable, read_closed);
                             conn.drive(ctx);
                         });
                     }
@@ -345,6 +346,7 @@ impl EventLoop {
             now,
             date: &mut self.date,
             events: &mut self.ready,
+            pool: &mut self.pool,
             shared: &self.shared,
             server: ServerId(entry.server),
             stopping: self.stopping,
@@ -352,8 +354,9 @@ impl EventLoop {
         f(&mut entry.conn, &mut ctx);
         if let Some(reason) = entry.conn.closed() {
             log::trace!("connection {key} closed: {reason:?}");
+            // Closing the socket (dropping it) takes it out of the poll.
             let mut entry = self.conns.remove(key);
-            let _ = self.poll.registry().deregister(entry.conn.socket_mut());
+            entry.conn.release_buffers(&mut self.pool);
             self.servers[entry.server].connections -= 1;
             // A slot is free: connections may be waiting in the backlog.
             self.accept_pending(now);

@@ -16,18 +16,22 @@
 //! pipelined requests wait in `rx` (bounded) until the response before them
 //! is written, so responses always go out in request order.
 
+mod buffer;
+mod outgoing;
 mod transport;
 
-use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+pub(crate) use buffer::BufPool;
 pub(crate) use transport::{TlsStream, Transport};
+
+use buffer::{BUF_SIZE, RxBuf};
+use outgoing::{Outgoing, shrunk};
 
 use crate::config::Config;
 use crate::error::RequestError;
@@ -44,9 +48,13 @@ use crate::websocket::WebSocket;
 use crate::ws::{self, Message, Opcode, close_code, close_payload, encode_frame};
 
 /// Bytes read from a socket per call, and file bytes read per chunk.
-const IO_CHUNK: usize = 64 * 1024;
+const IO_CHUNK: usize = BUF_SIZE;
 /// Streamed body bytes held for `read_buffer()` before reading pauses.
 const STREAM_PENDING_CAP: usize = 256 * 1024;
+/// Most bytes one `sendfile` call is asked for.
+const SENDFILE_CHUNK: u64 = 1 << 20;
+/// Room asked of the receive buffer before each read.
+const READ_MIN: usize = 16 * 1024;
 /// How long a closing connection is drained so the client sees our
 /// response rather than a reset.
 const LINGER: Duration = Duration::from_secs(2);
@@ -59,6 +67,7 @@ pub(crate) struct Ctx<'a> {
     pub now: Instant,
     pub date: &'a mut DateCache,
     pub events: &'a mut EventQueue,
+    pub pool: &'a mut BufPool,
     pub shared: &'a Arc<Shared>,
     pub server: ServerId,
     /// The loop is shutting down: no more keep-alive.
@@ -138,84 +147,6 @@ enum Phase {
     Closed(CloseReason),
 }
 
-/// Bytes to send: a buffer and the body parts not yet read into it.
-#[derive(Default)]
-struct Outgoing {
-    buf: Vec<u8>,
-    pos: usize,
-    parts: VecDeque<Part>,
-}
-
-impl Outgoing {
-    fn is_empty(&self) -> bool {
-        self.pos == self.buf.len() && self.parts.is_empty()
-    }
-
-    /// Tops the buffer up from the parts, at most to `cap` bytes unsent
-    /// (file parts are read only that far). Returns false when there is
-    /// nothing more to send.
-    fn refill(&mut self, cap: usize) -> io::Result<bool> {
-        if self.pos == self.buf.len() {
-            self.buf.clear();
-            self.pos = 0;
-        }
-        while self.buf.len() - self.pos < cap {
-            let Some(part) = self.parts.front_mut() else {
-                break;
-            };
-            match part {
-                Part::Bytes(bytes) => {
-                    if self.buf.is_empty() {
-                        std::mem::swap(&mut self.buf, bytes);
-                    } else {
-                        self.buf.extend_from_slice(bytes);
-                    }
-                    self.parts.pop_front();
-                }
-                Part::File { len: 0, .. } => {
-                    // An empty file: nothing to read, and reading would
-                    // look like a file that shrank.
-                    self.parts.pop_front();
-                }
-                Part::File { file, offset, len } => {
-                    let want = (*len).min((cap - (self.buf.len() - self.pos)) as u64) as usize;
-                    let start = self.buf.len();
-                    self.buf.resize(start + want, 0);
-                    let n = read_at_full(file, &mut self.buf[start..], *offset)?;
-                    self.buf.truncate(start + n);
-                    if n == 0 {
-                        // The file shrank under us: the promised length
-                        // cannot be kept, so the connection must end.
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "file shorter than announced",
-                        ));
-                    }
-                    *offset += n as u64;
-                    *len -= n as u64;
-                    if *len == 0 {
-                        self.parts.pop_front();
-                    }
-                }
-            }
-        }
-        Ok(self.pos < self.buf.len())
-    }
-}
-
-fn read_at_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read_at(&mut buf[done..], offset + done as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
-}
-
 /// One client connection.
 pub(crate) struct Connection {
     transport: Transport,
@@ -223,13 +154,15 @@ pub(crate) struct Connection {
     peer: SocketAddr,
     local: SocketAddr,
     phase: Phase,
-    rx: Vec<u8>,
+    rx: RxBuf,
     out: Outgoing,
     /// Readiness not yet used up (cleared on `WouldBlock`).
     can_read: bool,
     can_write: bool,
     /// The client shut its sending side.
     peer_eof: bool,
+    /// The poll reported the client's FIN (not read yet, perhaps).
+    fin_known: bool,
     /// Whether the current request allows keep-alive.
     keep_alive: bool,
     requests: usize,
@@ -251,11 +184,12 @@ impl Connection {
             peer,
             local,
             phase: Phase::Idle,
-            rx: Vec::new(),
+            rx: RxBuf::default(),
             out: Outgoing::default(),
             can_read: true,
             can_write: true,
             peer_eof: false,
+            fin_known: false,
             keep_alive: false,
             requests: 0,
             // The first request must arrive (and a TLS handshake finish)
@@ -284,9 +218,12 @@ impl Connection {
     }
 
     /// Records readiness reported by the poll.
-    pub fn ready(&mut self, readable: bool, writable: bool) {
+    /// `read_closed`: the client's FIN (or an error) is already known, so
+    /// reads go on until they see it.
+    pub fn ready(&mut self, readable: bool, writable: bool, read_closed: bool) {
         self.can_read |= readable;
         self.can_write |= writable;
+        self.fin_known |= read_closed;
     }
 
     /// Does all the work the connection's state and readiness allow.
@@ -333,11 +270,18 @@ impl Connection {
 
     /// One read into `rx`. Returns whether anything happened.
     fn read_some(&mut self, ctx: &mut Ctx<'_>) -> bool {
-        let start = self.rx.len();
-        self.rx.resize(start + IO_CHUNK, 0);
-        let result = self.transport.read(&mut self.rx[start..]);
-        let n = *result.as_ref().unwrap_or(&0);
-        self.rx.truncate(start + n);
+        let spare = self.rx.spare(ctx.pool, READ_MIN);
+        let room = spare.len();
+        let result = self.transport.read(spare);
+        if let Ok(n) = result {
+            self.rx.commit(n);
+            // A short read drained the socket: with edge-triggered
+            // readiness, new data brings a new event, so skip the read that
+            // would only say `WouldBlock` (TLS may hold more plaintext).
+            if n > 0 && n < room && !self.fin_known && !self.transport.is_tls() {
+                self.can_read = false;
+            }
+        }
         match result {
             Ok(0) => {
                 self.can_read = false;
@@ -405,7 +349,7 @@ impl Connection {
     }
 
     fn parse_head(&mut self, ctx: &mut Ctx<'_>) -> bool {
-        let (head, len) = match parse_head(&self.rx, ctx.config.max_headers_length) {
+        let (head, len) = match parse_head(self.rx.bytes(), ctx.config.max_headers_length) {
             Ok(Parsed::Partial) => {
                 if self.peer_eof {
                     self.close(ctx, CloseReason::PeerClosed, "client disconnected");
@@ -419,7 +363,7 @@ impl Connection {
                 return true;
             }
         };
-        self.rx.drain(..len);
+        self.rx.consume(len);
         self.requests += 1;
         let config = ctx.config;
         self.keep_alive =
@@ -516,7 +460,7 @@ impl Connection {
         let mut failure: Option<Failure> = None;
         let mut done = false;
         while pos < self.rx.len() {
-            let step = match decoder.decode(&self.rx[pos..]) {
+            let step = match decoder.decode(&self.rx.bytes()[pos..]) {
                 Ok(step) => step,
                 Err(e) => {
                     failure = Some(Failure::Refuse(e));
@@ -560,7 +504,7 @@ impl Connection {
             }
         }
         let paused = matches!(sink, Sink::Stream { paused: true });
-        self.rx.drain(..pos);
+        self.rx.consume(pos);
         if paused {
             // Waiting on the application, not the client: no deadline
             // until `read_buffer()` makes room again.
@@ -749,6 +693,9 @@ impl Connection {
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
         let default_type = default_type.filter(|_| framing != Framing::None && !has_type);
+        if self.out.buf.capacity() == 0 {
+            self.out.buf = ctx.pool.take_tx();
+        }
         let date = ctx.date.get(SystemTime::now());
         encode_head(
             &mut self.out.buf,
@@ -904,7 +851,7 @@ impl Connection {
         let mut pos = 0;
         let mut ended = false;
         while pos < self.rx.len() && !ended {
-            let (n, item) = receiver.feed(&self.rx[pos..]);
+            let (n, item) = receiver.feed(&self.rx.bytes()[pos..]);
             pos += n;
             let message = match item {
                 None => break,
@@ -936,7 +883,7 @@ impl Connection {
             ctx.events
                 .push_back(Event::WebSocket(socket.clone(), message));
         }
-        self.rx.drain(..pos);
+        self.rx.consume(pos);
         if ended {
             socket.outbox().close();
             // Send what is queued (the Close frame last), then close.
@@ -983,10 +930,18 @@ impl Connection {
                     Err(e) => return self.write_failed(ctx, e) || progress,
                 }
             }
+            if let Some(done) = self.send_file_part(ctx) {
+                if !done {
+                    return progress;
+                }
+                progress = true;
+                continue;
+            }
             // File bytes are read in chunks of at most IO_CHUNK, and never
             // beyond the configured send buffer.
             let cap = ctx.config.max_send_buffer.clamp(1, IO_CHUNK);
-            let more = match self.out.refill(cap) {
+            let sendfile = !self.transport.is_tls();
+            let more = match self.out.refill(cap, sendfile) {
                 Ok(more) => more,
                 Err(e) => {
                     log::warn!("{}: reading the response body failed: {e}", self.peer);
@@ -995,6 +950,9 @@ impl Connection {
                 }
             };
             if !more {
+                if self.out.next_sendfile().is_some() {
+                    continue;
+                }
                 return progress;
             }
             match self.transport.write(&self.out.buf[self.out.pos..]) {
@@ -1013,6 +971,41 @@ impl Connection {
                     }
                 }
                 Err(e) => return self.write_failed(ctx, e) || progress,
+            }
+        }
+    }
+
+    /// Sends the next file part with `sendfile` when it is its turn (plain
+    /// connections, long parts): `None` when it is not, `Some(true)` when
+    /// bytes went out, `Some(false)` when the socket is full or the
+    /// connection failed.
+    fn send_file_part(&mut self, ctx: &mut Ctx<'_>) -> Option<bool> {
+        if self.transport.is_tls() {
+            return None;
+        }
+        let (file, offset, len) = self.out.next_sendfile()?;
+        let count = (*len).min(SENDFILE_CHUNK) as usize;
+        let result = match self.transport.sendfile(file, offset, count) {
+            Ok(0) => Err(shrunk()),
+            other => other,
+        };
+        match result {
+            Ok(n) => {
+                *len -= n as u64;
+                if *len == 0 {
+                    self.out.sent_file_part();
+                }
+                self.deadline = Some(ctx.now + ctx.config.request_timeout);
+                Some(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                log::warn!("{}: reading the response body failed: {e}", self.peer);
+                self.close(ctx, CloseReason::Io, "response body failed");
+                Some(false)
+            }
+            Err(e) => {
+                self.write_failed(ctx, e);
+                Some(false)
             }
         }
     }
@@ -1056,14 +1049,22 @@ impl Connection {
             self.phase = Phase::Idle;
             self.deadline = Some(ctx.now + ctx.config.keep_alive_timeout);
             // Idle connections hold no buffers.
-            self.rx = Vec::new();
-            self.out.buf = Vec::new();
+            self.release_buffers(ctx.pool);
         } else {
             // A pipelined request is already here.
             self.phase = Phase::Head;
             self.deadline = Some(ctx.now + ctx.config.request_timeout);
         }
         true
+    }
+
+    /// Gives the buffers back to the loop's pool (idle or closed).
+    pub fn release_buffers(&mut self, pool: &mut BufPool) {
+        self.rx.release(pool);
+        if self.out.is_empty() && self.out.buf.capacity() > 0 {
+            pool.give_tx(std::mem::take(&mut self.out.buf));
+            self.out.pos = 0;
+        }
     }
 
     /// The loop is stopping: close now if idle, else after the response

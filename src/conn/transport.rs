@@ -57,6 +57,20 @@ impl Transport {
         }
     }
 
+    /// Sends up to `count` bytes of `file` from `offset` with `sendfile`
+    /// (plain connections only: TLS must encrypt what it sends).
+    pub fn sendfile(
+        &mut self,
+        file: &std::fs::File,
+        offset: &mut u64,
+        count: usize,
+    ) -> io::Result<usize> {
+        match self {
+            Transport::Plain(s) => Ok(rustix::fs::sendfile(&*s, file, Some(offset), count)?),
+            Transport::Tls(_) => Err(io::ErrorKind::Unsupported.into()),
+        }
+    }
+
     /// Sends what is buffered below the plaintext (TLS records).
     pub fn flush(&mut self) -> io::Result<()> {
         match self {

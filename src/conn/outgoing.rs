@@ -1,0 +1,113 @@
+//! [`Outgoing`]: the bytes of a response still to be sent — a buffer
+//! (head, small bodies, chunks read from files) and the body parts not yet
+//! read into it.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+
+use crate::response::Part;
+
+/// File parts at least this long go out with `sendfile` on plain
+/// connections; shorter ones are read behind the head (one write).
+pub(crate) const SENDFILE_MIN: u64 = 32 * 1024;
+
+#[derive(Default)]
+pub(crate) struct Outgoing {
+    pub buf: Vec<u8>,
+    pub pos: usize,
+    pub parts: VecDeque<Part>,
+}
+
+impl Outgoing {
+    pub fn is_empty(&self) -> bool {
+        self.pos == self.buf.len() && self.parts.is_empty()
+    }
+
+    /// Whether the buffer is sent and the next part is a file for
+    /// `sendfile` (a plain connection, a part long enough).
+    pub fn next_sendfile(&mut self) -> Option<(&File, &mut u64, &mut u64)> {
+        if self.pos != self.buf.len() {
+            return None;
+        }
+        match self.parts.front_mut() {
+            Some(Part::File { file, offset, len }) if *len >= SENDFILE_MIN => {
+                Some((file, offset, len))
+            }
+            _ => None,
+        }
+    }
+
+    /// Drops the front part once `sendfile` has sent all of it.
+    pub fn sent_file_part(&mut self) {
+        self.parts.pop_front();
+    }
+
+    /// Tops the buffer up from the parts, at most to `cap` bytes unsent
+    /// (file parts are read only that far). With `sendfile`, stops at a
+    /// file part long enough to go out that way. Returns false when the
+    /// buffer has nothing to send.
+    pub fn refill(&mut self, cap: usize, sendfile: bool) -> io::Result<bool> {
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        }
+        while self.buf.len() - self.pos < cap {
+            let Some(part) = self.parts.front_mut() else {
+                break;
+            };
+            match part {
+                Part::Bytes(bytes) => {
+                    if self.buf.is_empty() && bytes.len() > cap {
+                        std::mem::swap(&mut self.buf, bytes);
+                    } else {
+                        self.buf.extend_from_slice(bytes);
+                    }
+                    self.parts.pop_front();
+                }
+                Part::File { len: 0, .. } => {
+                    // An empty file: nothing to read, and reading would
+                    // look like a file that shrank.
+                    self.parts.pop_front();
+                }
+                Part::File { len, .. } if sendfile && *len >= SENDFILE_MIN => break,
+                Part::File { file, offset, len } => {
+                    let want = (*len).min((cap - (self.buf.len() - self.pos)) as u64) as usize;
+                    let start = self.buf.len();
+                    self.buf.resize(start + want, 0);
+                    let n = read_at_full(file, &mut self.buf[start..], *offset)?;
+                    self.buf.truncate(start + n);
+                    if n == 0 {
+                        return Err(shrunk());
+                    }
+                    *offset += n as u64;
+                    *len -= n as u64;
+                    if *len == 0 {
+                        self.parts.pop_front();
+                    }
+                }
+            }
+        }
+        Ok(self.pos < self.buf.len())
+    }
+}
+
+/// The file shrank under us: the promised length cannot be kept, so the
+/// connection must end.
+pub(crate) fn shrunk() -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "file shorter than announced")
+}
+
+fn read_at_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
