@@ -159,6 +159,12 @@ impl Startup {
         let upload_form = uploads.as_ref().map(|_| "/upload".to_owned());
         let app = App {
             files: StaticOptions {
+                root_dir: Arc::new(std::fs::File::open(&root).map_err(|source| {
+                    StartupError::Root {
+                        path: root.clone(),
+                        source,
+                    }
+                })?),
                 root,
                 listing: settings.listing,
                 upload_form,

@@ -13,7 +13,7 @@ use super::listing::{read_entries, render_html, render_json};
 use super::range::{
     self, RangeOutcome, content_range, multipart_parts, unsatisfiable_content_range,
 };
-use super::resolve::{Target, dir_redirect_location, resolve};
+use super::resolve::{Opened, dir_redirect_location, open};
 use crate::errors::error_response;
 
 /// How static files are served.
@@ -21,6 +21,8 @@ use crate::errors::error_response;
 pub struct StaticOptions {
     /// The served directory, canonicalized.
     pub root: std::path::PathBuf,
+    /// The served directory, open: paths are resolved beneath it.
+    pub root_dir: Arc<File>,
     /// Directory listings on.
     pub listing: bool,
     /// Where the listing's upload form posts to (uploads on).
@@ -33,9 +35,9 @@ pub fn serve(options: &StaticOptions, req: &Request) -> Response {
         return error_response(405).header("Allow", "GET, HEAD");
     }
     let (raw_path, query) = split_url(req.url());
-    match resolve(&options.root, raw_path) {
+    match open(&options.root, &options.root_dir, raw_path) {
         Err(e) => error_response(e.status()),
-        Ok(Target::Dir {
+        Ok(Opened::Dir {
             has_trailing_slash: false,
             ..
         }) => {
@@ -46,15 +48,19 @@ pub fn serve(options: &StaticOptions, req: &Request) -> Response {
             }
             Response::redirect(&location, 301)
         }
-        Ok(Target::Dir { path, .. }) => serve_dir(options, req, raw_path, &path),
-        Ok(Target::File { path, .. }) => serve_file(req, &path),
+        Ok(Opened::Dir { path, .. }) => serve_dir(options, req, raw_path, &path),
+        Ok(Opened::File { file, meta, name }) => serve_file(req, &name, file, meta),
     }
 }
 
 fn serve_dir(options: &StaticOptions, req: &Request, raw_path: &str, dir: &Path) -> Response {
     let index = dir.join("index.html");
-    if index.is_file() {
-        return serve_file(req, &index);
+    if let Ok(file) = File::open(&index) {
+        if let Ok(meta) = file.metadata() {
+            if meta.is_file() {
+                return serve_file(req, &index, file, meta);
+            }
+        }
     }
     if !options.listing {
         return error_response(404);
@@ -82,16 +88,9 @@ fn serve_dir(options: &StaticOptions, req: &Request, raw_path: &str, dir: &Path)
     }
 }
 
-fn serve_file(req: &Request, path: &Path) -> Response {
-    let opened = File::open(path).and_then(|f| {
-        let meta = f.metadata()?;
-        Ok((f, meta))
-    });
-    let (file, meta) = match opened {
-        Ok(ok) => ok,
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return error_response(403),
-        Err(_) => return error_response(404),
-    };
+/// Answers with `file` (opened from `path`, whose extension gives the
+/// type): 304, 200, 206 or 416.
+fn serve_file(req: &Request, path: &Path, file: File, meta: std::fs::Metadata) -> Response {
     let len = meta.len();
     let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
     let tag = etag(len, mtime);
