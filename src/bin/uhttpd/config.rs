@@ -168,6 +168,7 @@ impl Startup {
                 root,
                 listing: settings.listing,
                 upload_form,
+                cache: Arc::default(),
             },
             rpc: settings.rpc,
             max_content_length: settings.max_content_length,

@@ -4,6 +4,7 @@
 //! request pipeline can call them in order: [`resolve`] a path, answer
 //! [`conditional`] requests, select a [`range`], or render a [`listing`].
 
+pub mod cache;
 pub mod conditional;
 pub mod listing;
 pub mod range;

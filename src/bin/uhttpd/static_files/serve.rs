@@ -4,10 +4,11 @@
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use uhttp::{Body, Part, Request, Response, content_type_for, util::split_url};
 
+use super::cache::{CachedFile, FileCache, MAX_FILE};
 use super::conditional::{etag, if_range_matches, last_modified, not_modified};
 use super::listing::{read_entries, render_html, render_json};
 use super::range::{
@@ -27,6 +28,8 @@ pub struct StaticOptions {
     pub listing: bool,
     /// Where the listing's upload form posts to (uploads on).
     pub upload_form: Option<String>,
+    /// Small files kept in memory for a moment.
+    pub cache: Arc<FileCache>,
 }
 
 /// Answers a request for a path under ROOT.
@@ -35,6 +38,9 @@ pub fn serve(options: &StaticOptions, req: &Request) -> Response {
         return error_response(405).header("Allow", "GET, HEAD");
     }
     let (raw_path, query) = split_url(req.url());
+    if let Some(cached) = options.cache.get(raw_path, Instant::now()) {
+        return serve_cached(req, cached);
+    }
     match open(&options.root, &options.root_dir, raw_path) {
         Err(e) => error_response(e.status()),
         Ok(Opened::Dir {
@@ -49,7 +55,7 @@ pub fn serve(options: &StaticOptions, req: &Request) -> Response {
             Response::redirect(&location, 301)
         }
         Ok(Opened::Dir { path, .. }) => serve_dir(options, req, raw_path, &path),
-        Ok(Opened::File { file, meta, name }) => serve_file(req, &name, file, meta),
+        Ok(Opened::File { file, meta, name }) => serve_file(options, req, &name, file, meta),
     }
 }
 
@@ -58,7 +64,7 @@ fn serve_dir(options: &StaticOptions, req: &Request, raw_path: &str, dir: &Path)
     if let Ok(file) = File::open(&index) {
         if let Ok(meta) = file.metadata() {
             if meta.is_file() {
-                return serve_file(req, &index, file, meta);
+                return serve_file(options, req, &index, file, meta);
             }
         }
     }
@@ -88,79 +94,151 @@ fn serve_dir(options: &StaticOptions, req: &Request, raw_path: &str, dir: &Path)
     }
 }
 
+/// Where the bytes of a file response come from.
+enum Source {
+    /// The open file, read (or sent with `sendfile`) as the socket drains.
+    Disk(Arc<File>),
+    /// A small file kept in memory.
+    Memory(Arc<CachedFile>),
+}
+
+impl Source {
+    fn part(&self, offset: u64, len: u64) -> Part {
+        match self {
+            Source::Disk(file) => Part::File {
+                file: Arc::clone(file),
+                offset,
+                len,
+            },
+            Source::Memory(cached) => {
+                // Ranges were checked against the length: in bounds.
+                let (start, end) = (offset as usize, (offset + len) as usize);
+                Part::Bytes(cached.content[start..end].to_vec())
+            }
+        }
+    }
+}
+
+/// What the headers say about a file.
+struct FileInfo<'a> {
+    len: u64,
+    mtime: SystemTime,
+    etag: &'a str,
+    last_modified: &'a str,
+    content_type: &'a str,
+}
+
 /// Answers with `file` (opened from `path`, whose extension gives the
-/// type): 304, 200, 206 or 416.
-fn serve_file(req: &Request, path: &Path, file: File, meta: std::fs::Metadata) -> Response {
+/// type), keeping it in memory for the next requests when it is small.
+fn serve_file(
+    options: &StaticOptions,
+    req: &Request,
+    path: &Path,
+    mut file: File,
+    meta: std::fs::Metadata,
+) -> Response {
     let len = meta.len();
     let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
     let tag = etag(len, mtime);
     let modified = last_modified(mtime);
+    let content_type = content_type_for(path);
+    if len <= MAX_FILE {
+        let mut content = Vec::with_capacity(len as usize);
+        if std::io::Read::read_to_end(&mut file, &mut content).is_ok()
+            && content.len() as u64 == len
+        {
+            let cached = Arc::new(CachedFile::new(
+                content,
+                mtime,
+                tag,
+                modified,
+                content_type,
+                Instant::now(),
+            ));
+            options
+                .cache
+                .insert(split_url(req.url()).0, Arc::clone(&cached));
+            return serve_cached(req, cached);
+        }
+        return error_response(500);
+    }
+    let info = FileInfo {
+        len,
+        mtime,
+        etag: &tag,
+        last_modified: &modified,
+        content_type: &content_type,
+    };
+    answer(req, &info, &Source::Disk(Arc::new(file)))
+}
+
+/// Answers from a file kept in memory.
+fn serve_cached(req: &Request, cached: Arc<CachedFile>) -> Response {
+    let info = FileInfo {
+        len: cached.content.len() as u64,
+        mtime: cached.mtime,
+        etag: &cached.etag,
+        last_modified: &cached.last_modified,
+        content_type: &cached.content_type,
+    };
+    let source = Source::Memory(Arc::clone(&cached));
+    answer(req, &info, &source)
+}
+
+/// The answer for a file: 304, 200, 206 (one range, or several as
+/// `multipart/byteranges`) or 416.
+fn answer(req: &Request, info: &FileInfo<'_>, source: &Source) -> Response {
+    let len = info.len;
     let validators = |r: Response| {
-        r.header("ETag", tag.as_str())
-            .header("Last-Modified", modified.as_str())
+        r.header("ETag", info.etag)
+            .header("Last-Modified", info.last_modified)
             .header("Accept-Ranges", "bytes")
     };
     if not_modified(
         req.header("if-none-match"),
         req.header("if-modified-since"),
-        &tag,
-        mtime,
+        info.etag,
+        info.mtime,
     ) {
         return validators(Response::new(304));
     }
-    let content_type = content_type_for(path);
-    let file = Arc::new(file);
-    let whole = |file: Arc<File>| {
-        // An empty file gets an empty body: the library's writer takes a
-        // zero-length file part for a file that shrank and drops the
-        // connection.
+    let whole = || {
+        // An empty file gets an empty body.
         let body = if len == 0 {
             Body::Empty
         } else {
-            Body::Parts(vec![Part::File {
-                file,
-                offset: 0,
-                len,
-            }])
+            Body::Parts(vec![source.part(0, len)])
         };
         validators(Response::new(200))
-            .header("Content-Type", content_type.as_str())
+            .header("Content-Type", info.content_type)
             .body(body)
     };
     let Some(range_header) = req.header("range") else {
-        return whole(file);
+        return whole();
     };
-    if !if_range_matches(req.header("if-range"), &tag, mtime) {
-        return whole(file);
+    if !if_range_matches(req.header("if-range"), info.etag, info.mtime) {
+        return whole();
     }
     match range::parse_range(range_header, len) {
-        RangeOutcome::Full => whole(file),
+        RangeOutcome::Full => whole(),
         RangeOutcome::Unsatisfiable => {
             error_response(416).header("Content-Range", unsatisfiable_content_range(len))
         }
         RangeOutcome::Partial(ranges) if ranges.len() == 1 => {
             let r = &ranges[0];
             validators(Response::new(206))
-                .header("Content-Type", content_type.as_str())
+                .header("Content-Type", info.content_type)
                 .header("Content-Range", content_range(r, len))
-                .body(Body::Parts(vec![Part::File {
-                    file,
-                    offset: r.start,
-                    len: r.len(),
-                }]))
+                .body(Body::Parts(vec![source.part(r.start, r.len())]))
         }
         RangeOutcome::Partial(ranges) => {
-            let boundary = format!("uhttpd-{}", tag.trim_matches('"'));
-            let (parts, _total) = multipart_parts(&ranges, len, &content_type, &boundary);
+            let boundary = format!("uhttpd-{}", info.etag.trim_matches('"'));
+            let (parts, _total) = multipart_parts(&ranges, len, info.content_type, &boundary);
             let parts = parts
                 .into_iter()
                 .map(|p| match p {
                     range::Part::Bytes(b) => Part::Bytes(b),
-                    range::Part::File { offset, len } => Part::File {
-                        file: Arc::clone(&file),
-                        offset,
-                        len,
-                    },
+                    range::Part::File { offset, len } => source.part(offset, len),
                 })
                 .collect();
             validators(Response::new(206))
