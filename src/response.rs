@@ -14,6 +14,16 @@ use crate::util::{is_token, is_valid_header_value};
 pub enum Part {
     /// Bytes held in memory.
     Bytes(Vec<u8>),
+    /// `len` bytes from `offset` of a buffer shared with others (a cached
+    /// file, say): sent without copying it per response.
+    Shared {
+        /// The buffer.
+        data: Arc<[u8]>,
+        /// Where to start.
+        offset: usize,
+        /// How many bytes.
+        len: usize,
+    },
     /// `len` bytes of `file` from `offset`, read in chunks as the socket
     /// drains.
     File {
@@ -31,6 +41,7 @@ impl Part {
     pub fn len(&self) -> u64 {
         match self {
             Part::Bytes(b) => b.len() as u64,
+            Part::Shared { len, .. } => *len as u64,
             Part::File { len, .. } => *len,
         }
     }
@@ -179,7 +190,8 @@ impl Response {
     pub fn new(status: u16) -> Self {
         Response {
             status,
-            headers: Vec::new(),
+            // Room for the usual few headers without regrowing.
+            headers: Vec::with_capacity(8),
             cookies: Vec::new(),
             body: Body::Empty,
         }
@@ -238,6 +250,17 @@ impl Response {
         if !(100..=999).contains(&self.status) || self.status == 101 {
             return Err(Error::InvalidStatus(self.status));
         }
+        if let Body::Parts(parts) = &self.body {
+            let out_of_bounds = parts.iter().any(|p| match p {
+                Part::Shared { data, offset, len } => {
+                    offset.checked_add(*len).is_none_or(|end| end > data.len())
+                }
+                _ => false,
+            });
+            if out_of_bounds {
+                return Err(Error::InvalidState("a shared part reaches past its buffer"));
+            }
+        }
         for (name, value) in &self.headers {
             let reserved = RESERVED_HEADERS
                 .iter()
@@ -251,5 +274,27 @@ impl Response {
             self.headers.push(("Set-Cookie".to_owned(), value));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_a_shared_part_reaching_past_its_buffer() {
+        let data: Arc<[u8]> = Arc::from(&b"hello"[..]);
+        let part = |offset, len| Part::Shared {
+            data: Arc::clone(&data),
+            offset,
+            len,
+        };
+        let mut ok = Response::new(200).body(Body::Parts(vec![part(1, 4)]));
+        assert!(ok.validate().is_ok());
+        assert_eq!(ok.body_len(), 4);
+        for (offset, len) in [(1, 5), (6, 0), (usize::MAX, 2)] {
+            let mut bad = Response::new(200).body(Body::Parts(vec![part(offset, len)]));
+            assert!(matches!(bad.validate(), Err(Error::InvalidState(_))));
+        }
     }
 }

@@ -657,6 +657,11 @@ impl Connection {
                     Part::Bytes(b) if b.len() <= COALESCE && self.out.parts.is_empty() => {
                         self.out.buf.extend_from_slice(&b)
                     }
+                    Part::Shared { data, offset, len }
+                        if len <= COALESCE && self.out.parts.is_empty() =>
+                    {
+                        self.out.buf.extend_from_slice(&data[offset..offset + len])
+                    }
                     part => self.out.parts.push_back(part),
                 }
             }

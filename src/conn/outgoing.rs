@@ -66,6 +66,15 @@ impl Outgoing {
                     }
                     self.parts.pop_front();
                 }
+                Part::Shared { data, offset, len } => {
+                    let take = (*len).min(cap - (self.buf.len() - self.pos));
+                    self.buf.extend_from_slice(&data[*offset..*offset + take]);
+                    *offset += take;
+                    *len -= take;
+                    if *len == 0 {
+                        self.parts.pop_front();
+                    }
+                }
                 Part::File { len: 0, .. } => {
                     // An empty file: nothing to read, and reading would
                     // look like a file that shrank.

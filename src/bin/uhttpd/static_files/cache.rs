@@ -21,7 +21,7 @@ const MAX_TOTAL: usize = 8 * 1024 * 1024;
 /// A file as served: its bytes and what the headers say about it.
 #[derive(Debug)]
 pub struct CachedFile {
-    pub content: Vec<u8>,
+    pub content: Arc<[u8]>,
     pub mtime: SystemTime,
     pub etag: String,
     pub last_modified: String,
@@ -39,7 +39,7 @@ impl CachedFile {
         now: Instant,
     ) -> Self {
         CachedFile {
-            content,
+            content: content.into(),
             mtime,
             etag,
             last_modified,

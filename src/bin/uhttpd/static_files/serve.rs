@@ -110,11 +110,12 @@ impl Source {
                 offset,
                 len,
             },
-            Source::Memory(cached) => {
-                // Ranges were checked against the length: in bounds.
-                let (start, end) = (offset as usize, (offset + len) as usize);
-                Part::Bytes(cached.content[start..end].to_vec())
-            }
+            // Ranges were checked against the length: in bounds.
+            Source::Memory(cached) => Part::Shared {
+                data: Arc::clone(&cached.content),
+                offset: offset as usize,
+                len: len as usize,
+            },
         }
     }
 }
