@@ -144,7 +144,8 @@ def main(raw, machine_path, out_path):
 
     runs = ["| scenario · figure | server | values per round |", "| --- | --- | --- |"]
     for (scenario, metric, server), vals in sorted(values.items()):
-        runs.append(f"| {scenario} · {metric} | {server} | {', '.join(f'{v:.6g}' for v in vals)} |")
+        shown = ", ".join(f"{v:.0f}" if abs(v) >= 1000 else f"{v:.4g}" for v in vals)
+        runs.append(f"| {scenario} · {metric} | {server} | {shown} |")
 
     doc = [
         "# Benchmark results",

@@ -21,6 +21,10 @@
 #   KEEP_WORK=1                     keep the temporary directory (configs, logs, raw results)
 set -euo pipefail
 
+# The whole script is one block, read in full before it starts: editing this
+# file during a long run cannot change the run.
+{
+
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 HELPER="$BENCH_DIR/helper.py"
@@ -49,14 +53,13 @@ as_root() {
 }
 
 install_packages() {
-    local want=() pkg updated=0
+    local want=() pkg
     declare -A provides=(
         [wrk]=wrk [ab]=apache2-utils [nginx]=nginx-light [lighttpd]=lighttpd
         [openssl]=openssl [python3]=python3 [taskset]=util-linux
     )
     for cmd in "${!provides[@]}"; do
-        command -v "$cmd" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v "$cmd" >/dev/null 2>&1 ||
-            want+=("${provides[$cmd]}")
+        command -v "$cmd" >/dev/null 2>&1 || want+=("${provides[$cmd]}")
     done
     # lighttpd's TLS module is a package of its own on Debian.
     if [[ ! -e /usr/lib/lighttpd/mod_openssl.so ]]; then
@@ -65,19 +68,15 @@ install_packages() {
     ((${#want[@]})) || return 0
     log "installing ${want[*]}"
     as_root apt-get update -qq
-    updated=1
     for pkg in "${want[@]}"; do
         if ! apt-cache show "$pkg" >/dev/null 2>&1; then
             warn "package $pkg not available; scenarios needing it will be skipped"
             continue
         fi
-        # The packages' own services are not wanted: policy-rc.d stops
-        # invoke-rc.d from starting them on install.
-        as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 \
-            apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null ||
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null ||
             warn "could not install $pkg"
     done
-    ((updated)) && stop_package_services
+    stop_package_services
 }
 
 # Debian starts nginx and lighttpd as services on install when it can;
@@ -141,6 +140,7 @@ ROOT=$WORK/root
 RAW=$WORK/results.tsv
 : >"$RAW"
 PIDS=() # every server process started, by PID
+HOLDER="" # scenario 7's idle-connection client while it runs
 
 # The load generator opens tens of thousands of short connections
 # (scenarios 4 and 8); let it reuse ports in TIME_WAIT. Restored on exit.
@@ -158,7 +158,7 @@ tune net.core.somaxconn 4096
 
 cleanup() {
     local pid setting
-    for pid in "${PIDS[@]}"; do
+    for pid in $HOLDER "${PIDS[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
     for pid in "${PIDS[@]}"; do
@@ -370,7 +370,9 @@ client() { # runs the load generator pinned to the client CPU (or unpinned)
 }
 
 # wrk_run SCENARIO SERVER ROUND PID URL SECONDS WRK-ARGS...: one measured wrk
-# run; sets REQS, RPS, MBPS, P50_MS, P99_MS, CPU_US (per request).
+# run; sets REQS, RPS, MBPS, P50_MS, P99_MS, CPU_S (server CPU seconds) and
+# CPU_US (per request). A run that completed no request fails, unless
+# PARTIAL=1 (large downloads: the bytes of the one in flight still count).
 wrk_run() {
     local scenario=$1 server=$2 round=$3 pid=$4 url=$5 seconds=$6
     shift 6
@@ -386,14 +388,14 @@ wrk_run() {
         fail "$scenario" "$server" "$round" "no wrk summary"
         return 1
     fi
-    read -r REQS RPS MBPS P50_MS P99_MS CPU_US ERRS < <(python3 -c '
+    read -r REQS RPS MBPS P50_MS P99_MS CPU_S CPU_US ERRS < <(python3 -c '
 import json, sys
 s = json.loads(sys.argv[1]); cpu = float(sys.argv[3]) - float(sys.argv[2])
 secs = s["duration_us"] / 1e6; n = s["requests"]
 print(n, n / secs, s["bytes"] / secs / 1e6, s["p50_us"] / 1e3, s["p99_us"] / 1e3,
-      cpu / n * 1e6 if n else "nan", s["socket_errors"] + s["non2xx"])
+      cpu, cpu / n * 1e6 if n else "nan", s["socket_errors"] + s["non2xx"])
 ' "$json" "$before" "$after")
-    if ((REQS == 0)); then
+    if ((REQS == 0)) && [[ ${PARTIAL:-0} != 1 || $MBPS == 0.0 ]]; then
         fail "$scenario" "$server" "$round" "no request completed"
         return 1
     fi
@@ -484,12 +486,12 @@ s4_close() {
 
 s5_download() { # CONNS parallel downloads of the 100 MiB file
     local server=$1 round=$2
-    wrk_run 5 "$server" "$round" "${HTTP_PID[$server]}" \
+    PARTIAL=1 wrk_run 5 "$server" "$round" "${HTTP_PID[$server]}" \
         "http://127.0.0.1:${HTTP_PORT[$server]}/100m.bin" "$(seconds_for)" \
         -t 1 -c "$CONNS" --timeout 30s || return 1
     keep 5 "mbps_$CONNS" "$server" "$round" "$MBPS"
     keep 5 "cpu_us_per_mb_$CONNS" "$server" "$round" \
-        "$(python3 -c "print($CPU_US * $REQS / ($MBPS * $(seconds_for)))")"
+        "$(python3 -c "print($CPU_S * 1e6 / ($MBPS * $(seconds_for)))")"
 }
 
 s6_rpc() {
@@ -553,10 +555,12 @@ s7_memory() {
     record 7 uss_start "$kind" "$round" "$uss"
     before=$rss
     out=$WORK/$name.idle
+    : >"$out"
     # Not through client(): $! must be the holder itself (taskset execs it).
     taskset -c "$CLIENT_CPU" python3 "$HELPER" idle 127.0.0.1 "${HTTP_PORT[$name]}" /1k.txt \
         "$IDLE_CONNS" >"$out" 2>&1 &
     holder=$!
+    HOLDER=$holder
     while kill -0 "$holder" 2>/dev/null && ! grep -q '^ready' "$out"; do
         sleep 0.2
     done
@@ -572,6 +576,7 @@ s7_memory() {
     fi
     kill "$holder" 2>/dev/null || true
     wait "$holder" 2>/dev/null || true
+    HOLDER=""
     stop_server "$pid"
 }
 
@@ -598,6 +603,7 @@ start_all() {
 
 log "uhttpd: $UHTTPD; duration ${DURATION}s, $ROUNDS rounds, scenarios: $SCENARIOS"
 STARTED=$(date -u +%FT%TZ)
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Memory first, on fresh processes, before anything else has run.
 if wants 7; then
@@ -664,7 +670,7 @@ machine() {
     local v
     echo "- date: $STARTED"
     echo "- CPUs (nproc): $(nproc); model: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
-    echo "- kernel: $(uname -srm)"
+    echo "- kernel: $(uname -srm); load average at the start: $LOAD_AT_START"
     v=$( ((HAVE_NGINX)) && nginx -v 2>&1 | sed 's/.*: //' || echo "not installed")
     echo "- nginx: $v; lighttpd: $( ((HAVE_LIGHTTPD)) && lighttpd -v 2>&1 | head -1 | sed 's/ - .*//' || echo "not installed")"
     echo "- wrk: $(wrk -v 2>&1 | head -1 | awk '{print $2}'); ab: $(ab -V 2>&1 | head -1 | awk '{print $5}'); $(openssl version | cut -d' ' -f1-2)"
@@ -675,3 +681,5 @@ machine() {
 machine >"$WORK/machine.md"
 python3 "$BENCH_DIR/report.py" "$RAW" "$WORK/machine.md" "$RESULTS"
 [[ $RESULTS == - ]] || log "written to $RESULTS"
+exit
+}
