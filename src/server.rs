@@ -49,6 +49,9 @@ struct Server {
 struct Listener {
     socket: TcpListener,
     server: usize,
+    /// The bound address; when it is not a wildcard it is also the local
+    /// address of every connection (no `getsockname` per accept).
+    addr: SocketAddr,
     /// Connections may be waiting that were not accepted yet (limit
     /// reached, or accepting failed): retry without a readiness event.
     pending: bool,
@@ -161,7 +164,8 @@ impl EventLoop {
         let mut local_addrs = Vec::new();
         for socket in sockets {
             socket.set_nonblocking(true)?;
-            local_addrs.push(socket.local_addr()?);
+            let addr = socket.local_addr()?;
+            local_addrs.push(addr);
             let mut socket = TcpListener::from_std(socket);
             let index = self.listeners.len();
             self.poll.registry().register(
@@ -172,6 +176,7 @@ impl EventLoop {
             self.listeners.push(Listener {
                 socket,
                 server,
+                addr,
                 pending: true,
                 registered: true,
             });
@@ -432,24 +437,33 @@ impl EventLoop {
                     return;
                 }
             };
-            self.add_connection(stream, peer, server, now);
+            let bound = self.listeners[index].addr;
+            self.add_connection(stream, peer, bound, server, now);
         }
     }
 
-    fn add_connection(&mut self, stream: TcpStream, peer: SocketAddr, server: usize, now: Instant) {
+    fn add_connection(
+        &mut self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        bound: SocketAddr,
+        server: usize,
+        now: Instant,
+    ) {
         let _ = stream.set_nodelay(true);
-        let local = match stream.local_addr() {
-            Ok(local) => local,
-            Err(_) => return,
+        let local = if bound.ip().is_unspecified() {
+            match stream.local_addr() {
+                Ok(local) => local,
+                Err(_) => return,
+            }
+        } else {
+            bound
         };
         let config = &self.servers[server].config;
         let transport = match &config.tls {
             None => Transport::Plain(stream),
             Some(tls) => match rustls::ServerConnection::new(tls.current()) {
-                Ok(conn) => Transport::Tls(Box::new(TlsStream {
-                    sock: stream,
-                    tls: conn,
-                })),
+                Ok(conn) => Transport::Tls(Box::new(TlsStream::new(stream, conn))),
                 Err(e) => {
                     log::warn!("cannot start TLS for {peer}: {e}");
                     return;

@@ -163,6 +163,10 @@ pub(crate) struct Connection {
     peer_eof: bool,
     /// The poll reported the client's FIN (not read yet, perhaps).
     fin_known: bool,
+    /// The client may still be sending bytes we will not read (a refused
+    /// request, an unread body): drain them before closing, so it reads
+    /// our answer instead of a reset.
+    linger: bool,
     /// Whether the current request allows keep-alive.
     keep_alive: bool,
     requests: usize,
@@ -190,6 +194,7 @@ impl Connection {
             can_write: true,
             peer_eof: false,
             fin_known: false,
+            linger: false,
             keep_alive: false,
             requests: 0,
             // The first request must arrive (and a TLS handshake finish)
@@ -277,8 +282,8 @@ impl Connection {
             self.rx.commit(n);
             // A short read drained the socket: with edge-triggered
             // readiness, new data brings a new event, so skip the read that
-            // would only say `WouldBlock` (TLS may hold more plaintext).
-            if n > 0 && n < room && !self.fin_known && !self.transport.is_tls() {
+            // would only say `WouldBlock`.
+            if n > 0 && !self.fin_known && self.transport.drained_after(n, room) {
                 self.can_read = false;
             }
         }
@@ -438,6 +443,10 @@ impl Connection {
         ctx.events.push_back(event);
         self.deadline = None;
         self.phase = Phase::Dispatched { req };
+        // The application may take its time: hold no buffer meanwhile
+        // (a thousand requests dispatched in one poll must not hold a
+        // thousand buffers).
+        self.rx.release(ctx.pool);
     }
 
     /// Feeds `rx` to the body decoder and the sink.
@@ -731,6 +740,7 @@ impl Connection {
                     let _ = std::fs::remove_file(path);
                 }
                 self.keep_alive = false;
+                self.linger = true;
                 Some(req)
             }
             other => {
@@ -903,6 +913,7 @@ impl Connection {
     /// Answers a refused request with its status and closes.
     fn refuse(&mut self, ctx: &mut Ctx<'_>, error: RequestError) {
         log::debug!("{}: refused: {error}", self.peer);
+        self.linger = true;
         if let Phase::Body { req, sink, .. } = std::mem::replace(&mut self.phase, Phase::Idle) {
             if !matches!(sink, Sink::Pending) && ctx.config.event_mode {
                 if let Sink::File { file, path } = sink {
@@ -1044,6 +1055,13 @@ impl Connection {
             return true;
         }
         if after == After::Close {
+            if !self.linger && self.rx.is_empty() {
+                // Everything the client sent was read: closing cannot
+                // reset the answer away.
+                self.transport.close_notify();
+                self.close(ctx, CloseReason::Done, "");
+                return true;
+            }
             self.transport.shutdown_write();
             self.phase = Phase::Closing;
             self.rx.clear();

@@ -22,8 +22,37 @@ pub(crate) enum Transport {
 }
 
 pub(crate) struct TlsStream {
-    pub sock: TcpStream,
-    pub tls: rustls::ServerConnection,
+    sock: TcpStream,
+    tls: rustls::ServerConnection,
+    /// The last socket read came back short (the socket is drained).
+    socket_drained: bool,
+    /// Plaintext rustls holds that `read` has not handed out yet.
+    plaintext: usize,
+}
+
+impl TlsStream {
+    pub fn new(sock: TcpStream, tls: rustls::ServerConnection) -> Self {
+        TlsStream {
+            sock,
+            tls,
+            socket_drained: false,
+            plaintext: 0,
+        }
+    }
+}
+
+/// A socket reader that notes whether a read came back short.
+struct Tracked<'a> {
+    sock: &'a mut TcpStream,
+    short: bool,
+}
+
+impl Read for Tracked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.sock.read(buf)?;
+        self.short = n < buf.len();
+        Ok(n)
+    }
 }
 
 impl Transport {
@@ -87,6 +116,14 @@ impl Transport {
         }
     }
 
+    /// Sends TLS `close_notify` (nothing for plain TCP), before a close.
+    pub fn close_notify(&mut self) {
+        if let Transport::Tls(t) = self {
+            t.tls.send_close_notify();
+            let _ = t.flush_tls();
+        }
+    }
+
     /// Ends our side: TLS `close_notify`, then TCP FIN.
     pub fn shutdown_write(&mut self) {
         if let Transport::Tls(t) = self {
@@ -94,6 +131,16 @@ impl Transport {
             let _ = t.flush_tls();
         }
         let _ = self.socket().shutdown(Shutdown::Write);
+    }
+
+    /// After a read that returned data: whether nothing more can be read
+    /// until the poll reports new data (the socket came back short and,
+    /// for TLS, no decrypted bytes are left over).
+    pub fn drained_after(&self, n: usize, room: usize) -> bool {
+        match self {
+            Transport::Plain(_) => n < room,
+            Transport::Tls(t) => t.socket_drained && t.plaintext == 0 && n < room,
+        }
     }
 
     pub fn is_tls(&self) -> bool {
@@ -105,21 +152,35 @@ impl TlsStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             match self.tls.reader().read(buf) {
-                Ok(n) => return Ok(n),
+                Ok(n) => {
+                    self.plaintext = self.plaintext.saturating_sub(n);
+                    return Ok(n);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(e),
             }
             // No plaintext yet: pull records from the socket.
-            match self.tls.read_tls(&mut self.sock) {
+            let mut tracked = Tracked {
+                sock: &mut self.sock,
+                short: false,
+            };
+            match self.tls.read_tls(&mut tracked) {
                 Ok(0) => return Ok(0),
                 Ok(_) => {
-                    if let Err(e) = self.tls.process_new_packets() {
-                        // Tell the peer why (an alert), then give up.
-                        let _ = self.flush_tls();
-                        return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+                    self.socket_drained = tracked.short;
+                    match self.tls.process_new_packets() {
+                        Ok(state) => self.plaintext = state.plaintext_bytes_to_read(),
+                        Err(e) => {
+                            // Tell the peer why (an alert), then give up.
+                            let _ = self.flush_tls();
+                            return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+                        }
                     }
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.socket_drained = e.kind() == io::ErrorKind::WouldBlock;
+                    return Err(e);
+                }
             }
         }
     }
