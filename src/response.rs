@@ -167,6 +167,65 @@ impl From<&serde_json::Value> for Body {
 /// Headers the server writes itself; the application may not set them.
 const RESERVED_HEADERS: &[&str] = &["content-length", "transfer-encoding"];
 
+/// Header lines rendered as they are added (`Name: value` and CRLF each,
+/// in one string), so all of a response's headers cost one allocation.
+/// The first refused header is remembered and reported when the response
+/// is sent; nothing invalid is ever written into the text.
+#[derive(Debug)]
+pub(crate) struct HeaderLines {
+    text: String,
+    refused: Option<String>,
+    /// `Connection: close` was asked for (the server writes `Connection`
+    /// itself).
+    pub wants_close: bool,
+    pub has_content_type: bool,
+}
+
+impl HeaderLines {
+    fn with_capacity(bytes: usize) -> Self {
+        HeaderLines {
+            text: String::with_capacity(bytes),
+            refused: None,
+            wants_close: false,
+            has_content_type: false,
+        }
+    }
+
+    fn push(&mut self, name: &str, value: &str) {
+        let reserved = RESERVED_HEADERS
+            .iter()
+            .any(|r| name.eq_ignore_ascii_case(r));
+        if !is_token(name) || !is_valid_header_value(value.as_bytes()) || reserved {
+            self.refused.get_or_insert_with(|| name.to_owned());
+            return;
+        }
+        if name.eq_ignore_ascii_case("connection") {
+            self.wants_close |= value
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("close"));
+            return;
+        }
+        self.has_content_type |= name.eq_ignore_ascii_case("content-type");
+        self.text.push_str(name);
+        self.text.push_str(": ");
+        self.text.push_str(value);
+        self.text.push_str("\r\n");
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.text
+            .split_terminator("\r\n")
+            .filter_map(|line| line.split_once(": "))
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The lines, ready for the wire.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.text.as_bytes()
+    }
+}
+
 /// A response: status, headers, cookies and body.
 ///
 /// ```
@@ -180,7 +239,7 @@ const RESERVED_HEADERS: &[&str] = &["content-length", "transfer-encoding"];
 #[derive(Debug)]
 pub struct Response {
     pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) headers: HeaderLines,
     pub(crate) cookies: Vec<Cookie>,
     pub(crate) body: Body,
 }
@@ -191,7 +250,7 @@ impl Response {
         Response {
             status,
             // Room for the usual few headers without regrowing.
-            headers: Vec::with_capacity(8),
+            headers: HeaderLines::with_capacity(192),
             cookies: Vec::new(),
             body: Body::Empty,
         }
@@ -207,10 +266,13 @@ impl Response {
         Response::new(status).header("Location", location)
     }
 
-    /// Adds a header line. Checked when the response is sent: a name that
-    /// is not a token or a value with CR, LF or NUL is refused then.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
+    /// Adds a header line. A name that is not a token, a value with CR,
+    /// LF or NUL, or a `Content-Length`/`Transfer-Encoding` header (the
+    /// server frames the body itself) is refused when the response is sent.
+    /// `Connection` is the server's too: `Connection: close` asks it to
+    /// close the connection after the response; other values are dropped.
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        self.headers.push(name.as_ref(), value.as_ref());
         self
     }
 
@@ -238,10 +300,7 @@ impl Response {
 
     /// The first value of header `name` (any case).
     pub fn get_header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 
     /// Checks the status and every header and cookie; renders the cookies
@@ -261,17 +320,12 @@ impl Response {
                 return Err(Error::InvalidState("a shared part reaches past its buffer"));
             }
         }
-        for (name, value) in &self.headers {
-            let reserved = RESERVED_HEADERS
-                .iter()
-                .any(|r| name.eq_ignore_ascii_case(r));
-            if !is_token(name) || !is_valid_header_value(value.as_bytes()) || reserved {
-                return Err(Error::InvalidHeader(name.clone()));
-            }
+        if let Some(name) = &self.headers.refused {
+            return Err(Error::InvalidHeader(name.clone()));
         }
         for cookie in std::mem::take(&mut self.cookies) {
             let value = cookie.to_header_value()?;
-            self.headers.push(("Set-Cookie".to_owned(), value));
+            self.headers.push("Set-Cookie", &value);
         }
         Ok(())
     }

@@ -37,7 +37,9 @@ use crate::config::Config;
 use crate::error::RequestError;
 use crate::event::{Event, EventQueue};
 use crate::h1::body::BodyDecoder;
-use crate::h1::encode::{ConnectionHeader, DateCache, Framing, encode_head, status_has_no_body};
+use crate::h1::encode::{
+    ConnectionHeader, DateCache, Framing, encode_framing, encode_status, status_has_no_body,
+};
 use crate::h1::head::{BodyKind, Parsed, Version, parse_head};
 use crate::outbox::Outbox;
 use crate::request::{Origin, Request};
@@ -691,39 +693,30 @@ impl Connection {
         version: Version,
     ) -> After {
         let headers = &response.headers;
-        let wants_close = headers
-            .iter()
-            .any(|(n, v)| n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
         // A client that sent its FIN gets `Connection: close` on the answer
         // to its last request.
         let client_done = self.peer_eof && self.rx.is_empty();
-        let keep = self.keep_alive && !wants_close && !client_done && framing != Framing::Close;
+        let keep =
+            self.keep_alive && !headers.wants_close && !client_done && framing != Framing::Close;
         let connection = match (keep, version) {
             (false, _) => ConnectionHeader::Close,
             (true, Version::Http10) => ConnectionHeader::KeepAlive,
             (true, Version::Http11) => ConnectionHeader::Omit,
         };
-        let has_type = headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
-        let default_type = default_type.filter(|_| framing != Framing::None && !has_type);
+        let default_type =
+            default_type.filter(|_| framing != Framing::None && !headers.has_content_type);
         if self.out.buf.capacity() == 0 {
             self.out.buf = ctx.pool.take_tx();
         }
-        let date = ctx.date.get(SystemTime::now());
-        encode_head(
-            &mut self.out.buf,
-            response.status,
-            date,
-            framing,
-            connection,
-            default_type.map(|t| ("Content-Type", t)).into_iter().chain(
-                headers
-                    .iter()
-                    .filter(|(n, _)| !n.eq_ignore_ascii_case("connection"))
-                    .map(|(n, v)| (n.as_str(), v.as_str())),
-            ),
-        );
+        let out = &mut self.out.buf;
+        encode_status(out, response.status, ctx.date.get(SystemTime::now()));
+        if let Some(content_type) = default_type {
+            out.extend_from_slice(b"Content-Type: ");
+            out.extend_from_slice(content_type.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(headers.as_bytes());
+        encode_framing(out, framing, connection);
         if keep { After::KeepAlive } else { After::Close }
     }
 

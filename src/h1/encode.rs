@@ -88,6 +88,18 @@ pub fn encode_head<'h>(
     connection: ConnectionHeader,
     headers: impl IntoIterator<Item = (&'h str, &'h str)>,
 ) {
+    encode_status(out, status, date);
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    encode_framing(out, framing, connection);
+}
+
+/// Writes the status line and the `Date` header: the start of a head.
+pub fn encode_status(out: &mut Vec<u8>, status: u16, date: &[u8]) {
     out.extend_from_slice(b"HTTP/1.1 ");
     let mut buf = itoa::Buffer::new();
     out.extend_from_slice(buf.format(status).as_bytes());
@@ -96,16 +108,15 @@ pub fn encode_head<'h>(
     out.extend_from_slice(b"\r\nDate: ");
     out.extend_from_slice(date);
     out.extend_from_slice(b"\r\n");
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
+}
+
+/// Writes the framing and `Connection` headers and the empty line: the
+/// end of a head.
+pub fn encode_framing(out: &mut Vec<u8>, framing: Framing, connection: ConnectionHeader) {
     match framing {
         Framing::Length(n) => {
             out.extend_from_slice(b"Content-Length: ");
-            out.extend_from_slice(buf.format(n).as_bytes());
+            out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
             out.extend_from_slice(b"\r\n");
         }
         Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
