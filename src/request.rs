@@ -115,7 +115,7 @@ pub(crate) struct Origin {
 
 impl Request {
     pub(crate) fn new(head: Head, origin: Origin, trusted_proxies: &[IpAddr]) -> Request {
-        let (raw_path, raw_query) = split_url(&head.target);
+        let (raw_path, raw_query) = split_url(head.target());
         let path = decode_percent_encoding(raw_path);
         let query = raw_query.map(parse_query).unwrap_or_default();
         // An IPv4 client of a dual-stack socket shows as 1.2.3.4, not
@@ -124,7 +124,7 @@ impl Request {
             origin.peer_addr.ip().to_canonical(),
             origin.peer_addr.port(),
         );
-        let remote_addrs = remote_chain(&head.headers, peer_addr.ip(), trusted_proxies);
+        let remote_addrs = remote_chain(head.headers(), peer_addr.ip(), trusted_proxies);
         Request {
             counted: false,
             inner: Arc::new(Inner {
@@ -152,12 +152,12 @@ impl Request {
 
     /// The method, e.g. `"GET"`.
     pub fn method(&self) -> &str {
-        &self.inner.head.method
+        self.inner.head.method
     }
 
     /// The request target as sent: path and query, still percent-encoded.
     pub fn url(&self) -> &str {
-        &self.inner.head.target
+        self.inner.head.target()
     }
 
     /// The path, percent-decoded (so `%2F` became `/`: to map paths to
@@ -183,18 +183,18 @@ impl Request {
 
     /// The header lines (case-insensitive lookup).
     pub fn headers(&self) -> &Headers {
-        &self.inner.head.headers
+        self.inner.head.headers()
     }
 
     /// The first value of header `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.inner.head.headers.get(name)
+        self.inner.head.headers().get(name)
     }
 
     /// The host the request is for (`Host` header or absolute-form
     /// target), with its port if one was given.
     pub fn host(&self) -> Option<&str> {
-        self.inner.head.host.as_deref()
+        self.inner.head.host()
     }
 
     /// `scheme://host/path?query`, with `localhost` when no host was given.
