@@ -10,7 +10,8 @@ use std::fmt;
 /// whatever the number of lines.
 #[derive(Clone, Default)]
 pub struct Headers {
-    /// Names and values, plus any text stored with [`Headers::stash`].
+    /// Any text stashed by [`HeadersBuilder::stash`], then the names and
+    /// values.
     text: String,
     lines: Vec<Line>,
 }
@@ -24,11 +25,88 @@ struct Line {
     end: usize,
 }
 
-/// Where [`Headers::stash`] put a piece of text.
+/// Where [`HeadersBuilder::stash`] put a piece of text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Span {
     start: usize,
     end: usize,
+}
+
+/// Builds the [`Headers`] of a parsed head from raw lines, checking that
+/// the text is UTF-8 once for the whole head rather than once per value.
+pub(crate) struct HeadersBuilder {
+    text: Vec<u8>,
+    lines: Vec<Line>,
+}
+
+impl HeadersBuilder {
+    /// Room for `lines` lines and `bytes` bytes of names, values and
+    /// stashed text.
+    pub(crate) fn with_capacity(lines: usize, bytes: usize) -> Self {
+        HeadersBuilder {
+            text: Vec::with_capacity(bytes),
+            lines: Vec::with_capacity(lines),
+        }
+    }
+
+    /// Stores `parts`, joined, with the lines but outside any of them: a
+    /// parsed head keeps its request target here, so that it shares the
+    /// allocation. Stashing comes before the first line.
+    pub(crate) fn stash(&mut self, parts: &[&str]) -> Span {
+        debug_assert!(self.lines.is_empty(), "stash before the lines");
+        let start = self.text.len();
+        for part in parts {
+            self.text.extend_from_slice(part.as_bytes());
+        }
+        Span {
+            start,
+            end: self.text.len(),
+        }
+    }
+
+    /// Appends a line; the name is lower-cased, the value taken as sent.
+    pub(crate) fn push(&mut self, name: &str, value: &[u8]) {
+        let start = self.text.len();
+        self.text
+            .extend(name.bytes().map(|b| b.to_ascii_lowercase()));
+        let colon = self.text.len();
+        self.text.extend_from_slice(value);
+        self.lines.push(Line {
+            start,
+            colon,
+            end: self.text.len(),
+        });
+    }
+
+    /// The headers; values that are not UTF-8 (obs-text) get U+FFFD for
+    /// each bad sequence.
+    pub(crate) fn finish(self) -> Headers {
+        let bytes = match String::from_utf8(self.text) {
+            Ok(text) => {
+                // Names and stashed text are `&str`s and every value sits
+                // between ASCII names, so each range is on char boundaries.
+                return Headers {
+                    text,
+                    lines: self.lines,
+                };
+            }
+            Err(e) => e.into_bytes(),
+        };
+        // Spans handed out by `stash` stay valid: stashed text comes first
+        // and was valid already; only the lines after it move.
+        let stashed = self.lines.first().map_or(bytes.len(), |l| l.start);
+        let mut headers = Headers {
+            text: String::from_utf8_lossy(&bytes[..stashed]).into_owned(),
+            lines: Vec::with_capacity(self.lines.len()),
+        };
+        for l in &self.lines {
+            headers.push_str(
+                &String::from_utf8_lossy(&bytes[l.start..l.colon]),
+                &String::from_utf8_lossy(&bytes[l.colon..l.end]),
+            );
+        }
+        headers
+    }
 }
 
 impl Headers {
@@ -37,22 +115,12 @@ impl Headers {
         Headers::default()
     }
 
-    /// Room for `lines` lines and `bytes` bytes of names, values and
-    /// stashed text.
-    pub(crate) fn with_capacity(lines: usize, bytes: usize) -> Self {
-        Headers {
-            text: String::with_capacity(bytes),
-            lines: Vec::with_capacity(lines),
-        }
-    }
-
     /// Appends a line; the name is lower-cased.
     pub fn push(&mut self, name: &str, value: impl Into<String>) {
         self.push_str(name, &value.into());
     }
 
-    /// [`Headers::push`] without taking ownership of the value.
-    pub(crate) fn push_str(&mut self, name: &str, value: &str) {
+    fn push_str(&mut self, name: &str, value: &str) {
         let start = self.text.len();
         self.text.push_str(name);
         self.text[start..].make_ascii_lowercase();
@@ -65,21 +133,8 @@ impl Headers {
         });
     }
 
-    /// Stores `parts`, joined, with the lines but outside any of them: a
-    /// parsed head keeps its request target here, so that it shares the
-    /// allocation.
-    pub(crate) fn stash(&mut self, parts: &[&str]) -> Span {
-        let start = self.text.len();
-        for part in parts {
-            self.text.push_str(part);
-        }
-        Span {
-            start,
-            end: self.text.len(),
-        }
-    }
-
-    /// Text stored by [`Headers::stash`], or a value's [`Headers::span_of`].
+    /// Text stored by [`HeadersBuilder::stash`], or a value's
+    /// [`Headers::span_of`].
     pub(crate) fn text(&self, span: Span) -> &str {
         &self.text[span.start..span.end]
     }
@@ -88,11 +143,23 @@ impl Headers {
     pub(crate) fn span_of(&self, name: &str) -> Option<Span> {
         self.lines
             .iter()
-            .find(|l| self.name_of(l).eq_ignore_ascii_case(name))
+            .find(|l| self.is_named(l, name))
             .map(|l| Span {
                 start: l.colon,
                 end: l.end,
             })
+    }
+
+    /// Whether `line` is called `name` (any case). Stored names are
+    /// lower-case already, so only `name` is folded; bytes, not `str`, so
+    /// that no char boundaries are checked.
+    fn is_named(&self, line: &Line, name: &str) -> bool {
+        let stored = &self.text.as_bytes()[line.start..line.colon];
+        stored.len() == name.len()
+            && stored
+                .iter()
+                .zip(name.as_bytes())
+                .all(|(&s, &n)| s == n.to_ascii_lowercase())
     }
 
     fn name_of(&self, line: &Line) -> &str {
@@ -107,7 +174,7 @@ impl Headers {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.lines
             .iter()
-            .find(|l| self.name_of(l).eq_ignore_ascii_case(name))
+            .find(|l| self.is_named(l, name))
             .map(|l| self.value_of(l))
     }
 
@@ -115,21 +182,26 @@ impl Headers {
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.lines
             .iter()
-            .filter(move |l| self.name_of(l).eq_ignore_ascii_case(name))
+            .filter(move |l| self.is_named(l, name))
             .map(|l| self.value_of(l))
     }
 
     /// Whether `name` (any case) is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.get(name).is_some()
+        self.lines.iter().any(|l| self.is_named(l, name))
     }
 
     /// Whether the comma-separated list in `name` holds `token` (any case),
     /// as in `Connection: keep-alive, Upgrade`.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.get_all(name)
-            .flat_map(|v| v.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case(token))
+        for value in self.get_all(name) {
+            for item in value.split(',') {
+                if item.trim().eq_ignore_ascii_case(token) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// All lines as `(lower-case name, value)`.
@@ -210,9 +282,10 @@ mod tests {
 
     #[test]
     fn stashed_text_is_no_line_and_does_not_change_equality() {
-        let mut stashed = Headers::with_capacity(2, 0);
-        let span = stashed.stash(&["/a", "?b"]);
-        stashed.push("Host", "h");
+        let mut builder = HeadersBuilder::with_capacity(2, 0);
+        let span = builder.stash(&["/a", "?b"]);
+        builder.push("Host", b"h");
+        let stashed = builder.finish();
         let value = stashed.span_of("HOST").unwrap();
         let mut plain = Headers::new();
         plain.push("host", "h");
@@ -221,5 +294,24 @@ mod tests {
         assert_eq!(stashed.iter().collect::<Vec<_>>(), [("host", "h")]);
         assert_eq!(stashed, plain);
         assert_eq!(stashed.span_of("x"), None);
+    }
+
+    #[test]
+    fn builder_replaces_values_that_are_not_utf8_and_keeps_the_stash() {
+        let mut builder = HeadersBuilder::with_capacity(3, 0);
+        let span = builder.stash(&["/\u{e9}"]);
+        builder.push("X-A", b"caf\xe9");
+        builder.push("X-B", b"caf\xc3\xa9");
+        builder.push("X-C", b"\xff\xfe ok");
+        let h = builder.finish();
+        assert_eq!(h.text(span), "/\u{e9}");
+        assert_eq!(
+            h.iter().collect::<Vec<_>>(),
+            [
+                ("x-a", "caf\u{fffd}"),
+                ("x-b", "caf\u{e9}"),
+                ("x-c", "\u{fffd}\u{fffd} ok")
+            ]
+        );
     }
 }

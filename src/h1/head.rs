@@ -4,7 +4,7 @@
 use crate::error::RequestError;
 use std::mem::MaybeUninit;
 
-use crate::headers::{Headers, Span};
+use crate::headers::{Headers, HeadersBuilder, Span};
 
 /// Header lines a request may carry; more is answered with 431.
 pub const MAX_HEADER_LINES: usize = 100;
@@ -147,19 +147,15 @@ pub fn parse_head(buf: &[u8], max_len: usize) -> Result<Parsed, RequestError> {
     let bytes = req.headers.iter().fold(raw_target.len() + 1, |n, l| {
         n + l.name.len() + l.value.len()
     });
-    let mut headers = Headers::with_capacity(req.headers.len(), bytes);
-    let target = headers.stash(&target);
-    let target_host = target_host.map(|h| headers.stash(&[h]));
+    let mut builder = HeadersBuilder::with_capacity(req.headers.len(), bytes);
+    let target = builder.stash(&target);
+    let target_host = target_host.map(|h| builder.stash(&[h]));
     for line in req.headers.iter() {
-        // Values are mostly ASCII; obs-text that is not UTF-8 becomes U+FFFD.
-        match std::str::from_utf8(line.value) {
-            Ok(value) => headers.push_str(line.name, value),
-            Err(_) => headers.push_str(line.name, &String::from_utf8_lossy(line.value)),
-        }
+        builder.push(line.name, line.value);
     }
+    let headers = builder.finish();
 
-    check_host_header(&headers)?;
-    let host = match (target_host, headers.span_of("host")) {
+    let host = match (target_host, host_header(&headers)?) {
         (Some(h), _) => Some(h),
         (None, Some(h)) => Some(h),
         (None, None) if version == Version::Http11 => {
@@ -256,8 +252,9 @@ fn split_target<'a>(
     Ok((target, Some(authority)))
 }
 
-/// At most one `Host` header, and a valid one (RFC 9112 §3.2).
-fn check_host_header(headers: &Headers) -> Result<(), RequestError> {
+/// Where the single `Host` header's value is; several are refused
+/// (RFC 9112 §3.2).
+fn host_header(headers: &Headers) -> Result<Option<Span>, RequestError> {
     let mut hosts = headers.get_all("host");
     let first = hosts.next();
     if hosts.next().is_some() {
@@ -265,17 +262,27 @@ fn check_host_header(headers: &Headers) -> Result<(), RequestError> {
     }
     match first {
         Some(h) if !is_valid_host(h) => Err(RequestError::BadRequest("invalid Host header")),
-        _ => Ok(()),
+        Some(_) => Ok(headers.span_of("host")),
+        None => Ok(None),
     }
 }
 
 /// `uri-host [ ":" port ]`: reg-name, IPv4 or a bracketed IPv6 literal.
 /// An empty Host is allowed by RFC 9112 §3.2 (no authority).
 fn is_valid_host(host: &str) -> bool {
-    host.bytes().all(|b| {
-        b.is_ascii_alphanumeric()
+    host.bytes().all(|b| HOST_BYTES[usize::from(b)])
+}
+
+/// The bytes of [`is_valid_host`]: unreserved, sub-delims, `%` of
+/// pct-encoded, `:` and the brackets of an IP literal.
+const HOST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
             || matches!(
-                b,
+                c,
                 b'.' | b'-'
                     | b'_'
                     | b'~'
@@ -294,9 +301,11 @@ fn is_valid_host(host: &str) -> bool {
                     | b','
                     | b';'
                     | b'='
-            )
-    })
-}
+            );
+        b += 1;
+    }
+    table
+};
 
 /// Which body follows the head (RFC 9112 §6.3), refusing ambiguous framing.
 fn body_kind(headers: &Headers, version: Version) -> Result<BodyKind, RequestError> {
