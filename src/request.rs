@@ -66,11 +66,19 @@ struct Inner {
     shared: Arc<Shared>,
     server: ServerId,
     head: Head,
-    path: String,
-    query: Params,
+    /// Length of the raw path at the start of the target.
+    path_len: usize,
+    /// The percent-decoded path, when decoding changes it (the target
+    /// holds a `%`); else the path is the start of the target.
+    decoded_path: Option<Box<str>>,
+    /// Parsed on first use: most handlers never look.
+    query: OnceLock<Params>,
     local_addr: SocketAddr,
     peer_addr: SocketAddr,
-    remote_addrs: Vec<IpAddr>,
+    /// The peer's address, for the common chain of one.
+    peer_ip: IpAddr,
+    /// The chain, client first, when the peer is a trusted proxy.
+    forwarded_chain: Option<Box<[IpAddr]>>,
     is_secure: bool,
     /// Cap of a stream's or WebSocket's send buffer.
     max_send_buffer: usize,
@@ -115,16 +123,19 @@ pub(crate) struct Origin {
 
 impl Request {
     pub(crate) fn new(head: Head, origin: Origin, trusted_proxies: &[IpAddr]) -> Request {
-        let (raw_path, raw_query) = split_url(&head.target);
-        let path = decode_percent_encoding(raw_path);
-        let query = raw_query.map(parse_query).unwrap_or_default();
+        let (raw_path, _) = split_url(head.target());
+        let path_len = raw_path.len();
+        // Without a `%` decoding is the identity (the target is UTF-8).
+        let decoded_path = raw_path
+            .contains('%')
+            .then(|| decode_percent_encoding(raw_path).into_boxed_str());
         // An IPv4 client of a dual-stack socket shows as 1.2.3.4, not
         // ::ffff:1.2.3.4.
         let peer_addr = SocketAddr::new(
             origin.peer_addr.ip().to_canonical(),
             origin.peer_addr.port(),
         );
-        let remote_addrs = remote_chain(&head.headers, peer_addr.ip(), trusted_proxies);
+        let forwarded_chain = forwarded_chain(head.headers(), peer_addr.ip(), trusted_proxies);
         Request {
             counted: false,
             inner: Arc::new(Inner {
@@ -133,11 +144,13 @@ impl Request {
                 shared: origin.shared,
                 server: origin.server,
                 head,
-                path,
-                query,
+                path_len,
+                decoded_path,
+                query: OnceLock::new(),
                 local_addr: origin.local_addr,
                 peer_addr,
-                remote_addrs,
+                peer_ip: peer_addr.ip(),
+                forwarded_chain,
                 is_secure: origin.is_secure,
                 max_send_buffer: origin.max_send_buffer,
                 max_message_size: origin.max_message_size,
@@ -152,23 +165,29 @@ impl Request {
 
     /// The method, e.g. `"GET"`.
     pub fn method(&self) -> &str {
-        &self.inner.head.method
+        self.inner.head.method
     }
 
     /// The request target as sent: path and query, still percent-encoded.
     pub fn url(&self) -> &str {
-        &self.inner.head.target
+        self.inner.head.target()
     }
 
     /// The path, percent-decoded (so `%2F` became `/`: to map paths to
     /// files, work from [`Request::url`] and refuse, never rewrite).
     pub fn path(&self) -> &str {
-        &self.inner.path
+        match &self.inner.decoded_path {
+            Some(decoded) => decoded,
+            None => &self.url()[..self.inner.path_len],
+        }
     }
 
     /// The query parameters; repeated keys are kept in order.
     pub fn query(&self) -> &Params {
-        &self.inner.query
+        self.inner.query.get_or_init(|| {
+            let (_, raw_query) = split_url(self.url());
+            raw_query.map(parse_query).unwrap_or_default()
+        })
     }
 
     /// `"HTTP/1.0"` or `"HTTP/1.1"`.
@@ -183,18 +202,18 @@ impl Request {
 
     /// The header lines (case-insensitive lookup).
     pub fn headers(&self) -> &Headers {
-        &self.inner.head.headers
+        self.inner.head.headers()
     }
 
     /// The first value of header `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.inner.head.headers.get(name)
+        self.inner.head.headers().get(name)
     }
 
     /// The host the request is for (`Host` header or absolute-form
     /// target), with its port if one was given.
     pub fn host(&self) -> Option<&str> {
-        self.inner.head.host.as_deref()
+        self.inner.head.host()
     }
 
     /// `scheme://host/path?query`, with `localhost` when no host was given.
@@ -279,14 +298,17 @@ impl Request {
     /// proxy — the nearest untrusted address of `X-Forwarded-For`.
     pub fn remote_address(&self) -> IpAddr {
         // unwrap: the chain always holds the peer.
-        *self.inner.remote_addrs.first().unwrap()
+        *self.remote_addresses().first().unwrap()
     }
 
     /// The chain the request came through, client first: the addresses of
     /// `X-Forwarded-For` believed (only when the peer is trusted), then
     /// the peer.
     pub fn remote_addresses(&self) -> &[IpAddr] {
-        &self.inner.remote_addrs
+        match &self.inner.forwarded_chain {
+            Some(chain) => chain,
+            None => std::slice::from_ref(&self.inner.peer_ip),
+        }
     }
 
     /// Whether the request came over TLS.
@@ -647,14 +669,16 @@ pub fn content_type_for(path: &Path) -> String {
     }
 }
 
-/// The client chain: addresses from `X-Forwarded-For` are believed only
-/// while the hop that reported them is a trusted proxy (walking from the
-/// peer backwards), so a client cannot forge its own address.
-fn remote_chain(headers: &Headers, peer: IpAddr, trusted: &[IpAddr]) -> Vec<IpAddr> {
-    let mut chain = vec![peer];
+/// The client chain, client first, when the peer is a trusted proxy
+/// (`None`: the chain is the peer alone). Addresses from `X-Forwarded-For`
+/// are believed only while the hop that reported them is a trusted proxy
+/// (walking from the peer backwards), so a client cannot forge its own
+/// address.
+fn forwarded_chain(headers: &Headers, peer: IpAddr, trusted: &[IpAddr]) -> Option<Box<[IpAddr]>> {
     if !trusted.contains(&peer) {
-        return chain;
+        return None;
     }
+    let mut chain = vec![peer];
     let forwarded: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .flat_map(|v| v.split(','))
@@ -672,7 +696,7 @@ fn remote_chain(headers: &Headers, peer: IpAddr, trusted: &[IpAddr]) -> Vec<IpAd
         }
     }
     chain.reverse();
-    chain
+    Some(chain.into_boxed_slice())
 }
 
 /// An address as proxies write it: `1.2.3.4`, `1.2.3.4:5678`, `::1`,
@@ -699,8 +723,8 @@ mod tests {
     #[test]
     fn ignores_forwarded_for_from_untrusted_peer() {
         let peer: IpAddr = "203.0.113.9".parse().unwrap();
-        let chain = remote_chain(&headers(&["1.1.1.1"]), peer, &[]);
-        assert_eq!(chain, [peer]);
+        let chain = forwarded_chain(&headers(&["1.1.1.1"]), peer, &[]);
+        assert_eq!(chain, None);
     }
 
     #[test]
@@ -711,9 +735,9 @@ mod tests {
         // client 198.51.100.7 -> inner proxy -> proxy -> us; a forged
         // left-most entry is not believed past the first untrusted hop.
         let h = headers(&["6.6.6.6, 198.51.100.7", "10.0.0.2"]);
-        let chain = remote_chain(&h, proxy, &trusted);
+        let chain = forwarded_chain(&h, proxy, &trusted).unwrap();
         assert_eq!(
-            chain,
+            *chain,
             ["198.51.100.7".parse::<IpAddr>().unwrap(), inner, proxy]
         );
         assert_eq!(chain[0], "198.51.100.7".parse::<IpAddr>().unwrap());

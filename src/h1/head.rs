@@ -2,7 +2,9 @@
 //! RFC 9112 §6 (which body follows) and the refusals of §3 and §6.3.
 
 use crate::error::RequestError;
-use crate::headers::Headers;
+use std::mem::MaybeUninit;
+
+use crate::headers::{Headers, HeadersBuilder, Span};
 
 /// Header lines a request may carry; more is answered with 431.
 pub const MAX_HEADER_LINES: usize = 100;
@@ -38,25 +40,58 @@ pub enum BodyKind {
 }
 
 /// A parsed request head.
-#[derive(Clone, Debug)]
+///
+/// The target, the header names and values and the host are kept in one
+/// string (the headers' storage), so a head costs two allocations however
+/// many lines it has.
+#[derive(Clone)]
 pub struct Head {
-    /// The method, e.g. `GET`.
-    pub method: String,
-    /// The request target as sent (origin-form, or the path and query of
-    /// an absolute-form target).
-    pub target: String,
+    /// The method, e.g. `GET`: one of the methods served, so never owned.
+    pub method: &'static str,
     /// The protocol version.
     pub version: Version,
-    /// The header lines.
-    pub headers: Headers,
-    /// The host: from an absolute-form target, else the `Host` header.
-    pub host: Option<String>,
     /// How the body is framed.
     pub body: BodyKind,
     /// Whether the client allows the connection to stay open afterwards.
     pub keep_alive: bool,
     /// Whether the client sent `Expect: 100-continue`.
     pub expect_continue: bool,
+    headers: Headers,
+    target: Span,
+    host: Option<Span>,
+}
+
+impl Head {
+    /// The request target as sent (origin-form, or the path and query of
+    /// an absolute-form target).
+    pub fn target(&self) -> &str {
+        self.headers.text(self.target)
+    }
+
+    /// The header lines.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The host: from an absolute-form target, else the `Host` header.
+    pub fn host(&self) -> Option<&str> {
+        self.host.map(|span| self.headers.text(span))
+    }
+}
+
+impl std::fmt::Debug for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Head")
+            .field("method", &self.method)
+            .field("target", &self.target())
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .field("host", &self.host())
+            .field("body", &self.body)
+            .field("keep_alive", &self.keep_alive)
+            .field("expect_continue", &self.expect_continue)
+            .finish()
+    }
 }
 
 /// The result of looking at the bytes received so far.
@@ -82,9 +117,11 @@ pub fn parse_head(buf: &[u8], max_len: usize) -> Result<Parsed, RequestError> {
     // bytes arrived at once or a few at a time.
     let over_limit = buf.len() > max_len;
     let buf = &buf[..buf.len().min(max_len)];
-    let mut lines = [httparse::EMPTY_HEADER; MAX_HEADER_LINES];
-    let mut req = httparse::Request::new(&mut lines);
-    let len = match req.parse(buf) {
+    // Left uninitialised: httparse writes the lines it finds, and filling
+    // 100 empty ones first would cost more than parsing a typical head.
+    let mut lines = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADER_LINES];
+    let mut req = httparse::Request::new(&mut []);
+    let len = match req.parse_with_uninit_headers(buf, &mut lines) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) if over_limit => {
             return Err(RequestError::HeadersTooLarge);
@@ -100,19 +137,27 @@ pub fn parse_head(buf: &[u8], max_len: usize) -> Result<Parsed, RequestError> {
         0 => Version::Http10,
         _ => Version::Http11,
     };
-    if !KNOWN_METHODS.contains(&method) {
+    let Some(&method) = KNOWN_METHODS.iter().find(|&&m| m == method) else {
         return Err(RequestError::NotImplemented);
-    }
-
-    let mut headers = Headers::new();
-    for line in req.headers.iter() {
-        headers.push(line.name, String::from_utf8_lossy(line.value).into_owned());
-    }
-
+    };
     let (target, target_host) = split_target(method, raw_target)?;
+
+    // One string for the target and every name and value: sized so that
+    // it is not grown unless a value needs U+FFFD replacements.
+    let bytes = req.headers.iter().fold(raw_target.len() + 1, |n, l| {
+        n + l.name.len() + l.value.len()
+    });
+    let mut builder = HeadersBuilder::with_capacity(req.headers.len(), bytes);
+    let target = builder.stash(&target);
+    let target_host = target_host.map(|h| builder.stash(&[h]));
+    for line in req.headers.iter() {
+        builder.push(line.name, line.value);
+    }
+    let headers = builder.finish();
+
     let host = match (target_host, host_header(&headers)?) {
         (Some(h), _) => Some(h),
-        (None, Some(h)) => Some(h.to_owned()),
+        (None, Some(h)) => Some(h),
         (None, None) if version == Version::Http11 => {
             return Err(RequestError::BadRequest("missing Host header"));
         }
@@ -130,14 +175,14 @@ pub fn parse_head(buf: &[u8], max_len: usize) -> Result<Parsed, RequestError> {
 
     Ok(Parsed::Complete(
         Head {
-            method: method.to_owned(),
-            target,
+            method,
             version,
-            headers,
-            host,
             body,
             keep_alive,
             expect_continue,
+            headers,
+            target,
+            host,
         },
         len,
     ))
@@ -176,13 +221,17 @@ fn map_parse_error(e: httparse::Error) -> RequestError {
 }
 
 /// Splits the request target (RFC 9112 §3.2) into the origin-form target
-/// kept for the application and the host of an absolute-form target.
-fn split_target(method: &str, raw: &str) -> Result<(String, Option<String>), RequestError> {
+/// kept for the application (in two pieces to join: an absolute-form
+/// target with no path gets a `/`) and the host of an absolute-form target.
+fn split_target<'a>(
+    method: &str,
+    raw: &'a str,
+) -> Result<([&'a str; 2], Option<&'a str>), RequestError> {
     if raw.starts_with('/') {
-        return Ok((raw.to_owned(), None));
+        return Ok((["", raw], None));
     }
     if raw == "*" && method == "OPTIONS" {
-        return Ok((raw.to_owned(), None));
+        return Ok((["", raw], None));
     }
     let rest = if raw.len() > 7 && raw[..7].eq_ignore_ascii_case("http://") {
         &raw[7..]
@@ -197,15 +246,15 @@ fn split_target(method: &str, raw: &str) -> Result<(String, Option<String>), Req
         return Err(RequestError::BadRequest("invalid request target"));
     }
     let target = match path.as_bytes().first() {
-        None => "/".to_owned(),
-        Some(b'?') => format!("/{path}"),
-        Some(_) => path.to_owned(),
+        None | Some(b'?') => ["/", path],
+        Some(_) => ["", path],
     };
-    Ok((target, Some(authority.to_owned())))
+    Ok((target, Some(authority)))
 }
 
-/// The single `Host` header; several are refused (RFC 9112 §3.2).
-fn host_header(headers: &Headers) -> Result<Option<&str>, RequestError> {
+/// Where the single `Host` header's value is; several are refused
+/// (RFC 9112 §3.2).
+fn host_header(headers: &Headers) -> Result<Option<Span>, RequestError> {
     let mut hosts = headers.get_all("host");
     let first = hosts.next();
     if hosts.next().is_some() {
@@ -213,17 +262,27 @@ fn host_header(headers: &Headers) -> Result<Option<&str>, RequestError> {
     }
     match first {
         Some(h) if !is_valid_host(h) => Err(RequestError::BadRequest("invalid Host header")),
-        other => Ok(other),
+        Some(_) => Ok(headers.span_of("host")),
+        None => Ok(None),
     }
 }
 
 /// `uri-host [ ":" port ]`: reg-name, IPv4 or a bracketed IPv6 literal.
 /// An empty Host is allowed by RFC 9112 §3.2 (no authority).
 fn is_valid_host(host: &str) -> bool {
-    host.bytes().all(|b| {
-        b.is_ascii_alphanumeric()
+    host.bytes().all(|b| HOST_BYTES[usize::from(b)])
+}
+
+/// The bytes of [`is_valid_host`]: unreserved, sub-delims, `%` of
+/// pct-encoded, `:` and the brackets of an IP literal.
+const HOST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
             || matches!(
-                b,
+                c,
                 b'.' | b'-'
                     | b'_'
                     | b'~'
@@ -242,9 +301,11 @@ fn is_valid_host(host: &str) -> bool {
                     | b','
                     | b';'
                     | b'='
-            )
-    })
-}
+            );
+        b += 1;
+    }
+    table
+};
 
 /// Which body follows the head (RFC 9112 §6.3), refusing ambiguous framing.
 fn body_kind(headers: &Headers, version: Version) -> Result<BodyKind, RequestError> {

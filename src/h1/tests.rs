@@ -185,9 +185,9 @@ fn refuses_each_bad_head_with_its_status_however_it_is_split() {
 fn parses_good_heads_however_they_are_split() {
     let head = parsed("GET /a%20b?x=1&x=2 HTTP/1.1\r\nHost: example.com:8080\r\nX-A: 1\r\n\r\n");
     assert_eq!(head.method, "GET");
-    assert_eq!(head.target, "/a%20b?x=1&x=2");
+    assert_eq!(head.target(), "/a%20b?x=1&x=2");
     assert_eq!(head.version, Version::Http11);
-    assert_eq!(head.host.as_deref(), Some("example.com:8080"));
+    assert_eq!(head.host(), Some("example.com:8080"));
     assert_eq!(head.body, BodyKind::None);
     assert!(head.keep_alive);
     assert!(!head.expect_continue);
@@ -209,7 +209,7 @@ fn parses_good_heads_however_they_are_split() {
 
     let head = parsed("GET / HTTP/1.0\r\n\r\n");
     assert_eq!(head.version, Version::Http10);
-    assert_eq!(head.host, None);
+    assert_eq!(head.host(), None);
     assert!(!head.keep_alive);
 
     let head = parsed("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
@@ -222,21 +222,21 @@ fn parses_good_heads_however_they_are_split() {
     assert!(!head.keep_alive);
 
     let head = parsed("GET http://Abs.example:81/p?q HTTP/1.1\r\nHost: other\r\n\r\n");
-    assert_eq!(head.host.as_deref(), Some("Abs.example:81"));
-    assert_eq!(head.target, "/p?q");
+    assert_eq!(head.host(), Some("Abs.example:81"));
+    assert_eq!(head.target(), "/p?q");
 
     let head = parsed("GET https://h.example?q=1 HTTP/1.1\r\nHost: h\r\n\r\n");
-    assert_eq!(head.target, "/?q=1");
+    assert_eq!(head.target(), "/?q=1");
 
     let head = parsed("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
-    assert_eq!(head.target, "*");
+    assert_eq!(head.target(), "*");
 
     // RFC 9112 §3.2 allows an empty Host (no authority).
     let head = parsed("GET / HTTP/1.1\r\nHost:\r\n\r\n");
-    assert_eq!(head.host.as_deref(), Some(""));
+    assert_eq!(head.host(), Some(""));
 
     let head = parsed("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n");
-    assert_eq!(head.host.as_deref(), Some("[::1]:8080"));
+    assert_eq!(head.host(), Some("[::1]:8080"));
 
     for method in [
         "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE",
@@ -244,6 +244,19 @@ fn parses_good_heads_however_they_are_split() {
         let head = parsed(&format!("{method} / HTTP/1.1\r\nHost: h\r\n\r\n"));
         assert_eq!(head.method, method);
     }
+}
+
+#[test]
+fn keeps_utf8_header_values_and_replaces_bytes_that_are_not() {
+    let input = b"GET / HTTP/1.1\r\nHost: h\r\nX-A: caf\xc3\xa9\r\nX-B: caf\xe9!\r\n\r\n";
+    let head = match parse_head(input, MAX).unwrap() {
+        Parsed::Complete(head, _) => head,
+        Parsed::Partial => panic!("partial"),
+    };
+    assert_eq!(head.headers().get("x-a"), Some("caf\u{e9}"));
+    assert_eq!(head.headers().get("x-b"), Some("caf\u{fffd}!"));
+    assert_eq!(head.host(), Some("h"));
+    assert_eq!(head.target(), "/");
 }
 
 #[test]

@@ -9,10 +9,15 @@ use super::query::parse_query;
 /// A `#fragment` is dropped. The query is `None` when there is no `?`, and
 /// `Some("")` for a bare trailing `?`.
 pub fn split_url(url: &str) -> (&str, Option<&str>) {
-    let url = url.split_once('#').map_or(url, |(before, _)| before);
-    match url.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (url, None),
+    // One pass to the end of the path: request targets are short, and
+    // this runs for every request.
+    let Some(end) = url.bytes().position(|b| b == b'?' || b == b'#') else {
+        return (url, None);
+    };
+    let (path, rest) = url.split_at(end);
+    match rest.strip_prefix('?') {
+        Some(query) => (path, Some(query.split_once('#').map_or(query, |(q, _)| q))),
+        None => (path, None),
     }
 }
 

@@ -351,30 +351,33 @@ fn a_slow_reader_of_data_events_does_not_time_the_client_out() {
         max_content_length: 4 * 1024 * 1024,
         ..event_config()
     };
-    let (data_tx, data_rx) = mpsc::channel::<Request>();
+    // Data and Complete both go to the worker, in order: answering on the
+    // loop thread could take the count before the worker added its last
+    // read to it.
+    let (data_tx, data_rx) = mpsc::channel::<(Request, bool)>();
     let server = serve_events(config, move |event| match event {
         Event::Headers(req) => {
             req.set_context(0usize);
             req.accept_body_streaming().unwrap();
         }
-        Event::Data(req) => data_tx.send(req).unwrap(),
-        Event::Complete(req) => {
-            let tail = req.read_buffer().len();
-            let total = req.take_context::<usize>().unwrap() + tail;
-            req.respond(200, total.to_string()).unwrap();
-        }
+        Event::Data(req) => data_tx.send((req, false)).unwrap(),
+        Event::Complete(req) => data_tx.send((req, true)).unwrap(),
         other => panic!("unexpected {other:?}"),
     });
     // A worker drains each Data event late.
     let worker = std::thread::spawn(move || {
         let mut first = true;
-        while let Ok(req) = data_rx.recv_timeout(IO_TIMEOUT) {
+        while let Ok((req, complete)) = data_rx.recv_timeout(IO_TIMEOUT) {
             if first {
                 std::thread::sleep(Duration::from_millis(500));
                 first = false;
             }
             let n = req.read_buffer().len();
             req.with_context(|total: &mut usize| *total += n);
+            if complete {
+                let total = req.take_context::<usize>().unwrap();
+                req.respond(200, total.to_string()).unwrap();
+            }
         }
     });
     let mut client = server.connect();

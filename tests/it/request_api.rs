@@ -71,6 +71,19 @@ fn exposes_method_url_decoded_path_query_protocol_and_host() {
 }
 
 #[test]
+fn path_without_escapes_is_the_target_before_query_and_fragment() {
+    let server = serve(Config::default(), describe);
+    let mut client = server.connect();
+    client.send("GET /plain/x.txt?a=1&b=+two#top HTTP/1.1\r\nHost: h\r\n\r\n");
+    let v = client.read_response().json();
+    assert_eq!(v["url"], "/plain/x.txt?a=1&b=+two#top");
+    assert_eq!(v["path"], "/plain/x.txt");
+    assert_eq!(v["query_a"], json!(["1"]));
+    assert_eq!(v["query_b"], " two");
+    assert_eq!(v["remote"], "127.0.0.1");
+}
+
+#[test]
 fn header_names_are_case_insensitive_and_repeats_kept() {
     let server = serve(Config::default(), describe);
     let mut client = server.connect();
