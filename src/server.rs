@@ -450,7 +450,6 @@ impl EventLoop {
         server: usize,
         now: Instant,
     ) {
-        let _ = stream.set_nodelay(true);
         let local = if bound.ip().is_unspecified() {
             match stream.local_addr() {
                 Ok(local) => local,
@@ -488,11 +487,9 @@ impl EventLoop {
         }
         entry.insert(Entry { conn, server });
         self.servers[server].connections += 1;
-        if let Some(deadline) = self.conns[key].conn.deadline() {
-            if self.next_timer.is_none_or(|t| deadline < t) {
-                self.next_timer = Some(deadline);
-            }
-        }
+        // The request often arrives with the handshake: read it now rather
+        // than after another trip through the poll.
+        self.with_conn(key, now, |conn, ctx| conn.drive(ctx));
     }
 }
 

@@ -163,8 +163,12 @@ pub(crate) struct Connection {
     can_write: bool,
     /// The client shut its sending side.
     peer_eof: bool,
-    /// The poll reported the client's FIN (not read yet, perhaps).
-    fin_known: bool,
+    /// A FIN may be waiting that no read has seen yet: the poll reported
+    /// one, or (on a new connection) nothing is known. Reads then go on to
+    /// `WouldBlock` instead of stopping after a short one.
+    fin_unseen: bool,
+    /// `TCP_NODELAY` is set.
+    nodelay: bool,
     /// The client may still be sending bytes we will not read (a refused
     /// request, an unread body): drain them before closing, so it reads
     /// our answer instead of a reset.
@@ -195,8 +199,9 @@ impl Connection {
             can_read: true,
             can_write: true,
             peer_eof: false,
-            fin_known: false,
+            fin_unseen: true,
             linger: false,
+            nodelay: false,
             keep_alive: false,
             requests: 0,
             // The first request must arrive (and a TLS handshake finish)
@@ -230,7 +235,7 @@ impl Connection {
     pub fn ready(&mut self, readable: bool, writable: bool, read_closed: bool) {
         self.can_read |= readable;
         self.can_write |= writable;
-        self.fin_known |= read_closed;
+        self.fin_unseen |= read_closed;
     }
 
     /// Does all the work the connection's state and readiness allow.
@@ -285,7 +290,7 @@ impl Connection {
             // A short read drained the socket: with edge-triggered
             // readiness, new data brings a new event, so skip the read that
             // would only say `WouldBlock`.
-            if n > 0 && !self.fin_known && self.transport.drained_after(n, room) {
+            if n > 0 && !self.fin_unseen && self.transport.drained_after(n, room) {
                 self.can_read = false;
             }
         }
@@ -307,6 +312,8 @@ impl Connection {
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 self.can_read = false;
+                // Drained to the end: no FIN is waiting.
+                self.fin_unseen = false;
                 false
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
@@ -659,6 +666,9 @@ impl Connection {
             Framing::Length(response.body.len())
         };
         let default_type = response.body.default_content_type();
+        if response.body.len() > COALESCE as u64 {
+            self.set_nodelay();
+        }
         let after = self.write_head(ctx, &response, default_type, framing, version);
         if !head_only && !no_body {
             for part in response.body.into_parts() {
@@ -786,6 +796,7 @@ impl Connection {
         } else {
             Framing::Close
         };
+        self.set_nodelay();
         let after = self.write_head(ctx, &response, None, framing, version);
         if head_only || framing == Framing::None {
             // Nothing of the body may follow this head.
@@ -807,6 +818,7 @@ impl Connection {
                 return;
             }
         };
+        self.set_nodelay();
         ws::handshake::encode_switching_protocols(&mut self.out.buf, accept);
         self.keep_alive = false;
         self.phase = Phase::Upgraded {
@@ -1061,6 +1073,7 @@ impl Connection {
             self.deadline = Some(ctx.now + LINGER);
             return true;
         }
+        self.set_nodelay();
         if self.rx.is_empty() {
             self.phase = Phase::Idle;
             self.deadline = Some(ctx.now + ctx.config.keep_alive_timeout);
@@ -1072,6 +1085,18 @@ impl Connection {
             self.deadline = Some(ctx.now + ctx.config.request_timeout);
         }
         true
+    }
+
+    /// Turns Nagle's algorithm off, once, when it could delay us: before a
+    /// second response on the connection, a stream, a WebSocket, or a
+    /// response that takes several writes. A connection answered once in
+    /// one write and closed (HTTP/1.0 clients, `ab`) never pays for the
+    /// system call.
+    fn set_nodelay(&mut self) {
+        if !self.nodelay {
+            self.nodelay = true;
+            let _ = self.transport.socket().set_nodelay(true);
+        }
     }
 
     /// Gives the buffers back to the loop's pool (idle or closed).

@@ -275,37 +275,7 @@ fn is_valid_host(host: &str) -> bool {
 
 /// The bytes of [`is_valid_host`]: unreserved, sub-delims, `%` of
 /// pct-encoded, `:` and the brackets of an IP literal.
-const HOST_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'.' | b'-'
-                    | b'_'
-                    | b'~'
-                    | b':'
-                    | b'['
-                    | b']'
-                    | b'%'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-            );
-        b += 1;
-    }
-    table
-};
+const HOST_BYTES: [bool; 256] = crate::util::ascii_table(b".-_~:[]%!$&'()*+,;=");
 
 /// Which body follows the head (RFC 9112 §6.3), refusing ambiguous framing.
 fn body_kind(headers: &Headers, version: Version) -> Result<BodyKind, RequestError> {

@@ -9,33 +9,7 @@ fn is_tchar(c: u8) -> bool {
 
 /// `tchar` (RFC 9110 §5.6.2) as a lookup table: header names are checked
 /// on every response.
-const TCHAR: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        table[c] = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'!' | b'#'
-                    | b'$'
-                    | b'%'
-                    | b'&'
-                    | b'\''
-                    | b'*'
-                    | b'+'
-                    | b'-'
-                    | b'.'
-                    | b'^'
-                    | b'_'
-                    | b'`'
-                    | b'|'
-                    | b'~'
-            );
-        c += 1;
-    }
-    table
-};
+const TCHAR: [bool; 256] = super::ascii_table(b"!#$%&'*+-.^_`|~");
 
 /// Whether `s` is an RFC 9110 §5.6.2 token: non-empty, only `tchar`s.
 pub fn is_token(s: &str) -> bool {

@@ -21,3 +21,20 @@ pub use percent::{
 };
 pub use query::parse_query;
 pub use url::{parse_url, split_url};
+
+/// A byte-class table: ASCII letters and digits, plus the bytes of
+/// `extra`. Lookups are one load, for checks run on every request.
+pub(crate) const fn ascii_table(extra: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
