@@ -150,10 +150,9 @@ def main(raw, machine_path, out_path):
     doc = [
         "# Benchmark results",
         "",
-        "**Baseline figures**, measured before the performance work of issue 6;",
-        "they will be redone after it. Written by `bench/run.sh` (see the README's",
-        "*Benchmarks* section). The machine is shared and noisy: only ratios from",
-        "this one run mean anything, not the absolute numbers.",
+        "Written by `bench/run.sh` (see the README's *Benchmarks* section) for",
+        "the commit named below. The machine is shared and noisy: only ratios",
+        "from this one run mean anything, not the absolute numbers.",
         "",
         "## Machine",
         "",
