@@ -10,6 +10,7 @@ and lighttpd for that figure), and the issue 6 target for the row.
 """
 
 import statistics
+import os
 import sys
 from collections import defaultdict
 
@@ -171,6 +172,10 @@ def main(raw, machine_path, out_path):
         *table,
         "",
     ]
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            doc += [f.read().rstrip(), ""]
     if errors:
         doc += ["## Failures", ""]
         doc += [f"- scenario {s}, {srv}, round {r}: {msg}" for s, srv, r, msg in errors]
