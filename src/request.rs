@@ -519,9 +519,18 @@ impl Request {
     /// a valid upgrade is answered with 400 (or 426 with the supported
     /// version) and [`Error::Handshake`] returned.
     pub fn accept_websocket(&self) -> Result<WebSocket, Error> {
+        self.accept_websocket_with(Response::new(200))
+    }
+
+    /// [`Request::accept_websocket`], with `response`'s headers and
+    /// cookies added to the `101 Switching Protocols` answer (its status
+    /// and body are not used).
+    pub fn accept_websocket_with(&self, mut response: Response) -> Result<WebSocket, Error> {
         let is_http11 = self.version() == Version::Http11;
         match crate::ws::validate(self.method(), is_http11, |name| self.header(name)) {
             Ok(accept) => {
+                response.body = Body::Empty;
+                response.validate()?;
                 self.claim()?;
                 let outbox = Arc::new(Outbox::new(self.inner.max_send_buffer));
                 let socket = WebSocket::new(outbox, self.clone());
@@ -529,6 +538,7 @@ impl Request {
                 self.command(|conn| Command::Upgrade {
                     conn,
                     accept,
+                    response,
                     socket,
                 });
                 Ok(handle)

@@ -53,6 +53,8 @@ pub(crate) enum Command {
     Upgrade {
         conn: ConnRef,
         accept: String,
+        /// Extra headers and cookies for the 101 (validated).
+        response: Response,
         socket: WebSocket,
     },
     /// A stream's outbox went from empty to not empty.

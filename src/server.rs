@@ -324,7 +324,12 @@ impl EventLoop {
                         chunked,
                         ..
                     } => c.start_stream(ctx, response, outbox, chunked),
-                    Command::Upgrade { accept, socket, .. } => c.upgrade(ctx, &accept, socket),
+                    Command::Upgrade {
+                        accept,
+                        response,
+                        socket,
+                        ..
+                    } => c.upgrade(ctx, &accept, &response, socket),
                     Command::Kick { .. } => {}
                     Command::Abandoned { id, .. } => c.abandoned(ctx, id),
                 }

@@ -39,7 +39,13 @@ impl Connection {
     }
 
     /// Switches to WebSocket: `101 Switching Protocols`, then frames.
-    pub fn upgrade(&mut self, ctx: &mut Ctx<'_>, accept: &str, socket: WebSocket) {
+    pub fn upgrade(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        accept: &str,
+        response: &Response,
+        socket: WebSocket,
+    ) {
         let req = match std::mem::replace(&mut self.phase, Phase::Idle) {
             Phase::Dispatched { req } => req,
             other => {
@@ -49,7 +55,11 @@ impl Connection {
             }
         };
         self.set_nodelay();
-        ws::handshake::encode_switching_protocols(&mut self.out.buf, accept);
+        ws::handshake::encode_switching_protocols_with(
+            &mut self.out.buf,
+            accept,
+            response.headers.as_bytes(),
+        );
         self.keep_alive = false;
         self.phase = Phase::Upgraded {
             receiver: ws::Receiver::new(req.max_message_size()),

@@ -104,6 +104,13 @@ pub fn validate<'h>(
 /// Appends the `101 Switching Protocols` response head that completes the
 /// handshake (RFC 6455 §4.2.2 item 5).
 pub fn encode_switching_protocols(out: &mut Vec<u8>, accept: &str) {
+    encode_switching_protocols_with(out, accept, b"");
+}
+
+/// [`encode_switching_protocols`] with more header lines (`Name: value`
+/// and CRLF each, already validated, e.g. `Set-Cookie`) before the end
+/// of the head.
+pub fn encode_switching_protocols_with(out: &mut Vec<u8>, accept: &str, lines: &[u8]) {
     out.extend_from_slice(
         b"HTTP/1.1 101 Switching Protocols\r\n\
           Upgrade: websocket\r\n\
@@ -111,7 +118,9 @@ pub fn encode_switching_protocols(out: &mut Vec<u8>, accept: &str) {
           Sec-WebSocket-Accept: ",
     );
     out.extend_from_slice(accept.as_bytes());
-    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(lines);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Whether a comma-separated header value lists `token` (ASCII

@@ -647,3 +647,22 @@ fn stops_reading_a_ping_flood_whose_pongs_are_not_read() {
         assert_eq!(ws.frame(), (0x8A, vec![b'p'; 125]), "pong {n}");
     }
 }
+
+#[test]
+fn carries_cookies_and_headers_on_the_101() {
+    let server = serve(Config::default(), |event| {
+        if let Event::Request(req) = event {
+            let response = uhttp::Response::new(200)
+                .header("X-Session", "abc")
+                .cookie(uhttp::Cookie::new("seen", "1").http_only(true));
+            let ws = req.accept_websocket_with(response).unwrap();
+            ws.send_text("hi").unwrap();
+        }
+    });
+    let (mut client, response) = tungstenite::connect(server.ws_url("/ws")).expect("connect");
+    assert_eq!(response.status(), 101);
+    assert_eq!(response.headers()["x-session"], "abc");
+    assert_eq!(response.headers()["set-cookie"], "seen=1; HttpOnly");
+    let message = client.read().unwrap();
+    assert_eq!(message.into_text().unwrap().as_str(), "hi");
+}
