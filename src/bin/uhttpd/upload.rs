@@ -12,7 +12,7 @@ use tempfile::NamedTempFile;
 use uhttp::util::{decode_percent_encoding_bytes, parse_header_parameters};
 use uhttp::{Request, Response};
 
-use crate::errors::{error_response, json_error};
+use crate::errors::json_error;
 use crate::multipart::{FeedError, MultipartParser, PartEvent};
 
 /// Upload settings.
@@ -129,26 +129,23 @@ impl Uploads {
         })
     }
 
-    /// Gives completed files their final names; 201 with the list.
-    fn commit(&self, files: Vec<Receiving>) -> Response {
-        let mut saved = Vec::with_capacity(files.len());
-        for file in files {
-            let target = self.dir.join(&file.name);
-            let result = if self.overwrite {
-                file.temp.persist(&target).map(drop)
-            } else {
-                file.temp.persist_noclobber(&target).map(drop)
-            };
-            if let Err(e) = result {
-                if e.error.kind() == io::ErrorKind::AlreadyExists {
-                    return json_error(409, &format!("{} exists", file.name));
-                }
-                return write_failed(&target, &e.error);
+    /// Gives a completed file its final name: 409 if the name was taken
+    /// meanwhile (without `--overwrite`), 507/500 if the rename failed.
+    fn commit(&self, file: Receiving) -> Result<serde_json::Value, Response> {
+        let target = self.dir.join(&file.name);
+        let result = if self.overwrite {
+            file.temp.persist(&target).map(drop)
+        } else {
+            file.temp.persist_noclobber(&target).map(drop)
+        };
+        if let Err(e) = result {
+            if e.error.kind() == io::ErrorKind::AlreadyExists {
+                return Err(json_error(409, &format!("{} exists", file.name)));
             }
-            log::info!("saved upload {} ({} bytes)", target.display(), file.size);
-            saved.push(json!({ "name": file.name, "size": file.size }));
+            return Err(write_failed(&target, &e.error));
         }
-        Response::new(201).body(json!({ "files": saved }))
+        log::info!("saved upload {} ({} bytes)", target.display(), file.size);
+        Ok(json!({ "name": file.name, "size": file.size }))
     }
 }
 
@@ -164,24 +161,13 @@ impl PutUpload {
         self.0.write(data)
     }
 
+    /// 201 with `{"name", "size"}`, or why not. (No `Location`: the
+    /// upload directory need not be served.)
     pub fn finish(self, uploads: &Uploads) -> Response {
-        let name = self.0.name.clone();
-        let size = self.0.size;
-        match uploads.commit(vec![self.0]).status() {
-            201 => Response::new(201)
-                .header("Location", format!("/{name}"))
-                .body(json!({ "name": name, "size": size })),
-            _ => uploads_commit_error(uploads, &name),
+        match uploads.commit(self.0) {
+            Ok(saved) => Response::new(201).body(saved),
+            Err(response) => response,
         }
-    }
-}
-
-/// Re-derives the answer for a failed single commit (it was consumed).
-fn uploads_commit_error(uploads: &Uploads, name: &str) -> Response {
-    if uploads.dir.join(name).exists() && !uploads.overwrite {
-        json_error(409, &format!("{name} exists"))
-    } else {
-        error_response(500)
     }
 }
 
@@ -243,7 +229,14 @@ impl MultipartUpload {
         if self.done.is_empty() {
             return json_error(400, "no file in the form");
         }
-        uploads.commit(std::mem::take(&mut self.done))
+        let mut saved = Vec::with_capacity(self.done.len());
+        for file in std::mem::take(&mut self.done) {
+            match uploads.commit(file) {
+                Ok(entry) => saved.push(entry),
+                Err(response) => return response,
+            }
+        }
+        Response::new(201).body(json!({ "files": saved }))
     }
 }
 
