@@ -185,19 +185,18 @@ impl MultipartUpload {
             current,
             done,
         } = self;
-        let mut skipping = false;
         let result = parser.feed(data, |event| -> Result<(), Response> {
             match event {
+                // A form field, or a file input left empty: no file is
+                // opened, so its data is skipped.
                 PartEvent::Start { filename, .. } => match filename {
-                    // A form field, or a file input left empty: skipped.
-                    None => skipping = true,
-                    Some(name) if name.is_empty() => skipping = true,
+                    None => {}
+                    Some(name) if name.is_empty() => {}
                     Some(name) => {
                         if done.iter().any(|f| f.name == name) {
                             return Err(json_error(400, &format!("{name} sent twice")));
                         }
                         *current = Some(uploads.receive(&name)?);
-                        skipping = false;
                     }
                 },
                 PartEvent::Data(bytes) => {
@@ -209,10 +208,8 @@ impl MultipartUpload {
                     if let Some(file) = current.take() {
                         done.push(file);
                     }
-                    skipping = false;
                 }
             }
-            let _ = skipping;
             Ok(())
         });
         match result {
