@@ -567,10 +567,14 @@ impl Connection {
                 Ok(n) => {
                     self.out.pos += n;
                     progress = true;
-                    if matches!(
-                        self.phase,
-                        Phase::Respond { .. } | Phase::Streaming { .. } | Phase::Upgraded { .. }
-                    ) {
+                    let stall_guarded = match &self.phase {
+                        Phase::Respond { .. } | Phase::Streaming { .. } => true,
+                        // After our Close frame the short wait for the
+                        // client's answer stands; writes do not extend it.
+                        Phase::Upgraded { socket, .. } => !socket.outbox().is_ended(),
+                        _ => false,
+                    };
+                    if stall_guarded {
                         self.deadline = Some(ctx.now + ctx.config.request_timeout);
                     }
                 }

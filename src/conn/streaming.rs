@@ -92,9 +92,13 @@ impl Connection {
                 self.deadline = Some(ctx.now + ctx.config.request_timeout);
                 return true;
             }
-            // The application sent its Close frame: wait a moment for the
-            // client's answer.
-            Phase::Upgraded { .. } if taken.ended => self.deadline = Some(ctx.now + LINGER),
+            // The application's Close frame was just taken: wait a moment
+            // for the client's answer (once; later pulls leave it be).
+            Phase::Upgraded { .. } if taken.ended => {
+                if got {
+                    self.deadline = Some(ctx.now + LINGER);
+                }
+            }
             // Nothing to send: no stall to time out.
             _ if !got => self.deadline = None,
             _ => {}

@@ -666,3 +666,52 @@ fn carries_cookies_and_headers_on_the_101() {
     let message = client.read().unwrap();
     assert_eq!(message.into_text().unwrap().as_str(), "hi");
 }
+
+#[test]
+fn closes_a_client_that_never_answers_the_servers_close_within_the_short_wait() {
+    let (seen_tx, seen) = mpsc::channel();
+    let server = serve(Config::default(), move |event| match event {
+        Event::Request(req) => {
+            req.accept_websocket().unwrap();
+            let _ = seen_tx.send(Seen::Opened);
+        }
+        // The first message is answered with a Close; later ones (the
+        // client did not stop) are ignored.
+        Event::WebSocket(ws, Message::Text(_)) if !ws.is_closed() => ws.close(1001, "bye").unwrap(),
+        _ => {}
+    });
+    let mut ws = RawWs::open(&server, &seen);
+    ws.send(&masked(0x81, b"close me"));
+    assert_eq!(ws.close_code(), 1001);
+    // The client keeps talking and never sends its Close: the server's
+    // wait (2 s) must not restart with every frame.
+    let start = Instant::now();
+    let stream = ws.client.reader.get_ref().try_clone().unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut closed = false;
+    while start.elapsed() < Duration::from_secs(6) {
+        if (&stream).write_all(&masked(0x81, b"still here")).is_err() {
+            closed = true;
+            break;
+        }
+        let mut byte = [0u8; 1];
+        match ws.client.reader.read(&mut byte) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Err(e)
+                if e.kind() != std::io::ErrorKind::WouldBlock
+                    && e.kind() != std::io::ErrorKind::TimedOut =>
+            {
+                closed = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(closed, "still open after {:?}", start.elapsed());
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
