@@ -94,11 +94,8 @@ impl Connection {
             }
             // The application's Close frame was just taken: wait a moment
             // for the client's answer (once; later pulls leave it be).
-            Phase::Upgraded { .. } if taken.ended => {
-                if got {
-                    self.deadline = Some(ctx.now + LINGER);
-                }
-            }
+            Phase::Upgraded { .. } if taken.ended && got => self.deadline = Some(ctx.now + LINGER),
+            Phase::Upgraded { .. } if taken.ended => {}
             // Nothing to send: no stall to time out.
             _ if !got => self.deadline = None,
             _ => {}
