@@ -471,6 +471,8 @@ impl Request {
     /// Starts a streamed response with `response`'s status, headers and
     /// cookies (its body is ignored): chunked for HTTP/1.1 clients,
     /// delimited by closing the connection for HTTP/1.0 ones.
+    /// A `HEAD` request gets the head alone; sends then fail with
+    /// [`Error::Closed`].
     pub fn response_stream(&self, mut response: Response) -> Result<ResponseStream, Error> {
         response.body = Body::Empty;
         response.validate()?;
