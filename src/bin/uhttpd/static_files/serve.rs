@@ -9,7 +9,9 @@ use std::time::{Instant, SystemTime};
 use uhttp::{Body, Part, Request, Response, content_type_for, util::split_url};
 
 use super::cache::{CachedFile, FileCache, MAX_FILE};
-use super::conditional::{etag, if_range_matches, last_modified, not_modified};
+use super::conditional::{
+    etag, if_range_matches, last_modified, not_modified, precondition_failed,
+};
 use super::listing::{read_entries, render_html, render_json};
 use super::range::{
     self, RangeOutcome, content_range, multipart_parts, unsatisfiable_content_range,
@@ -186,8 +188,9 @@ fn serve_cached(req: &Request, cached: Arc<CachedFile>) -> Response {
     answer(req, &info, &source)
 }
 
-/// The answer for a file: 304, 200, 206 (one range, or several as
-/// `multipart/byteranges`) or 416.
+/// The answer for a file: 412, 304, 200, 206 (one range, or several as
+/// `multipart/byteranges`) or 416, preconditions taken in the order of
+/// RFC 9110 §13.2.2.
 fn answer(req: &Request, info: &FileInfo<'_>, source: &Source) -> Response {
     let len = info.len;
     let validators = |r: Response| {
@@ -195,6 +198,14 @@ fn answer(req: &Request, info: &FileInfo<'_>, source: &Source) -> Response {
             .header("Last-Modified", info.last_modified)
             .header("Accept-Ranges", "bytes")
     };
+    if precondition_failed(
+        req.header("if-match"),
+        req.header("if-unmodified-since"),
+        info.etag,
+        info.mtime,
+    ) {
+        return error_response(412);
+    }
     if not_modified(
         req.header("if-none-match"),
         req.header("if-modified-since"),
@@ -233,7 +244,14 @@ fn answer(req: &Request, info: &FileInfo<'_>, source: &Source) -> Response {
                 .body(Body::Parts(vec![source.part(r.start, r.len())]))
         }
         RangeOutcome::Partial(ranges) => {
-            let boundary = format!("uhttpd-{}", info.etag.trim_matches('"'));
+            let boundary = match range::random_boundary() {
+                Ok(boundary) => boundary,
+                Err(e) => {
+                    // RFC 9110 §14.2: a server may ignore Range.
+                    log::error!("no random source for a multipart boundary: {e}");
+                    return whole();
+                }
+            };
             let (parts, _total) = multipart_parts(&ranges, len, info.content_type, &boundary);
             let parts = parts
                 .into_iter()
