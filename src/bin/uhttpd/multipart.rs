@@ -231,8 +231,7 @@ impl MultipartParser {
         on_event: &mut impl FnMut(PartEvent<'_>) -> Result<(), E>,
     ) -> Result<(), FeedError<E>> {
         let mut pos = 0;
-        while pos < input.len() {
-            let rest = &input[pos..];
+        while let Some(rest @ &[first, ..]) = input.get(pos..) {
             match &mut self.state {
                 State::Preamble { matched } => {
                     let matched = *matched;
@@ -243,7 +242,7 @@ impl MultipartParser {
                     pos += self.scan(rest, matched, true, on_event)?;
                 }
                 State::AfterDelimiter { padded } => {
-                    self.state = match rest[0] {
+                    self.state = match first {
                         b'-' if !*padded => State::CloseDash,
                         b' ' | b'\t' => State::AfterDelimiter { padded: true },
                         b'\r' => State::DelimiterCr,
@@ -252,14 +251,14 @@ impl MultipartParser {
                     pos += 1;
                 }
                 State::CloseDash => {
-                    if rest[0] != b'-' {
+                    if first != b'-' {
                         return Err(MultipartError::InvalidDelimiter.into());
                     }
                     self.state = State::Epilogue;
                     pos += 1;
                 }
                 State::DelimiterCr => {
-                    if rest[0] != b'\n' {
+                    if first != b'\n' {
                         return Err(MultipartError::InvalidDelimiter.into());
                     }
                     self.line.clear();

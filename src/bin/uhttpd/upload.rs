@@ -65,7 +65,9 @@ pub struct Receiving {
 
 impl Receiving {
     fn write(&mut self, data: &[u8]) -> Result<(), Response> {
-        self.size += data.len() as u64;
+        self.size = self
+            .size
+            .saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
         if self.size > self.max_size {
             return Err(json_error(413, "upload too large"));
         }
