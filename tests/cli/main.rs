@@ -14,3 +14,4 @@ mod tls_certs;
 mod traversal;
 mod uploads;
 mod util;
+mod wire;
