@@ -2,6 +2,7 @@
 //! address read from its stdout), a temporary ROOT, real clients (`ureq`,
 //! raw sockets, `curl`, headless Chromium).
 
+mod bad_bytes;
 mod browser;
 mod command_line;
 mod memory;
@@ -13,3 +14,4 @@ mod tls_certs;
 mod traversal;
 mod uploads;
 mod util;
+mod wire;

@@ -124,3 +124,42 @@ fn redirect_http_sends_plain_requests_to_https() {
         format!("https://[::1]:{https_port}/rpc")
     );
 }
+
+/// Regression for issue 9: a Host with multi-byte UTF-8 or invalid bytes
+/// on the redirect port answers 400, and the next request is redirected.
+#[test]
+fn redirect_http_refuses_hosts_with_odd_bytes() {
+    let h = https(&["--redirect-http", "0"], 2);
+    let plain_port = port_of(h.server.banner.lines().nth(1).unwrap()).unwrap();
+    let ask = |host: &[u8]| {
+        let mut stream = connect(std::net::SocketAddr::from(([127, 0, 0, 1], plain_port)));
+        let mut request = b"GET /a.txt HTTP/1.1\r\nConnection: close\r\nHost: ".to_vec();
+        request.extend_from_slice(host);
+        request.extend_from_slice(b"\r\n\r\n");
+        stream.write_all(&request).unwrap();
+        crate::util::read_to_close(&mut stream)
+    };
+    let base = b"example.test:8080";
+    let inserts: [&[u8]; 5] = [
+        "é".as_bytes(),
+        "€".as_bytes(),
+        "😀".as_bytes(),
+        b"\xff",
+        b"\xc3",
+    ];
+    for insert in inserts {
+        for at in [0, 1, 7, base.len() - 1, base.len()] {
+            let mut host = base[..at].to_vec();
+            host.extend_from_slice(insert);
+            host.extend_from_slice(&base[at..]);
+            let resp = ask(&host);
+            assert_eq!(
+                resp.status,
+                400,
+                "Host {:?}",
+                String::from_utf8_lossy(&host)
+            );
+        }
+    }
+    assert_eq!(ask(base).status, 301);
+}

@@ -232,7 +232,8 @@ impl App {
     fn feed(&self, receiving: &mut Receiving, data: &[u8]) -> Result<(), Response> {
         match receiving {
             Receiving::Rpc(body) => {
-                if (body.len() + data.len()) as u64 > self.max_content_length {
+                let len = body.len().saturating_add(data.len());
+                if u64::try_from(len).unwrap_or(u64::MAX) > self.max_content_length {
                     return Err(json_error(413, "body too large"));
                 }
                 body.extend_from_slice(data);
@@ -244,7 +245,7 @@ impl App {
     }
 
     fn rpc_body(&self, req: &Request, body: &[u8]) -> Response {
-        if body.len() as u64 > self.max_content_length {
+        if u64::try_from(body.len()).unwrap_or(u64::MAX) > self.max_content_length {
             return json_error(413, "body too large");
         }
         rpc::echo(req, body)

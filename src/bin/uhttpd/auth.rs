@@ -98,21 +98,10 @@ impl Auth {
     }
 
     fn verify(&self, header: &str) -> bool {
-        let Some((scheme, encoded)) = header.trim().split_once(' ') else {
+        let Some((user, password)) = basic_credentials(header) else {
             return false;
         };
-        if !scheme.eq_ignore_ascii_case("basic") {
-            return false;
-        }
-        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
-            return false;
-        };
-        let Ok(credentials) = String::from_utf8(decoded) else {
-            return false;
-        };
-        let Some((user, password)) = credentials.split_once(':') else {
-            return false;
-        };
+        let (user, password) = (user.as_str(), password.as_str());
         match self.users.get(user) {
             Some(hash) => bcrypt::verify(password, hash).unwrap_or(false),
             None => {
@@ -125,6 +114,22 @@ impl Auth {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         self.verified.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The user and password of a `Basic` `Authorization` value (RFC 7617):
+/// the scheme in any case, base64 of `user:password` in UTF-8. `None`
+/// for anything else.
+fn basic_credentials(header: &str) -> Option<(String, String)> {
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let credentials = String::from_utf8(decoded).ok()?;
+    let (user, password) = credentials.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
 }
 
 fn challenge() -> Response {
@@ -179,5 +184,51 @@ mod tests {
                 .unwrap_err()
                 .contains("user:hash")
         );
+    }
+
+    #[test]
+    fn parses_basic_credentials() {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let pair = |u: &str, p: &str| Some((u.to_owned(), p.to_owned()));
+        assert_eq!(
+            basic_credentials(&format!("Basic {}", b64("a:b"))),
+            pair("a", "b")
+        );
+        assert_eq!(
+            basic_credentials(&format!("basic  {} ", b64("a:b:c"))),
+            pair("a", "b:c")
+        );
+        assert_eq!(
+            basic_credentials(&format!("Basic {}", b64("é:€😀"))),
+            pair("é", "€😀")
+        );
+        assert_eq!(
+            basic_credentials(&format!("Basic {}", b64("nocolon"))),
+            None
+        );
+        assert_eq!(basic_credentials("Basic"), None);
+        assert_eq!(basic_credentials("Bearer abc"), None);
+        let not_utf8 = base64::engine::general_purpose::STANDARD.encode(b"a:\xff");
+        assert_eq!(basic_credentials(&format!("Basic {not_utf8}")), None);
+    }
+
+    /// Regression for issue 9: multi-byte characters and U+FFFD at every
+    /// offset of an `Authorization` value, and in the credentials.
+    #[test]
+    fn authorization_with_any_character_at_any_offset_is_parsed_or_refused() {
+        use crate::test_support::{MULTIBYTE, REPLACEMENT, str_at_every_offset};
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let header = format!("Basic {}", b64("alice:s3cret"));
+        // Anywhere in the scheme, the base64 or around them, a non-ASCII
+        // character makes the value something other than Basic credentials.
+        for (_, value) in str_at_every_offset(&header) {
+            assert_eq!(basic_credentials(&value), None, "{value}");
+        }
+        for c in MULTIBYTE.into_iter().chain([REPLACEMENT]) {
+            let credentials = format!("u{c}:p{c}");
+            let (user, password) =
+                basic_credentials(&format!("Basic {}", b64(&credentials))).unwrap();
+            assert_eq!((user, password), (format!("u{c}"), format!("p{c}")));
+        }
     }
 }

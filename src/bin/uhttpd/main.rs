@@ -10,12 +10,15 @@ mod config;
 mod errors;
 mod generate;
 mod multipart;
+mod percent;
 mod redirect;
 mod rpc;
 mod signals;
 mod size;
 mod static_files;
 mod systemd;
+#[cfg(test)]
+mod test_support;
 mod tls_reload;
 mod upload;
 mod x509;

@@ -17,8 +17,9 @@
 //! any error ──▶ Failed (every later call returns the error again)
 //! ```
 //!
-//! Line endings must be CRLF. The filename is reported as sent: it is
-//! untrusted, and the caller checks it before using it as a path.
+//! Line endings must be CRLF. The filename is reported as sent (a quoted
+//! one with a backslash is not even unescaped): it is untrusted, and the
+//! caller checks it before using it as a path.
 
 use std::fmt;
 
@@ -230,8 +231,7 @@ impl MultipartParser {
         on_event: &mut impl FnMut(PartEvent<'_>) -> Result<(), E>,
     ) -> Result<(), FeedError<E>> {
         let mut pos = 0;
-        while pos < input.len() {
-            let rest = &input[pos..];
+        while let Some(rest @ &[first, ..]) = input.get(pos..) {
             match &mut self.state {
                 State::Preamble { matched } => {
                     let matched = *matched;
@@ -242,7 +242,7 @@ impl MultipartParser {
                     pos += self.scan(rest, matched, true, on_event)?;
                 }
                 State::AfterDelimiter { padded } => {
-                    self.state = match rest[0] {
+                    self.state = match first {
                         b'-' if !*padded => State::CloseDash,
                         b' ' | b'\t' => State::AfterDelimiter { padded: true },
                         b'\r' => State::DelimiterCr,
@@ -251,14 +251,14 @@ impl MultipartParser {
                     pos += 1;
                 }
                 State::CloseDash => {
-                    if rest[0] != b'-' {
+                    if first != b'-' {
                         return Err(MultipartError::InvalidDelimiter.into());
                     }
                     self.state = State::Epilogue;
                     pos += 1;
                 }
                 State::DelimiterCr => {
-                    if rest[0] != b'\n' {
+                    if first != b'\n' {
                         return Err(MultipartError::InvalidDelimiter.into());
                     }
                     self.line.clear();
@@ -432,6 +432,8 @@ fn part_start(head: PartHead) -> Result<PartEvent<'static>, MultipartError> {
 /// `form-data; name="..."; filename="..."; filename*=UTF-8''...` →
 /// `(name, filename)`, preferring a decodable `filename*` (RFC 7578 §4.2,
 /// RFC 5987). `None` when not `form-data`, without a name, or malformed.
+/// A quoted `filename` holding a backslash is given as sent, escapes
+/// kept, so that the caller sees (and refuses) the backslash.
 fn parse_disposition(value: &str) -> Option<(String, Option<String>)> {
     let (kind, mut rest) = value.split_once(';').unwrap_or((value, ""));
     if !kind.trim().eq_ignore_ascii_case("form-data") {
@@ -448,15 +450,18 @@ fn parse_disposition(value: &str) -> Option<(String, Option<String>)> {
         if param.is_empty() || !param.bytes().all(is_tchar) {
             return None;
         }
-        let (value, after) = param_value(after.trim_start_matches([' ', '\t']))?;
+        let (value, raw, after) = param_value(after.trim_start_matches([' ', '\t']))?;
         rest = after.trim_start_matches([' ', '\t']);
         if !(rest.is_empty() || rest.starts_with(';')) {
             return None;
         }
-        let slot = match param.to_ascii_lowercase().as_str() {
-            "name" => &mut name,
-            "filename" => &mut filename,
-            "filename*" => &mut filename_ext,
+        let (slot, value) = match param.to_ascii_lowercase().as_str() {
+            "name" => (&mut name, value),
+            // Browsers send a backslash as it is (old ones sent a whole
+            // `C:\dir\name`): unescaping would make some other name of it.
+            "filename" if raw.contains('\\') => (&mut filename, raw.to_owned()),
+            "filename" => (&mut filename, value),
+            "filename*" => (&mut filename_ext, value),
             _ => continue,
         };
         if slot.is_some() {
@@ -471,17 +476,19 @@ fn parse_disposition(value: &str) -> Option<(String, Option<String>)> {
     Some((name?, filename))
 }
 
-/// A parameter value, quoted (with `\` escapes) or a token; and the rest.
-fn param_value(s: &str) -> Option<(String, &str)> {
+/// A parameter value, quoted (with `\` escapes) or a token: the value,
+/// the value as sent (between the quotes, escapes kept), and the rest.
+fn param_value(s: &str) -> Option<(String, &str, &str)> {
     let Some(quoted) = s.strip_prefix('"') else {
         let end = s.find([';', ' ', '\t']).unwrap_or(s.len());
-        return Some((s[..end].to_owned(), &s[end..]));
+        let token = s.get(..end)?;
+        return Some((token.to_owned(), token, s.get(end..)?));
     };
     let mut value = String::new();
     let mut chars = quoted.char_indices();
     while let Some((i, c)) = chars.next() {
         match c {
-            '"' => return Some((value, &quoted[i + 1..])),
+            '"' => return Some((value, quoted.get(..i)?, quoted.get(i + 1..)?)),
             '\\' => value.push(chars.next()?.1),
             _ => value.push(c),
         }
@@ -598,7 +605,8 @@ mod tests {
             start("field", None, None),
             data("value"),
             Ev::End,
-            start("file", Some("a \"q\".txt"), Some("text/plain")),
+            // Escapes kept: the filename holds a backslash.
+            start("file", Some("a \\\"q\\\".txt"), Some("text/plain")),
             data("l1\r\nl2\r\r\n-\r\n--X\r\n--XyY\n--XyZ"),
             Ev::End,
             start("euro", Some("€.bin"), None),
@@ -819,6 +827,84 @@ mod tests {
         assert_eq!(parse("b", other), Ok(vec![start("a", None, None), Ev::End]));
     }
 
+    /// Regression for issue 9: multi-byte UTF-8 and invalid bytes at every
+    /// offset of a part's header lines. Invalid bytes in a kept header are
+    /// refused as not UTF-8; a character outside a quoted value breaks the
+    /// syntax; inside one it is part of the name. Nothing panics.
+    #[test]
+    fn part_headers_with_any_byte_at_any_offset_parse_or_fail_cleanly() {
+        use crate::test_support::bytes_at_every_offset;
+        use MultipartError::{InvalidContentDisposition, InvalidHeader};
+        let disposition = b"Content-Disposition: form-data; name=\"f\"; filename=\"a.txt\"";
+        let content_type = b"Content-Type: text/plain";
+        for (which, line) in [(0, &disposition[..]), (1, &content_type[..])] {
+            for (_, altered) in bytes_at_every_offset(line) {
+                let (first, second) = match which {
+                    0 => (&altered[..], &content_type[..]),
+                    _ => (&disposition[..], &altered[..]),
+                };
+                let mut body = b"--b\r\n".to_vec();
+                body.extend_from_slice(first);
+                body.extend_from_slice(b"\r\n");
+                body.extend_from_slice(second);
+                body.extend_from_slice(b"\r\n\r\ndata\r\n--b--\r\n");
+                let shown = String::from_utf8_lossy(&altered).into_owned();
+                match parse("b", &body) {
+                    Ok(events) => {
+                        assert!(std::str::from_utf8(&altered).is_ok(), "{shown}");
+                        assert_eq!(events.len(), 3, "{shown}");
+                        assert_eq!(events[1], data("data"), "{shown}");
+                    }
+                    Err(e) if std::str::from_utf8(&altered).is_err() => {
+                        assert_eq!(e, InvalidHeader, "{shown}");
+                    }
+                    Err(e) => assert!(
+                        matches!(e, InvalidHeader | InvalidContentDisposition),
+                        "{shown}: {e:?}"
+                    ),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn names_and_filenames_keep_multibyte_characters_wherever_they_are() {
+        use crate::test_support::str_at_every_offset;
+        for (_, name) in str_at_every_offset("field") {
+            for (_, filename) in str_at_every_offset("a.txt") {
+                let value = format!("form-data; name=\"{name}\"; filename=\"{filename}\"");
+                assert_eq!(
+                    parse_disposition(&value),
+                    Some((name.clone(), Some(filename.clone()))),
+                    "{value}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn boundary_parameter_with_any_character_at_any_offset_is_checked() {
+        use crate::test_support::str_at_every_offset;
+        let header = "multipart/form-data; boundary=XyZ";
+        for (at, value) in str_at_every_offset(header) {
+            let (media_type, params) = uhttp::util::parse_header_parameters(&value);
+            let Some(boundary) = params.get("boundary") else {
+                continue;
+            };
+            let parsed = MultipartParser::new(boundary);
+            if at >= header.len() - 3 {
+                // Inside the boundary: not a bchar.
+                assert_eq!(
+                    parsed.unwrap_err(),
+                    MultipartError::InvalidBoundary,
+                    "{value}"
+                );
+            } else if at < "multipart/form-data".len() {
+                assert_ne!(media_type, "multipart/form-data", "{value}");
+            }
+        }
+    }
+
     #[test]
     fn accepts_headers_up_to_the_caps() {
         let cd = "Content-Disposition: form-data; name=f\r\n";
@@ -836,7 +922,7 @@ mod tests {
     fn parses_content_disposition_parameters() {
         /// `(name, filename)`, or `None` when refused.
         type Parsed = Option<(&'static str, Option<&'static str>)>;
-        let cases: [(&str, Parsed); 17] = [
+        let cases: [(&str, Parsed); 21] = [
             ("form-data; name=\"a\"", Some(("a", None))),
             ("form-data; name=a", Some(("a", None))),
             ("Form-Data ; NAME = \"a\" ;", Some(("a", None))),
@@ -869,6 +955,23 @@ mod tests {
             (
                 "form-data; name=f; filename=\"a\"; filename*=KOI8-R''%C1",
                 Some(("f", Some("a"))),
+            ),
+            // A filename with a backslash is given as sent (issue 9).
+            (
+                "form-data; name=f; filename=\"C:\\Windows\\pwn\"",
+                Some(("f", Some("C:\\Windows\\pwn"))),
+            ),
+            (
+                "form-data; name=f; filename=\"a\\\\b\"",
+                Some(("f", Some("a\\\\b"))),
+            ),
+            (
+                "form-data; name=f; filename=\"a\\\"b\"",
+                Some(("f", Some("a\\\"b"))),
+            ),
+            (
+                "form-data; name=f; filename=C:\\x",
+                Some(("f", Some("C:\\x"))),
             ),
             ("form-data; filename=\"a\"", None),
             ("attachment; name=\"a\"", None),

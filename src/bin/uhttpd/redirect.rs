@@ -38,7 +38,8 @@ fn location(host: &str, target: &str, https_port: u16) -> Option<String> {
 fn strip_port(host: &str) -> Option<&str> {
     let (name, port) = if host.starts_with('[') {
         let end = host.find(']')?;
-        let (name, rest) = host.split_at(end + 1);
+        // `]` is one byte: the split is at a character boundary.
+        let (name, rest) = (host.get(..end + 1)?, host.get(end + 1..)?);
         match rest {
             "" => (name, ""),
             _ => (name, rest.strip_prefix(':')?),
@@ -90,5 +91,21 @@ mod tests {
             assert_eq!(location(host, target, port).as_deref(), Some(want));
         }
         assert_eq!(location("[::1", "/", 443), None);
+    }
+
+    /// Regression for issue 9: multi-byte characters and U+FFFD at every
+    /// offset of a Host value (the library refuses such a Host before it
+    /// gets here; the functions must not panic on it either).
+    #[test]
+    fn hosts_with_any_character_at_any_offset_do_not_panic() {
+        use crate::test_support::str_at_every_offset;
+        for base in ["example.org:8080", "[::1]:8080", "[::1]"] {
+            for (_, host) in str_at_every_offset(base) {
+                if let Some(name) = strip_port(&host) {
+                    assert!(host.starts_with(name), "{host} -> {name}");
+                }
+                let _ = location(&host, "/p?q", 8443);
+            }
+        }
     }
 }

@@ -37,7 +37,10 @@ pub fn echo(req: &Request, body: &[u8]) -> Response {
         }
         object.insert("length".into(), json!(body.len()));
     }
-    Response::new(200).body(Value::Object(object))
+    // The echo holds the request's cookies and credentials: never cached.
+    Response::new(200)
+        .header("Cache-Control", "no-store")
+        .body(Value::Object(object))
 }
 
 /// `application/json` and `+json` types (`application/ld+json`, ...).

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use tempfile::NamedTempFile;
-use uhttp::util::{decode_percent_encoding_bytes, parse_header_parameters};
+use uhttp::util::parse_header_parameters;
 use uhttp::{Request, Response};
 
 use crate::errors::json_error;
@@ -46,6 +46,13 @@ pub fn check_name(name: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The name of `PUT /upload/NAME`: NAME percent-decoded, as UTF-8. A
+/// malformed escape is refused, as in a static path.
+fn put_name(raw: &str) -> Result<String, &'static str> {
+    let decoded = crate::percent::decode(raw).ok_or("malformed percent escape in the file name")?;
+    String::from_utf8(decoded).map_err(|_| "file name is not UTF-8")
+}
+
 /// A file being received.
 pub struct Receiving {
     temp: NamedTempFile,
@@ -58,7 +65,9 @@ pub struct Receiving {
 
 impl Receiving {
     fn write(&mut self, data: &[u8]) -> Result<(), Response> {
-        self.size += data.len() as u64;
+        self.size = self
+            .size
+            .saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
         if self.size > self.max_size {
             return Err(json_error(413, "upload too large"));
         }
@@ -74,9 +83,7 @@ impl Uploads {
     /// collisions before a byte of the body is read (so an
     /// `Expect: 100-continue` client never sends a refused body).
     pub fn start_put(&self, req: &Request, raw_name: &str) -> Result<Receiving, Response> {
-        let decoded = decode_percent_encoding_bytes(raw_name.as_bytes());
-        let name =
-            String::from_utf8(decoded).map_err(|_| json_error(400, "file name is not UTF-8"))?;
+        let name = put_name(raw_name).map_err(|why| json_error(400, why))?;
         self.check_size(req)?;
         self.receive(&name)
     }
@@ -250,7 +257,8 @@ fn write_failed(path: &Path, e: &io::Error) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::check_name;
+    use super::{check_name, put_name};
+    use crate::test_support::str_at_every_offset;
 
     #[test]
     fn refuses_names_that_could_leave_the_directory_or_hide() {
@@ -261,6 +269,46 @@ mod tests {
         }
         for good in ["a.txt", "firmware-1.2.bin", "résumé.pdf", "a b", "x..y"] {
             assert!(check_name(good).is_ok(), "{good:?} should be accepted");
+        }
+    }
+
+    #[test]
+    fn decodes_put_names_strictly() {
+        assert_eq!(put_name("a%20b.txt").as_deref(), Ok("a b.txt"));
+        assert_eq!(put_name("%E2%82%AC.bin").as_deref(), Ok("€.bin"));
+        assert_eq!(put_name("%ff"), Err("file name is not UTF-8"));
+        for bad in ["a%ZZ.txt", "a%2G", "a%", "a%2"] {
+            assert_eq!(
+                put_name(bad),
+                Err("malformed percent escape in the file name"),
+                "{bad}"
+            );
+        }
+    }
+
+    /// Regression for issue 9: multi-byte characters (raw or encoded) and
+    /// encoded invalid bytes at every offset of an upload name.
+    #[test]
+    fn upload_names_with_any_character_at_any_offset_are_decoded_or_refused() {
+        let base = "a.txt";
+        for (_, raw) in str_at_every_offset(base) {
+            let name = put_name(&raw).unwrap();
+            assert_eq!(name, raw);
+            assert_eq!(check_name(&name), Ok(()), "{raw}");
+        }
+        for (escape, want) in [
+            ("%C3%A9", Ok(())),
+            ("%F0%9F%98%80", Ok(())),
+            ("%FF", Err("file name is not UTF-8")),
+            ("%C3", Err("file name is not UTF-8")),
+            ("%", Err("malformed percent escape in the file name")),
+            ("%5C", Err("file name contains a path separator")),
+        ] {
+            for at in 0..=base.len() {
+                let raw = format!("{}{escape}{}", &base[..at], &base[at..]);
+                let got = put_name(&raw).and_then(|name| check_name(&name));
+                assert_eq!(got, want, "{raw}");
+            }
         }
     }
 }

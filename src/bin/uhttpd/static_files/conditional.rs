@@ -1,6 +1,10 @@
 //! Validators (`ETag`, `Last-Modified`) and the preconditions a static
-//! file answers: `If-None-Match` / `If-Modified-Since` → 304 (RFC 9110
-//! §13.2.2) and `If-Range` (RFC 9110 §13.1.5).
+//! file answers, in the order of RFC 9110 §13.2.2: `If-Match` /
+//! `If-Unmodified-Since` → 412, then `If-None-Match` / `If-Modified-Since`
+//! → 304, then `If-Range` (§13.1.5).
+//!
+//! Header values come from the peer: they are matched bytewise or split at
+//! ASCII delimiters only, never sliced at a computed offset.
 //!
 //! Times are compared at second precision, the precision of an HTTP-date.
 
@@ -18,6 +22,33 @@ pub fn etag(meta_len: u64, mtime: SystemTime) -> String {
 /// an HTTP-date can express (1970 to 9999).
 pub fn last_modified(mtime: SystemTime) -> String {
     httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(unix_secs(mtime)))
+}
+
+/// Whether a request for a file with these validators answers
+/// `412 Precondition Failed` (RFC 9110 §13.2.2, steps 1 and 2).
+///
+/// `If-Match` takes precedence: when present, `If-Unmodified-Since` is not
+/// looked at. It holds on `*` (the file exists) or on any listed tag equal
+/// to `etag` under strong comparison (§8.8.3.2: a weak tag never matches);
+/// a malformed or empty list holds for nothing. `If-Unmodified-Since`
+/// fails when the file changed after that date; an unparseable date is
+/// ignored (§13.1.4).
+pub fn precondition_failed(
+    if_match: Option<&str>,
+    if_unmodified_since: Option<&str>,
+    etag: &str,
+    mtime: SystemTime,
+) -> bool {
+    if let Some(list) = if_match {
+        let ours = opaque_tag(etag);
+        let holds = list.trim() == "*"
+            || EntityTags::new(list).any(|tag| !tag.weak && Some(tag.opaque) == ours);
+        return !holds;
+    }
+    match if_unmodified_since.and_then(parse_date_secs) {
+        Some(since) => unix_secs(mtime) > since,
+        None => false,
+    }
 }
 
 /// Whether a `GET`/`HEAD` for a file with these validators answers
@@ -111,16 +142,7 @@ impl<'a> Iterator for EntityTags<'a> {
     fn next(&mut self) -> Option<EntityTag<'a>> {
         let is_separator = |c: char| c == ',' || c == ' ' || c == '\t';
         let rest = self.rest.trim_start_matches(is_separator);
-        let (weak, rest) = match rest.strip_prefix("W/") {
-            Some(after) => (true, after),
-            None => (false, rest),
-        };
-        let parsed = rest
-            .strip_prefix('"')
-            .and_then(|inner| inner.find('"'))
-            .map(|close| rest.split_at(close + 2))
-            .filter(|(opaque, _)| opaque[1..opaque.len() - 1].bytes().all(is_etagc));
-        let Some((opaque, after)) = parsed else {
+        let Some((tag, after)) = split_entity_tag(rest) else {
             self.rest = "";
             return None;
         };
@@ -131,8 +153,23 @@ impl<'a> Iterator for EntityTags<'a> {
             return None;
         }
         self.rest = after_ws;
-        Some(EntityTag { weak, opaque })
+        Some(tag)
     }
+}
+
+/// The entity tag `s` starts with, and what follows it.
+fn split_entity_tag(s: &str) -> Option<(EntityTag<'_>, &str)> {
+    let (weak, tagged) = match s.strip_prefix("W/") {
+        Some(after) => (true, after),
+        None => (false, s),
+    };
+    let (inner, after) = tagged.strip_prefix('"')?.split_once('"')?;
+    if !inner.bytes().all(is_etagc) {
+        return None;
+    }
+    // `"inner"`: the quotes are one byte each.
+    let opaque = tagged.get(..inner.len() + 2)?;
+    Some((EntityTag { weak, opaque }, after))
 }
 
 /// `etagc = %x21 / %x23-7E / obs-text`
@@ -238,6 +275,80 @@ mod tests {
         for (if_range, want) in cases {
             assert_eq!(if_range_matches(if_range, TAG, at(T)), want, "{if_range:?}");
         }
+    }
+
+    #[test]
+    fn precondition_fails_per_rfc_9110_13_1_1_and_13_1_4() {
+        let later = "Sun, 06 Nov 1994 08:49:38 GMT";
+        let earlier = "Sun, 06 Nov 1994 08:49:36 GMT";
+        let cases: [(Option<&str>, Option<&str>, bool); 19] = [
+            (None, None, false),
+            (Some(TAG), None, false),
+            (Some("*"), None, false),
+            (Some(" * "), None, false),
+            (Some("\"a\", \"3e8-2ebc98a1\""), None, false),
+            (Some("\"other\""), None, true),
+            // Strong comparison: a weak tag never matches.
+            (Some("W/\"3e8-2ebc98a1\""), None, true),
+            (Some("\"3e8-2ebc98a1"), None, true),
+            (Some("3e8-2ebc98a1"), None, true),
+            (Some(""), None, true),
+            (None, Some(DATE), false),
+            (None, Some(later), false),
+            (None, Some(earlier), true),
+            (None, Some("Sun Nov  6 08:49:36 1994"), true),
+            (None, Some("yesterday"), false),
+            (None, Some(""), false),
+            // If-Match present: If-Unmodified-Since is not looked at.
+            (Some(TAG), Some(earlier), false),
+            (Some("\"other\""), Some(later), true),
+            (Some("*"), Some(earlier), false),
+        ];
+        for (im, ius, want) in cases {
+            assert_eq!(
+                precondition_failed(im, ius, TAG, at(T)),
+                want,
+                "{im:?} {ius:?}"
+            );
+        }
+    }
+
+    /// Regression for issue 9: multi-byte characters and U+FFFD (an
+    /// invalid byte, as the library hands it over) at every offset of each
+    /// conditional header. An altered tag matches nothing and an altered
+    /// date is ignored.
+    #[test]
+    fn altered_validators_match_nothing_at_any_offset() {
+        use crate::test_support::str_at_every_offset;
+        for base in [TAG, "W/\"3e8-2ebc98a1\""] {
+            for (_, value) in str_at_every_offset(base) {
+                let v = Some(value.as_str());
+                assert!(!not_modified(v, None, TAG, at(T)), "If-None-Match {value}");
+                assert!(precondition_failed(v, None, TAG, at(T)), "If-Match {value}");
+                assert!(!if_range_matches(v, TAG, at(T)), "If-Range {value}");
+            }
+        }
+        for (_, value) in str_at_every_offset(DATE) {
+            let v = Some(value.as_str());
+            assert!(
+                !not_modified(None, v, TAG, at(T)),
+                "If-Modified-Since {value}"
+            );
+            let changed = at(T + 1);
+            assert!(
+                !precondition_failed(None, v, TAG, changed),
+                "If-Unmodified-Since {value}"
+            );
+            assert!(!if_range_matches(v, TAG, at(T)), "If-Range {value}");
+        }
+    }
+
+    #[test]
+    fn entity_tags_may_hold_obs_text() {
+        let tags: Vec<_> = EntityTags::new("\"é€😀\", W/\"\u{fffd}\"").collect();
+        assert_eq!(tags.len(), 2);
+        assert_eq!(tags[0].opaque, "\"é€😀\"");
+        assert_eq!(tags[1].opaque, "\"\u{fffd}\"");
     }
 
     #[test]

@@ -103,6 +103,24 @@ pub enum Part {
     },
 }
 
+/// A fresh `multipart/byteranges` boundary, one per response:
+/// `uhttpd-` and 128 bits from the operating system's random source in
+/// hex. A file cannot contain it except by chance, so its bytes cannot
+/// forge a part (a boundary derived from the file, as before, could be
+/// written into the file itself).
+pub fn random_boundary() -> Result<String, getrandom::Error> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)?;
+    let mut boundary = String::with_capacity(7 + 2 * bytes.len());
+    boundary.push_str("uhttpd-");
+    for b in bytes {
+        boundary.push(char::from(HEX[usize::from(b >> 4)]));
+        boundary.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    Ok(boundary)
+}
+
 /// Lays out the `multipart/byteranges` body (RFC 9110 §14.6) for `ranges`
 /// of a file of `file_len` bytes, each part carrying `content_type`
 /// (which, like `boundary`, must not contain CR or LF). Returns the pieces
@@ -394,6 +412,30 @@ mod tests {
         assert_eq!(parse_range(&attack, 1000), Full);
         let overlapping = format!("bytes={}", vec!["0-"; 30].join(","));
         assert_eq!(parse_range(&overlapping, 1000), Partial(vec![r(0, 999)]));
+    }
+
+    /// Regression for issue 9: multi-byte characters and U+FFFD (an
+    /// invalid byte, as the library hands it over) at every offset make
+    /// the header malformed, so it is ignored.
+    #[test]
+    fn ignores_headers_altered_at_any_offset() {
+        use crate::test_support::str_at_every_offset;
+        for base in ["bytes=0-99", "bytes=-5", "bytes=5-", "bytes=0-9,20-29"] {
+            for (_, header) in str_at_every_offset(base) {
+                assert_eq!(parse_range(&header, 1000), Full, "{header}");
+            }
+        }
+    }
+
+    #[test]
+    fn boundaries_are_fresh_bchars_within_the_limit() {
+        let a = random_boundary().unwrap();
+        let b = random_boundary().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 39);
+        assert!(a.starts_with("uhttpd-"), "{a}");
+        // RFC 2046 §5.1.1: at most 70 bchars.
+        assert!(a.len() <= 70 && a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'));
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! ```text
 //! raw path ─ must start with "/"
 //!   └ split on "/" (before decoding: "%2F" stays inside its segment)
-//!       └ per segment: percent-decode → UTF-8 → refuse ".", "..", "/", "\", NUL, controls
-//!                                              → hide ".name" (404)
+//!       └ per segment: percent-decode (a malformed escape: 400) → UTF-8
+//!           → refuse ".", "..", "/", "\", NUL, controls
+//!           → hide ".name" (404)
 //!           └ ROOT.join(segments) → canonicalize → must stay under ROOT (404)
 //!               └ file → Target::File, directory → Target::Dir, anything else → 404
 //! ```
@@ -25,6 +26,8 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use percent_encoding::percent_decode_str;
+
+use crate::percent::has_valid_escapes;
 
 /// What a request path names under ROOT.
 #[derive(Debug)]
@@ -47,8 +50,9 @@ pub enum Target {
 /// Why a request path does not resolve to something servable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResolveError {
-    /// Malformed or dangerous path: no leading `/`, `.`/`..` segments,
-    /// encoded `/`, `\`, NUL, control characters, invalid UTF-8.
+    /// Malformed or dangerous path: no leading `/`, a malformed percent
+    /// escape, `.`/`..` segments, encoded `/`, `\`, NUL, control
+    /// characters, invalid UTF-8.
     BadRequest,
     /// Missing, hidden (dotfile), outside ROOT, or not a file or directory.
     NotFound,
@@ -88,8 +92,9 @@ impl std::error::Error for ResolveError {}
 /// stays under `root`; one that leaves it is [`ResolveError::NotFound`].
 /// A file named with a trailing slash (`/a.txt/`) is
 /// [`ResolveError::NotFound`], as POSIX path resolution would have it.
-/// Invalid percent escapes (`%zz`, a lone `%`) are kept literally, as
-/// browsers send `%` unencoded when a name contains one.
+/// A malformed percent escape (`%zz`, `%2`, a lone `%`) is
+/// [`ResolveError::BadRequest`], as in nginx: a name containing `%` is
+/// linked as `%25`.
 pub fn resolve(root: &Path, raw_path: &str) -> Result<Target, ResolveError> {
     let rest = raw_path.strip_prefix('/').ok_or(ResolveError::BadRequest)?;
     let mut joined = root.to_path_buf();
@@ -221,6 +226,9 @@ pub fn dir_redirect_location(raw_path: &str) -> String {
 /// Decodes one raw path segment and checks that it names exactly one entry
 /// of its parent directory, and not a hidden one.
 fn decode_segment(raw: &str) -> Result<String, ResolveError> {
+    if !has_valid_escapes(raw.as_bytes()) {
+        return Err(ResolveError::BadRequest);
+    }
     let decoded = percent_decode_str(raw)
         .decode_utf8()
         .map_err(|_| ResolveError::BadRequest)?;
@@ -380,6 +388,15 @@ mod tests {
             "/a%c2%85.txt",
             "/%ff.txt",
             "/%c3.txt",
+            // Malformed escapes (issue 9).
+            "/a%ZZ.txt",
+            "/a%2G",
+            "/a%",
+            "/a%2",
+            "/%",
+            "/sub%/b.txt",
+            "/sub/%zz",
+            "/a%%41",
         ];
         for raw in cases {
             assert_eq!(got(&f.root, raw), Got::Err(BadRequest), "{raw}");
@@ -456,6 +473,40 @@ mod tests {
         // /dev is canonical and holds a character device.
         let root = Path::new("/dev");
         assert_eq!(got(root, "/null"), Got::Err(NotFound));
+    }
+
+    /// Regression for issue 9: multi-byte characters and (encoded) invalid
+    /// bytes at every offset of a path answer 400 or 404, through both
+    /// [`resolve`] and [`open`].
+    #[test]
+    fn never_panics_on_multibyte_or_invalid_bytes_at_any_offset() {
+        use crate::test_support::str_at_every_offset;
+        let f = fixture();
+        let root_dir = fs::File::open(&f.root).unwrap();
+        let base = "/sub/b.txt";
+        let mut inputs = str_at_every_offset(base);
+        for escape in ["%FF", "%C3", "%E2%82", "%C3%A9"] {
+            for at in 0..=base.len() {
+                inputs.push((at, format!("{}{escape}{}", &base[..at], &base[at..])));
+            }
+        }
+        for (at, raw) in &inputs {
+            // No leading '/', or a segment decoding to invalid UTF-8: 400.
+            // Anything else names nothing in the fixture: 404.
+            let invalid_utf8 = raw.split('/').any(|segment| {
+                let bytes: Vec<u8> = percent_decode_str(segment).collect();
+                std::str::from_utf8(&bytes).is_err()
+            });
+            let want = if *at == 0 || invalid_utf8 {
+                BadRequest
+            } else {
+                NotFound
+            };
+            let resolved = resolve(&f.root, raw).map(|_| ()).unwrap_err();
+            let opened = open(&f.root, &root_dir, raw).map(|_| ()).unwrap_err();
+            assert_eq!(resolved, want, "{raw}");
+            assert_eq!(opened, want, "{raw}");
+        }
     }
 
     #[test]

@@ -9,7 +9,9 @@ use std::time::{Instant, SystemTime};
 use uhttp::{Body, Part, Request, Response, content_type_for, util::split_url};
 
 use super::cache::{CachedFile, FileCache, MAX_FILE};
-use super::conditional::{etag, if_range_matches, last_modified, not_modified};
+use super::conditional::{
+    etag, if_range_matches, last_modified, not_modified, precondition_failed,
+};
 use super::listing::{read_entries, render_html, render_json};
 use super::range::{
     self, RangeOutcome, content_range, multipart_parts, unsatisfiable_content_range,
@@ -129,6 +131,16 @@ struct FileInfo<'a> {
     content_type: &'a str,
 }
 
+impl FileInfo<'_> {
+    /// `response` with the validators and `Accept-Ranges`.
+    fn validators(&self, response: Response) -> Response {
+        response
+            .header("ETag", self.etag)
+            .header("Last-Modified", self.last_modified)
+            .header("Accept-Ranges", "bytes")
+    }
+}
+
 /// Answers with `file` (opened from `path`, whose extension gives the
 /// type), keeping it in memory for the next requests when it is small.
 fn serve_file(
@@ -186,68 +198,84 @@ fn serve_cached(req: &Request, cached: Arc<CachedFile>) -> Response {
     answer(req, &info, &source)
 }
 
-/// The answer for a file: 304, 200, 206 (one range, or several as
-/// `multipart/byteranges`) or 416.
+/// The answer for a file: 412, 304, 200, 206 (one range, or several as
+/// `multipart/byteranges`) or 416, preconditions taken in the order of
+/// RFC 9110 §13.2.2.
 fn answer(req: &Request, info: &FileInfo<'_>, source: &Source) -> Response {
     let len = info.len;
-    let validators = |r: Response| {
-        r.header("ETag", info.etag)
-            .header("Last-Modified", info.last_modified)
-            .header("Accept-Ranges", "bytes")
-    };
+    if precondition_failed(
+        req.header("if-match"),
+        req.header("if-unmodified-since"),
+        info.etag,
+        info.mtime,
+    ) {
+        return error_response(412);
+    }
     if not_modified(
         req.header("if-none-match"),
         req.header("if-modified-since"),
         info.etag,
         info.mtime,
     ) {
-        return validators(Response::new(304));
+        return info.validators(Response::new(304));
     }
-    let whole = || {
-        // An empty file gets an empty body.
-        let body = if len == 0 {
-            Body::Empty
-        } else {
-            Body::Parts(vec![source.part(0, len)])
-        };
-        validators(Response::new(200))
-            .header("Content-Type", info.content_type)
-            .body(body)
-    };
     let Some(range_header) = req.header("range") else {
-        return whole();
+        return whole(info, source);
     };
     if !if_range_matches(req.header("if-range"), info.etag, info.mtime) {
-        return whole();
+        return whole(info, source);
     }
     match range::parse_range(range_header, len) {
-        RangeOutcome::Full => whole(),
+        RangeOutcome::Full => whole(info, source),
         RangeOutcome::Unsatisfiable => {
             error_response(416).header("Content-Range", unsatisfiable_content_range(len))
         }
-        RangeOutcome::Partial(ranges) if ranges.len() == 1 => {
-            let r = &ranges[0];
-            validators(Response::new(206))
+        RangeOutcome::Partial(ranges) => match ranges.as_slice() {
+            [r] => info
+                .validators(Response::new(206))
                 .header("Content-Type", info.content_type)
                 .header("Content-Range", content_range(r, len))
-                .body(Body::Parts(vec![source.part(r.start, r.len())]))
-        }
-        RangeOutcome::Partial(ranges) => {
-            let boundary = format!("uhttpd-{}", info.etag.trim_matches('"'));
-            let (parts, _total) = multipart_parts(&ranges, len, info.content_type, &boundary);
-            let parts = parts
-                .into_iter()
-                .map(|p| match p {
-                    range::Part::Bytes(b) => Part::Bytes(b),
-                    range::Part::File { offset, len } => source.part(offset, len),
-                })
-                .collect();
-            validators(Response::new(206))
-                .header(
-                    "Content-Type",
-                    format!("multipart/byteranges; boundary={boundary}"),
-                )
-                .body(Body::Parts(parts))
-        }
+                .body(Body::Parts(vec![source.part(r.start, r.len())])),
+            _ => byteranges(&ranges, info, source),
+        },
     }
+}
+
+/// `200` with the whole file (an empty file gets an empty body).
+fn whole(info: &FileInfo<'_>, source: &Source) -> Response {
+    let body = if info.len == 0 {
+        Body::Empty
+    } else {
+        Body::Parts(vec![source.part(0, info.len)])
+    };
+    info.validators(Response::new(200))
+        .header("Content-Type", info.content_type)
+        .body(body)
+}
+
+/// `206` with several ranges as `multipart/byteranges`, under a boundary
+/// of its own.
+fn byteranges(ranges: &[range::ByteRange], info: &FileInfo<'_>, source: &Source) -> Response {
+    let boundary = match range::random_boundary() {
+        Ok(boundary) => boundary,
+        Err(e) => {
+            // RFC 9110 §14.2: a server may ignore Range.
+            log::error!("no random source for a multipart boundary: {e}");
+            return whole(info, source);
+        }
+    };
+    let (parts, _total) = multipart_parts(ranges, info.len, info.content_type, &boundary);
+    let parts = parts
+        .into_iter()
+        .map(|p| match p {
+            range::Part::Bytes(b) => Part::Bytes(b),
+            range::Part::File { offset, len } => source.part(offset, len),
+        })
+        .collect();
+    info.validators(Response::new(206))
+        .header(
+            "Content-Type",
+            format!("multipart/byteranges; boundary={boundary}"),
+        )
+        .body(Body::Parts(parts))
 }
