@@ -7,6 +7,7 @@ mod browser;
 mod command_line;
 mod memory;
 mod rpc;
+mod soak;
 mod static_files;
 mod tls;
 #[path = "../common/tls_certs.rs"]
