@@ -4,6 +4,7 @@
 
 mod browser;
 mod command_line;
+mod connections;
 mod memory;
 mod rpc;
 mod static_files;
