@@ -6,7 +6,7 @@ complete -c uhttpd -l key -d 'PEM private key for HTTPS (needs --cert)' -r -F
 complete -c uhttpd -l redirect-http -d 'Also listen for plain HTTP on PORT and redirect it to HTTPS' -r
 complete -c uhttpd -l upload-dir -d 'Accept uploads into DIR (off by default)' -r -f -a "(__fish_complete_directories)"
 complete -c uhttpd -l max-upload-size -d 'Largest file accepted by an upload, e.g. 500M (larger: 413)' -r
-complete -c uhttpd -l max-connections -d 'Most connections open at once; further clients wait to be accepted' -r
+complete -c uhttpd -l max-connections -d 'Most connections open at once, per worker' -r
 complete -c uhttpd -l keep-alive-timeout -d 'Seconds an idle keep-alive connection stays open' -r
 complete -c uhttpd -l keep-alive-max-requests -d 'Requests served on one connection before it is closed (1: no keep-alive)' -r
 complete -c uhttpd -l request-timeout -d 'Seconds allowed from a request\'s first byte to the end of its headers (then: 408)' -r

@@ -19,8 +19,10 @@ use crate::tls::TlsConfig;
 /// ```
 #[derive(Clone)]
 pub struct Config {
-    /// Concurrent connections; beyond this, new connections wait in the
-    /// listen backlog until one closes. Default 1024.
+    /// Concurrent connections. At the limit, the keep-alive connection
+    /// idle the longest is closed to admit a new one (as Apache's event
+    /// MPM does); only while every connection is busy do new ones wait in
+    /// the listen backlog, until one closes or goes idle. Default 1024.
     pub max_waiting_clients: usize,
     /// How long an idle keep-alive connection is kept. Default 30 s.
     pub keep_alive_timeout: Duration,

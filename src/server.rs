@@ -3,6 +3,8 @@
 //! of one server in its own loop; [`LoopHandle`]: wakes a loop from
 //! another thread.
 
+mod idle;
+
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -19,6 +21,8 @@ use crate::error::Error;
 use crate::event::{Event, EventQueue};
 use crate::h1::encode::DateCache;
 use crate::responder::{Command, ConnRef, Shared};
+
+use idle::IdleList;
 
 const WAKER: Token = Token(usize::MAX);
 /// Listener tokens count down from just below the waker's.
@@ -105,6 +109,8 @@ pub struct EventLoop {
     servers: Vec<Server>,
     listeners: Vec<Listener>,
     conns: Slab<Entry>,
+    /// Connections waiting idle between requests, longest-idle first.
+    idle: IdleList,
     shared: Arc<Shared>,
     ready: EventQueue,
     pool: BufPool,
@@ -129,6 +135,7 @@ impl EventLoop {
             servers: Vec::new(),
             listeners: Vec::new(),
             conns: Slab::new(),
+            idle: IdleList::default(),
             shared: Arc::new(Shared::new(waker)),
             ready: EventQueue::default(),
             pool: BufPool::default(),
@@ -364,17 +371,36 @@ impl EventLoop {
         f(&mut entry.conn, &mut ctx);
         if let Some(reason) = entry.conn.closed() {
             log::trace!("connection {key} closed: {reason:?}");
-            // Closing the socket (dropping it) takes it out of the poll.
-            let mut entry = self.conns.remove(key);
-            entry.conn.release_buffers(&mut self.pool);
-            self.servers[entry.server].connections -= 1;
+            self.remove(key);
             // A slot is free: connections may be waiting in the backlog.
             self.accept_pending(now);
-        } else if let Some(deadline) = entry.conn.deadline() {
+            return;
+        }
+        if let Some(deadline) = entry.conn.deadline() {
             if self.next_timer.is_none_or(|t| deadline < t) {
                 self.next_timer = Some(deadline);
             }
         }
+        let server = entry.server;
+        if self.idle.update(server, key, entry.conn.idle_keep_alive()) && self.is_full(server) {
+            // Gone idle at the limit: a connection waiting in the backlog
+            // may take its place.
+            self.accept_pending(now);
+        }
+    }
+
+    /// Removes a closed connection; dropping the socket takes it out of
+    /// the poll.
+    fn remove(&mut self, key: usize) {
+        let mut entry = self.conns.remove(key);
+        self.idle.remove(key);
+        entry.conn.release_buffers(&mut self.pool);
+        self.servers[entry.server].connections -= 1;
+    }
+
+    fn is_full(&self, server: usize) -> bool {
+        let server = &self.servers[server];
+        server.connections >= server.config.max_waiting_clients
     }
 
     /// Handles every connection whose deadline passed, and finds the next.
@@ -391,8 +417,12 @@ impl EventLoop {
             .collect();
         for key in expired {
             self.with_conn(key, now, |conn, ctx| {
-                conn.on_timeout(ctx);
-                conn.drive(ctx);
+                // Admitting a client may have closed an expired idle
+                // connection and given its key to the newcomer.
+                if conn.deadline().is_some_and(|d| d <= now) {
+                    conn.on_timeout(ctx);
+                    conn.drive(ctx);
+                }
             });
         }
         let next = self
@@ -414,15 +444,17 @@ impl EventLoop {
         }
     }
 
-    /// Accepts until the backlog is empty, the server is full, or an
-    /// error says to back off.
+    /// Accepts until the backlog is empty, the server is full of busy
+    /// connections, or an error says to back off.
     fn accept(&mut self, index: usize, now: Instant) {
         let server = self.listeners[index].server;
         loop {
             if self.stopping {
                 return;
             }
-            if self.servers[server].connections >= self.servers[server].config.max_waiting_clients {
+            let full = self.is_full(server);
+            if full && self.idle.oldest(server).is_none() {
+                // Every connection is busy: new ones wait in the backlog.
                 self.listeners[index].pending = true;
                 return;
             }
@@ -442,8 +474,27 @@ impl EventLoop {
                     return;
                 }
             };
+            if full {
+                // Only now that a client is known to wait (an idle
+                // connection is not closed for nothing).
+                self.evict_idle(server, peer);
+            }
             let bound = self.listeners[index].addr;
             self.add_connection(stream, peer, bound, server, now);
+        }
+    }
+
+    /// The server is at its limit and `peer` waits: closes the server's
+    /// longest-idle keep-alive connection to make room, as Apache's event
+    /// MPM does, so idle connections never lock a new client out.
+    fn evict_idle(&mut self, server: usize, peer: SocketAddr) {
+        let Some(key) = self.idle.oldest(server) else {
+            return;
+        };
+        if let Some(entry) = self.conns.get_mut(key) {
+            let limit = self.servers[server].config.max_waiting_clients;
+            entry.conn.evict(peer, limit);
+            self.remove(key);
         }
     }
 

@@ -89,6 +89,8 @@ pub(crate) enum CloseReason {
     Timeout,
     /// A socket or TLS error.
     Io,
+    /// Idle at the connection limit: closed to admit a new client.
+    Evicted,
 }
 
 /// Where the body of an accepted request goes.
@@ -229,6 +231,33 @@ impl Connection {
             Phase::Closed(reason) => Some(reason),
             _ => None,
         }
+    }
+
+    /// While the connection waits between requests, kept alive after at
+    /// least one, with nothing received or unsent: its request count (which
+    /// tells one idle spell from the next). Such a connection may be closed
+    /// at any moment, as on its keep-alive timeout.
+    pub fn idle_keep_alive(&self) -> Option<usize> {
+        let idle = matches!(self.phase, Phase::Idle)
+            && self.requests > 0
+            && self.rx.is_empty()
+            && self.out.is_empty()
+            && !self.transport.wants_write();
+        idle.then_some(self.requests)
+    }
+
+    /// Closes an idle keep-alive connection (see
+    /// [`Connection::idle_keep_alive`]) to admit `newcomer` at the
+    /// connection limit: cleanly, as on the keep-alive timeout (TLS
+    /// `close_notify`, then a FIN when the loop drops the socket).
+    pub fn evict(&mut self, newcomer: SocketAddr, limit: usize) {
+        log::debug!(
+            "{}: idle keep-alive connection closed to admit {newcomer} ({limit} connections open)",
+            self.peer
+        );
+        self.transport.close_notify();
+        self.phase = Phase::Closed(CloseReason::Evicted);
+        self.deadline = None;
     }
 
     /// Records readiness reported by the poll.

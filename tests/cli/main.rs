@@ -5,6 +5,7 @@
 mod bad_bytes;
 mod browser;
 mod command_line;
+mod connections;
 mod memory;
 mod rpc;
 mod soak;

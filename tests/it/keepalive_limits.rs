@@ -1,11 +1,13 @@
 //! Keep-alive: defaults per HTTP version, the idle timeout, the request
 //! limit per connection, and the connection limit.
 
+use std::io::Read;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use uhttp::Config;
 
-use crate::util::{Client, serve};
+use crate::util::{Client, IO_TIMEOUT, TestServer, serve};
 
 fn ok(req: uhttp::Request) {
     req.respond(200, "ok").unwrap();
@@ -88,26 +90,117 @@ fn adds_connection_close_on_the_last_of_keep_alive_max_requests() {
     client.expect_closed();
 }
 
+/// Connections of a server at its limit of `max_waiting_clients`, each
+/// having had one answer and now waiting idle between requests.
+fn fill_with_idle(server: &TestServer, count: usize) -> Vec<Client> {
+    (0..count)
+        .map(|_| {
+            let mut client = server.connect();
+            assert_eq!(client.get("/").status, 200);
+            client
+        })
+        .collect()
+}
+
+// Issue 9, item 8: idle keep-alive connections never lock out a new client.
 #[test]
-fn serves_a_connection_beyond_max_waiting_clients_only_after_one_closes() {
+fn closes_the_longest_idle_connection_to_admit_a_client_at_the_limit() {
     let config = Config {
-        max_waiting_clients: 1,
+        max_waiting_clients: 20,
+        keep_alive_timeout: Duration::from_secs(30),
         ..Config::default()
     };
     let server = serve(config, ok);
-    let mut first = server.connect();
-    assert_eq!(first.get("/").status, 200);
+    let mut idle = fill_with_idle(&server, 20);
 
-    // The second connection completes in the listen backlog but is not
-    // accepted while the first one is open.
-    let mut second = Client::connect(server.addr());
-    second.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
-    assert!(second.is_silent_for(Duration::from_millis(300)));
-    // The first stays served meanwhile.
-    assert_eq!(first.get("/").status, 200);
+    let started = Instant::now();
+    let mut newcomer = server.connect();
+    assert_eq!(newcomer.get("/").status, 200);
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(1), "answered after {waited:?}");
 
-    drop(first);
-    assert_eq!(second.read_response().status, 200);
+    // The connection idle the longest was closed cleanly (EOF, no reset)
+    // and nothing was sent on it.
+    let mut buf = [0u8; 1];
+    assert_eq!(idle[0].stream.read(&mut buf).expect("EOF, not a reset"), 0);
+    // The others are still served, and so is the newcomer: each request
+    // makes that connection the most recently idle, so the next
+    // newcomer takes the next-oldest one's place.
+    for client in &mut idle[1..] {
+        assert_eq!(client.get("/again").status, 200);
+    }
+    assert_eq!(newcomer.get("/again").status, 200);
+    assert_eq!(server.connect().get("/").status, 200);
+    idle[1].expect_closed();
+    for client in &mut idle[2..] {
+        assert_eq!(client.get("/").status, 200);
+    }
+}
+
+#[test]
+fn a_full_house_of_busy_connections_makes_a_new_client_wait_until_one_finishes() {
+    let config = Config {
+        max_waiting_clients: 20,
+        keep_alive_timeout: Duration::from_secs(30),
+        ..Config::default()
+    };
+    // Requests are held by the test, unanswered, until it lets them go.
+    let (held, requests) = mpsc::channel::<uhttp::Request>();
+    let server = serve(config, move |req| {
+        let _ = held.send(req);
+    });
+    // Ten connections whose bodies are still arriving...
+    let mut uploading: Vec<Client> = (0..10)
+        .map(|_| {
+            let mut client = server.connect();
+            client.send("POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
+            client
+        })
+        .collect();
+    // ... and ten waiting for their answers.
+    let mut waiting: Vec<Client> = (0..10)
+        .map(|_| {
+            let mut client = server.connect();
+            client.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+            client
+        })
+        .collect();
+    let mut dispatched: Vec<uhttp::Request> = (0..10)
+        .map(|_| requests.recv_timeout(IO_TIMEOUT).expect("a request"))
+        .collect();
+
+    // The new connection completes in the listen backlog, but no
+    // connection can make room for it.
+    let mut newcomer = server.connect();
+    newcomer.send("GET /new HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert!(newcomer.is_silent_for(Duration::from_millis(300)));
+
+    // One upload completes: its answer goes out, the connection goes idle
+    // and gives its place to the newcomer.
+    uploading[0].send("defghij");
+    let upload = requests.recv_timeout(IO_TIMEOUT).expect("the upload");
+    assert_eq!(upload.data(), b"abcdefghij");
+    upload.respond(200, "stored").unwrap();
+    assert_eq!(uploading[0].read_response().text(), "stored");
+    let new = requests
+        .recv_timeout(IO_TIMEOUT)
+        .expect("the newcomer's request");
+    assert_eq!(new.path(), "/new");
+    new.respond(200, "welcome").unwrap();
+    assert_eq!(newcomer.read_response().text(), "welcome");
+    uploading[0].expect_closed();
+
+    // The busy ones were left alone: each is still served.
+    for (client, req) in waiting.iter_mut().zip(dispatched.drain(..)) {
+        req.respond(200, "late").unwrap();
+        assert_eq!(client.read_response().text(), "late");
+    }
+    for client in &mut uploading[1..] {
+        client.send("defghij");
+        let req = requests.recv_timeout(IO_TIMEOUT).expect("an upload");
+        req.respond(200, "stored").unwrap();
+        assert_eq!(client.read_response().text(), "stored");
+    }
 }
 
 #[test]

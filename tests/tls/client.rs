@@ -203,6 +203,14 @@ impl Client {
         matches!(self.tls.read(&mut one), Ok(0) | Err(_))
     }
 
+    /// Whether the server ended the connection cleanly: a TLS
+    /// `close_notify` before the EOF (without one, rustls reports an
+    /// error).
+    pub fn is_closed_cleanly(&mut self) -> bool {
+        let mut one = [0u8; 1];
+        matches!(self.tls.read(&mut one), Ok(0))
+    }
+
     fn fill(&mut self) -> usize {
         let mut chunk = [0u8; 16 * 1024];
         let n = self.tls.read(&mut chunk).unwrap();

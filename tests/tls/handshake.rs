@@ -75,6 +75,31 @@ fn keeps_one_tls_connection_alive_for_a_sequence_of_requests() {
     }
 }
 
+// Issue 9, item 8: at the connection limit an idle keep-alive connection
+// makes room for a new client, and is closed as cleanly as on its timeout.
+#[test]
+fn closes_the_longest_idle_tls_connection_with_close_notify_to_admit_a_client() {
+    let pair = Pair::localhost(KeyKind::EcdsaP256Pkcs8);
+    let root = site();
+    let mut args = pair.args();
+    args.extend(["--max-connections".into(), "3".into()]);
+    let server = Server::start(root.path(), &args);
+    let trust = Trust::Root(pair.material.leaf().clone());
+    let mut idle: Vec<Client> = (0..3)
+        .map(|_| {
+            let mut client = Client::connect(server.addr, &trust);
+            assert_eq!(client.get("/hello.txt").status, 200);
+            client
+        })
+        .collect();
+    let mut newcomer = Client::connect(server.addr, &trust);
+    assert_eq!(newcomer.get("/hello.txt").text(), "hello over TLS\n");
+    assert!(idle[0].is_closed_cleanly());
+    for client in &mut idle[1..] {
+        assert_eq!(client.get("/hello.txt").status, 200);
+    }
+}
+
 #[test]
 fn refuses_a_client_that_does_not_trust_the_certificate() {
     let pair = Pair::localhost(KeyKind::EcdsaP256Pkcs8);

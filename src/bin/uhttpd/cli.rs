@@ -213,15 +213,21 @@ pub struct Cli {
     )]
     pub max_upload_size: u64,
 
-    /// Most connections open at once; further clients wait to be accepted
+    /// Most connections open at once, per worker
+    ///
+    /// At the limit, the connection idle the longest between requests is
+    /// closed to admit a new client; only while every connection is busy
+    /// do new clients wait to be accepted. Default: derived from the
+    /// open-file limit, which uhttpd raises to its hard maximum at
+    /// start-up: (limit - 64) / (2 x workers), or / (3 x workers) with
+    /// --redirect-http, at most 65536 (logged at start-up).
     #[arg(
         long,
         value_name = "N",
-        default_value_t = 256,
         value_parser = RangedU64ValueParser::<usize>::new().range(1..),
         help_heading = "Limits"
     )]
-    pub max_connections: usize,
+    pub max_connections: Option<usize>,
 
     /// Seconds an idle keep-alive connection stays open
     #[arg(
@@ -359,8 +365,9 @@ pub struct Settings {
     pub overwrite: bool,
     /// Largest upload, in bytes.
     pub max_upload_size: u64,
-    /// Most connections open at once; at least 1.
-    pub max_connections: usize,
+    /// Most connections open at once per worker; at least 1. `None`:
+    /// derived from the open-file limit at start-up.
+    pub max_connections: Option<usize>,
     /// Idle time before a keep-alive connection is closed; at least 1 s.
     pub keep_alive_timeout: Duration,
     /// Requests per connection; at least 1.
@@ -607,15 +614,11 @@ fn merge(cli: Cli, matches: &ArgMatches, file: Option<FileSettings>) -> Result<S
         "workers",
         pick(matches, "workers", cli.workers, file.workers),
     )?;
-    let max_connections = at_least_one(
-        "max-connections",
-        pick(
-            matches,
-            "max_connections",
-            cli.max_connections,
-            file.max_connections,
-        ),
-    )?;
+    let max_connections = cli
+        .max_connections
+        .or(file.max_connections)
+        .map(|n| at_least_one("max-connections", n))
+        .transpose()?;
     let keep_alive_max_requests = at_least_one(
         "keep-alive-max-requests",
         pick(
@@ -855,7 +858,7 @@ mod tests {
                 upload_dir: None,
                 overwrite: false,
                 max_upload_size: 1 << 30,
-                max_connections: 256,
+                max_connections: None,
                 keep_alive_timeout: Duration::from_secs(15),
                 keep_alive_max_requests: 100,
                 request_timeout: Duration::from_secs(5),
@@ -938,7 +941,7 @@ mod tests {
         assert_eq!(s.upload_dir, Some(PathBuf::from("/srv/in")));
         assert!(s.overwrite);
         assert_eq!(s.max_upload_size, 10 << 20);
-        assert_eq!(s.max_connections, 50);
+        assert_eq!(s.max_connections, Some(50));
         assert_eq!(s.keep_alive_timeout, Duration::from_secs(30));
         assert_eq!(s.keep_alive_max_requests, 7);
         assert_eq!(s.request_timeout, Duration::from_secs(2));
@@ -1148,7 +1151,7 @@ mod tests {
         assert_eq!(s.upload_dir, Some(PathBuf::from("/srv/in")));
         assert!(s.overwrite);
         assert_eq!(s.max_upload_size, 1 << 30);
-        assert_eq!(s.max_connections, 10);
+        assert_eq!(s.max_connections, Some(10));
         assert_eq!(s.keep_alive_timeout, Duration::from_secs(30));
         assert_eq!(s.keep_alive_max_requests, 5);
         assert_eq!(s.request_timeout, Duration::from_secs(3));
@@ -1177,6 +1180,7 @@ mod tests {
             bind = ["::1"]
             max_upload_size = "1G"
             keep_alive_timeout = 30
+            max_connections = 10
             upload_dir = "/srv/file-in"
             verbose = 2
             "#,
@@ -1194,6 +1198,8 @@ mod tests {
             "5M",
             "--upload-dir",
             "/srv/cli-in",
+            "--max-connections",
+            "20",
             "-q",
         ]);
         assert_eq!(s.root, PathBuf::from("/srv/cli-root"));
@@ -1201,6 +1207,7 @@ mod tests {
         assert_eq!(s.bind, [IpAddr::V4(Ipv4Addr::LOCALHOST)]);
         assert_eq!(s.max_upload_size, 5 << 20);
         assert_eq!(s.upload_dir, Some(PathBuf::from("/srv/cli-in")));
+        assert_eq!(s.max_connections, Some(20));
         assert_eq!(s.log_level, LevelFilter::Warn);
         // Not given on the command line: the file's value stays.
         assert_eq!(s.keep_alive_timeout, Duration::from_secs(30));
@@ -1274,6 +1281,10 @@ mod tests {
             ),
             ("quiet = 1\nverbose = 1\n", "quiet and verbose"),
             ("workers = 0\n", "--workers must be at least 1"),
+            (
+                "max_connections = 0\n",
+                "--max-connections must be at least 1",
+            ),
             (
                 "request_timeout = 0\n",
                 "--request-timeout must be at least 1",

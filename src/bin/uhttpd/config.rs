@@ -14,6 +14,7 @@ use uhttp::tls::{TlsConfig, TlsError};
 use crate::app::App;
 use crate::auth::Auth;
 use crate::cli::Settings;
+use crate::fd_limit;
 use crate::static_files::StaticOptions;
 use crate::systemd::Activated;
 use crate::upload::Uploads;
@@ -137,7 +138,7 @@ impl Startup {
             None => settings.max_content_length,
         };
         let config = Config {
-            max_waiting_clients: settings.max_connections,
+            max_waiting_clients: max_connections(settings),
             keep_alive_timeout: settings.keep_alive_timeout,
             keep_alive_max_requests: settings.keep_alive_max_requests,
             max_headers_length: settings.max_headers_length,
@@ -185,6 +186,20 @@ impl Startup {
             banner,
         })
     }
+}
+
+/// Raises the open-file limit, and picks `--max-connections`: as given,
+/// or derived from that limit (and logged).
+fn max_connections(settings: &Settings) -> usize {
+    let limit = fd_limit::raise();
+    if let Some(n) = settings.max_connections {
+        return n;
+    }
+    let redirect = settings.redirect_http.is_some();
+    let n = fd_limit::default_max_connections(limit, settings.workers, redirect);
+    let limit = limit.map_or("unlimited".to_owned(), |l| l.to_string());
+    log::info!("open-file limit {limit}: up to {n} connections per worker");
+    n
 }
 
 /// Binds the listeners of every worker: the first binds what the settings

@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod config;
 mod errors;
+mod fd_limit;
 mod generate;
 mod multipart;
 mod percent;
