@@ -112,6 +112,9 @@ impl Connection {
             Phase::Upgraded { .. } if taken.ended => {}
             // Nothing to send: no stall to time out.
             _ if !got => self.deadline = None,
+            // Bytes to send after a quiet spell: the client's time to
+            // take them starts now (the socket may be full already).
+            _ if self.deadline.is_none() => self.deadline = Some(ctx.now + ctx.config.send_timeout),
             _ => {}
         }
         got

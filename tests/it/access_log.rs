@@ -259,3 +259,42 @@ fn a_connection_that_sends_no_request_makes_no_record() {
         "a record for the silent connection"
     );
 }
+
+#[test]
+fn records_a_websocket_session_when_it_ends() {
+    let (config, records) = recording(Config::default());
+    let server = crate::util::serve_events(config, |event| {
+        if let uhttp::Event::Request(req) = event {
+            let socket = req.accept_websocket().unwrap();
+            socket.send_text("hello").unwrap();
+        }
+    });
+    let url = format!("ws://{}/ws", server.addr());
+    let (mut client, _) = tungstenite::connect(url).expect("connect");
+    assert_eq!(client.read().unwrap(), tungstenite::Message::text("hello"));
+    client.close(None).unwrap();
+    // Read the server's Close, then the end.
+    while client.read().is_ok() {}
+    let record = next(&records);
+    assert_eq!(record.status, 101);
+    assert_eq!(record.target.as_deref(), Some("/ws"));
+    // A text frame (2 + 5 bytes), then the empty Close answer (2).
+    assert_eq!(record.body_bytes, 9);
+    assert_eq!(record.outcome, Outcome::Complete);
+}
+
+#[test]
+fn records_a_response_cut_short_by_the_loop_going_away() {
+    let (config, records) = recording(Config::default());
+    let body = vec![b's'; 32 << 20];
+    let server = serve(config, move |req| req.respond(200, body.clone()).unwrap());
+    let mut stream = small_buffer_client(&server);
+    std::io::Write::write_all(&mut stream, b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    assert_eq!(read_up_to(&mut stream, 1024), 1024);
+    // The loop is dropped with the download under way.
+    drop(server);
+    let record = next(&records);
+    assert_eq!(record.status, 200);
+    assert_eq!(record.outcome, Outcome::Shutdown);
+    assert!(record.body_bytes < 32 << 20, "{record:?}");
+}
