@@ -10,6 +10,7 @@ complete -c uhttpd -l max-connections -d 'Most connections open at once, per wor
 complete -c uhttpd -l keep-alive-timeout -d 'Seconds an idle keep-alive connection stays open' -r
 complete -c uhttpd -l keep-alive-max-requests -d 'Requests served on one connection before it is closed (1: no keep-alive)' -r
 complete -c uhttpd -l request-timeout -d 'Seconds allowed from a request\'s first byte to the end of its headers (then: 408)' -r
+complete -c uhttpd -l send-timeout -d 'Seconds a response may go without the client reading any of it before it is cut off' -r
 complete -c uhttpd -l max-headers-length -d 'Largest request line plus headers (larger: 431)' -r
 complete -c uhttpd -l max-content-length -d 'Largest request body outside uploads, e.g. for /rpc (larger: 413)' -r
 complete -c uhttpd -l trusted-proxy -d 'Trust X-Forwarded-For from this proxy address (repeat for several)' -r

@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::access_log::AccessLog;
 use crate::tls::TlsConfig;
 
 /// Options of one server (one or more listeners sharing them).
@@ -35,9 +36,13 @@ pub struct Config {
     /// reading it. Default 1 MiB.
     pub max_content_length: u64,
     /// Time allowed from a request's first byte to the end of its headers,
-    /// and without progress while a body arrives or a response is sent.
-    /// Default 10 s.
+    /// and without progress while a body arrives (then: 408). Default 10 s.
     pub request_timeout: Duration,
+    /// Time allowed without progress while a response is sent (plain,
+    /// file, stream, WebSocket): a client that reads nothing for this long
+    /// is cut off. Time spent waiting for the application to produce
+    /// bytes does not count. Default 60 s (nginx's `send_timeout`).
+    pub send_timeout: Duration,
     /// Bytes queued for one client before producers are told to wait
     /// ([`crate::Error::WouldBlock`]) and file reads pause. Default 256 KiB.
     pub max_send_buffer: usize,
@@ -48,6 +53,9 @@ pub struct Config {
     pub event_mode: bool,
     /// Serve TLS with this (swappable) configuration. Default none.
     pub tls: Option<TlsConfig>,
+    /// Called when each response ends, with what was really sent
+    /// ([`crate::access_log`]). Default none.
+    pub access_log: Option<AccessLog>,
 }
 
 impl Default for Config {
@@ -59,10 +67,12 @@ impl Default for Config {
             max_headers_length: 8 * 1024,
             max_content_length: 1024 * 1024,
             request_timeout: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(60),
             max_send_buffer: 256 * 1024,
             trusted_proxies: Vec::new(),
             event_mode: false,
             tls: None,
+            access_log: None,
         }
     }
 }
@@ -76,10 +86,12 @@ impl std::fmt::Debug for Config {
             .field("max_headers_length", &self.max_headers_length)
             .field("max_content_length", &self.max_content_length)
             .field("request_timeout", &self.request_timeout)
+            .field("send_timeout", &self.send_timeout)
             .field("max_send_buffer", &self.max_send_buffer)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("event_mode", &self.event_mode)
             .field("tls", &self.tls.is_some())
+            .field("access_log", &self.access_log.is_some())
             .finish()
     }
 }

@@ -44,6 +44,9 @@
 //!   events, or into a file.
 //! - Refused requests get one status each ([`RequestError`]): 400, 408,
 //!   413, 431, 501, 505, and the connection closes.
+//! - Access log ([`Config::access_log`]): a [`Completed`] record when each
+//!   response ends (refusals included), with the body bytes really sent,
+//!   the time to the last byte and whether it was cut short.
 //!
 //! The sans-IO parts are public for reuse and testing: [`h1`] (head
 //! parsing, body decoding, response encoding, stream framing), [`ws`]
@@ -52,6 +55,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod access_log;
 pub mod config;
 mod conn;
 pub mod cookie;
@@ -70,6 +74,7 @@ pub mod util;
 mod websocket;
 pub mod ws;
 
+pub use access_log::{AccessLog, Completed, Outcome};
 pub use config::Config;
 pub use cookie::{Cookie, SameSite};
 pub use error::{Error, RequestError};

@@ -549,6 +549,31 @@ impl EventLoop {
     }
 }
 
+impl Drop for EventLoop {
+    /// Responses still under way when the loop goes (a grace period
+    /// ended) are recorded in the access log as cut short by shutdown.
+    fn drop(&mut self) {
+        let now = Instant::now();
+        for (_, entry) in self.conns.iter_mut() {
+            let server = &self.servers[entry.server];
+            if server.config.access_log.is_none() {
+                continue;
+            }
+            let ctx = Ctx {
+                config: &server.config,
+                now,
+                date: &mut self.date,
+                events: &mut self.ready,
+                pool: &mut self.pool,
+                shared: &self.shared,
+                server: ServerId(entry.server),
+                stopping: true,
+            };
+            entry.conn.abandon(&ctx);
+        }
+    }
+}
+
 fn is_transient_accept_error(e: &io::Error) -> bool {
     matches!(
         e.kind(),

@@ -17,6 +17,7 @@
 //! is written, so responses always go out in request order.
 
 mod buffer;
+mod exchange;
 mod outgoing;
 mod reading;
 mod streaming;
@@ -33,8 +34,10 @@ pub(crate) use buffer::BufPool;
 pub(crate) use transport::{TlsStream, Transport};
 
 use buffer::{BUF_SIZE, RxBuf};
+use exchange::Exchange;
 use outgoing::{Outgoing, shrunk};
 
+use crate::access_log::Outcome;
 use crate::config::Config;
 use crate::error::RequestError;
 use crate::event::{Event, EventQueue};
@@ -91,6 +94,23 @@ pub(crate) enum CloseReason {
     Io,
     /// Idle at the connection limit: closed to admit a new client.
     Evicted,
+    /// The response could not be produced (a file shrank or failed).
+    BodyFailed,
+}
+
+impl CloseReason {
+    /// How a response still under way when the connection closed for
+    /// this reason ended.
+    fn outcome(self) -> Outcome {
+        match self {
+            CloseReason::Done => Outcome::Complete,
+            CloseReason::PeerClosed | CloseReason::Io => Outcome::ClientGone,
+            CloseReason::Timeout => Outcome::SendTimeout,
+            // Only idle connections are evicted: nothing was under way.
+            CloseReason::Evicted => Outcome::Complete,
+            CloseReason::BodyFailed => Outcome::Error,
+        }
+    }
 }
 
 /// Where the body of an accepted request goes.
@@ -181,6 +201,8 @@ pub(crate) struct Connection {
     keep_alive: bool,
     requests: usize,
     deadline: Option<Instant>,
+    /// The response under way, for the access log.
+    exchange: Exchange,
 }
 
 impl Connection {
@@ -208,6 +230,7 @@ impl Connection {
             nodelay: false,
             keep_alive: false,
             requests: 0,
+            exchange: Exchange::new(now),
             // The first request must arrive (and a TLS handshake finish)
             // within the request timeout.
             deadline: Some(now + config.request_timeout),
@@ -379,6 +402,7 @@ impl Connection {
         match self.phase {
             Phase::Idle if !self.rx.is_empty() => {
                 self.phase = Phase::Head;
+                self.exchange.request_began(ctx.now);
                 self.deadline = Some(ctx.now + ctx.config.request_timeout);
                 true
             }
@@ -400,16 +424,20 @@ impl Connection {
             return;
         };
         let head = req.head();
-        self.start_response(ctx, response, head.method == "HEAD", head.version);
+        let (head_only, version) = (head.method == "HEAD", head.version);
+        self.start_response(ctx, response, head_only, version, Some(req), None);
     }
 
-    /// Encodes the head, queues the body, enters `Respond`.
+    /// Encodes the head, queues the body, enters `Respond`. `request` and
+    /// `refused` are for the access-log record.
     fn start_response(
         &mut self,
         ctx: &mut Ctx<'_>,
         response: Response,
         head_only: bool,
         version: Version,
+        request: Option<Request>,
+        refused: Option<RequestError>,
     ) {
         let no_body = status_has_no_body(response.status);
         let framing = if no_body {
@@ -422,6 +450,13 @@ impl Connection {
             self.set_nodelay();
         }
         let after = self.write_head(ctx, &response, default_type, framing, version);
+        self.exchange.response_began(
+            ctx.config.access_log.as_ref(),
+            request,
+            refused,
+            response.status,
+            self.out.buf.len() - self.out.pos,
+        );
         if !head_only && !no_body {
             for part in response.body.into_parts() {
                 match part {
@@ -440,7 +475,7 @@ impl Connection {
             }
         }
         self.phase = Phase::Respond { after };
-        self.deadline = Some(ctx.now + ctx.config.request_timeout);
+        self.deadline = Some(ctx.now + ctx.config.send_timeout);
     }
 
     /// Encodes a response head into `out`; returns what follows the
@@ -529,8 +564,15 @@ impl Connection {
 
     /// Answers a refused request with its status and closes.
     fn refuse(&mut self, ctx: &mut Ctx<'_>, error: RequestError) {
+        self.refuse_request(ctx, error, None)
+    }
+
+    /// Like `refuse`, for a request parsed but not yet in a phase
+    /// (`request`, kept for the access log).
+    fn refuse_request(&mut self, ctx: &mut Ctx<'_>, error: RequestError, request: Option<Request>) {
         log::debug!("{}: refused: {error}", self.peer);
         self.linger = true;
+        let mut request = request;
         if let Phase::Body { req, sink, .. } = std::mem::replace(&mut self.phase, Phase::Idle) {
             if !matches!(sink, Sink::Pending) && ctx.config.event_mode {
                 if let Sink::File { file, path } = sink {
@@ -541,6 +583,7 @@ impl Connection {
                 ctx.events.push_back(Event::Error(req.clone()));
             }
             req.mark_closed();
+            request = Some(req);
         }
         self.keep_alive = false;
         let status = error.status();
@@ -550,6 +593,8 @@ impl Connection {
             Response::new(status).body(text),
             false,
             Version::Http11,
+            request,
+            Some(error),
         );
     }
 
@@ -578,7 +623,7 @@ impl Connection {
                 Ok(more) => more,
                 Err(e) => {
                     log::warn!("{}: reading the response body failed: {e}", self.peer);
-                    self.close(ctx, CloseReason::Io, "response body failed");
+                    self.close(ctx, CloseReason::BodyFailed, "response body failed");
                     return true;
                 }
             };
@@ -595,6 +640,7 @@ impl Connection {
                 }
                 Ok(n) => {
                     self.out.pos += n;
+                    self.exchange.sent(n);
                     progress = true;
                     let stall_guarded = match &self.phase {
                         Phase::Respond { .. } | Phase::Streaming { .. } => true,
@@ -604,7 +650,7 @@ impl Connection {
                         _ => false,
                     };
                     if stall_guarded {
-                        self.deadline = Some(ctx.now + ctx.config.request_timeout);
+                        self.deadline = Some(ctx.now + ctx.config.send_timeout);
                     }
                 }
                 Err(e) => return self.write_failed(ctx, e) || progress,
@@ -632,12 +678,13 @@ impl Connection {
                 if *len == 0 {
                     self.out.sent_file_part();
                 }
-                self.deadline = Some(ctx.now + ctx.config.request_timeout);
+                self.exchange.sent(n);
+                self.deadline = Some(ctx.now + ctx.config.send_timeout);
                 Some(true)
             }
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                 log::warn!("{}: reading the response body failed: {e}", self.peer);
-                self.close(ctx, CloseReason::Io, "response body failed");
+                self.close(ctx, CloseReason::BodyFailed, "response body failed");
                 Some(false)
             }
             Err(e) => {
@@ -670,6 +717,7 @@ impl Connection {
         if !self.out.is_empty() || self.transport.wants_write() {
             return false;
         }
+        self.end_exchange(ctx, Outcome::Complete);
         if self.peer_eof && (after == After::Close || self.rx.is_empty()) {
             // The client sent all it will: nothing to linger for.
             self.close(ctx, CloseReason::Done, "");
@@ -698,6 +746,7 @@ impl Connection {
         } else {
             // A pipelined request is already here.
             self.phase = Phase::Head;
+            self.exchange.request_began(ctx.now);
             self.deadline = Some(ctx.now + ctx.config.request_timeout);
         }
         true
@@ -747,8 +796,37 @@ impl Connection {
         }
     }
 
+    /// The response under way (if any) ended: its access-log record.
+    fn end_exchange(&mut self, ctx: &Ctx<'_>, outcome: Outcome) {
+        self.exchange.end(
+            ctx.config.access_log.as_ref(),
+            self.peer,
+            ctx.server,
+            self.rx.bytes(),
+            outcome,
+        );
+    }
+
+    /// The loop is going away with this connection open: a response still
+    /// under way ends with [`Outcome::Shutdown`].
+    pub fn abandon(&mut self, ctx: &Ctx<'_>) {
+        self.end_exchange(ctx, Outcome::Shutdown);
+    }
+
     /// Ends the connection; a request in flight learns it is gone.
     pub fn close(&mut self, ctx: &mut Ctx<'_>, reason: CloseReason, why: &str) {
+        if self.exchange.is_responding() {
+            // A WebSocket whose Close went out and was not answered in
+            // time was still served in full.
+            let all_sent = self.out.is_empty() && !self.transport.wants_write();
+            let outcome = match &self.phase {
+                Phase::Upgraded { socket, .. } if all_sent && socket.outbox().is_ended() => {
+                    Outcome::Complete
+                }
+                _ => reason.outcome(),
+            };
+            self.end_exchange(ctx, outcome);
+        }
         match std::mem::replace(&mut self.phase, Phase::Closed(reason)) {
             Phase::Body { req, sink, .. } => {
                 if let Sink::File { file, path } = sink {

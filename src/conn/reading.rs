@@ -47,7 +47,7 @@ impl Connection {
                 return true;
             }
             BodyKind::Length(n) if n > config.max_content_length => {
-                self.refuse(ctx, RequestError::PayloadTooLarge);
+                self.refuse_request(ctx, RequestError::PayloadTooLarge, Some(req));
                 return true;
             }
             BodyKind::Length(n) => (BodyDecoder::length(n), n),

@@ -28,6 +28,13 @@ impl Connection {
         };
         self.set_nodelay();
         let after = self.write_head(ctx, &response, None, framing, version);
+        self.exchange.response_began(
+            ctx.config.access_log.as_ref(),
+            Some(req.clone()),
+            None,
+            response.status,
+            self.out.buf.len() - self.out.pos,
+        );
         if head_only || framing == Framing::None {
             // Nothing of the body may follow this head.
             outbox.close();
@@ -35,7 +42,7 @@ impl Connection {
         } else {
             self.phase = Phase::Streaming { req, outbox, after };
         }
-        self.deadline = Some(ctx.now + ctx.config.request_timeout);
+        self.deadline = Some(ctx.now + ctx.config.send_timeout);
     }
 
     /// Switches to WebSocket: `101 Switching Protocols`, then frames.
@@ -61,11 +68,18 @@ impl Connection {
             response.headers.as_bytes(),
         );
         self.keep_alive = false;
+        self.exchange.response_began(
+            ctx.config.access_log.as_ref(),
+            Some(req.clone()),
+            None,
+            101,
+            self.out.buf.len() - self.out.pos,
+        );
         self.phase = Phase::Upgraded {
             receiver: ws::Receiver::new(req.max_message_size()),
             socket,
         };
-        self.deadline = Some(ctx.now + ctx.config.request_timeout);
+        self.deadline = Some(ctx.now + ctx.config.send_timeout);
     }
 
     /// Moves a stream's or WebSocket's queued bytes into `out` once `out`
@@ -89,7 +103,7 @@ impl Connection {
         match &self.phase {
             Phase::Streaming { after, .. } if taken.ended => {
                 self.phase = Phase::Respond { after: *after };
-                self.deadline = Some(ctx.now + ctx.config.request_timeout);
+                self.deadline = Some(ctx.now + ctx.config.send_timeout);
                 return true;
             }
             // The application's Close frame was just taken: wait a moment
@@ -98,6 +112,9 @@ impl Connection {
             Phase::Upgraded { .. } if taken.ended => {}
             // Nothing to send: no stall to time out.
             _ if !got => self.deadline = None,
+            // Bytes to send after a quiet spell: the client's time to
+            // take them starts now (the socket may be full already).
+            _ if self.deadline.is_none() => self.deadline = Some(ctx.now + ctx.config.send_timeout),
             _ => {}
         }
         got

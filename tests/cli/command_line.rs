@@ -26,6 +26,7 @@ fn help_mentions_every_option() {
         "--keep-alive-timeout",
         "--keep-alive-max-requests",
         "--request-timeout",
+        "--send-timeout",
         "--max-headers-length",
         "--max-content-length",
         "--max-upload-size",
@@ -309,10 +310,14 @@ fn logs_one_access_line_per_response() {
 #[test]
 fn quiet_silences_the_access_log() {
     let server = Server::builder().args(["-q"]).start();
-    let resp = agent().get(server.url("/first")).call().unwrap();
+    let agent = agent();
+    let resp = agent.get(server.url("/first")).call().unwrap();
     assert_eq!(resp.status(), 404);
-    // The access line would be written before the answer leaves; stop the
-    // server and collect everything it wrote.
+    // The access line is written as the answer's last byte leaves, so
+    // once a second answer on the same connection is back, the first
+    // line would be out; stop the server and collect everything it wrote.
+    let resp = agent.get(server.url("/second")).call().unwrap();
+    assert_eq!(resp.status(), 404);
     let lines = server.finish();
     assert!(
         !lines.iter().any(|l| l.contains("/first")),

@@ -2,6 +2,7 @@
 //! address read from its stdout), a temporary ROOT, real clients (`ureq`,
 //! raw sockets, `curl`, headless Chromium).
 
+mod access_log;
 mod bad_bytes;
 mod browser;
 mod command_line;

@@ -163,3 +163,34 @@ fn redirect_http_refuses_hosts_with_odd_bytes() {
     }
     assert_eq!(ask(base).status, 301);
 }
+
+#[test]
+fn a_failed_handshake_is_a_debug_line_not_an_access_line() {
+    let h = https(&["-v"], 1);
+    // Plain HTTP to the TLS port: the handshake fails.
+    let mut plain = connect(h.server.addr());
+    plain
+        .write_all(b"GET /plain.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = plain.read_to_end(&mut rest);
+    h.server.stderr.wait_for("the failed handshake", |l| {
+        l.contains("DEBUG") && l.contains("read failed")
+    });
+    // The log goes on for real requests; the failed one has no line.
+    let resp = tls_request(
+        &h,
+        b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(resp.status, 200);
+    h.server.stderr.wait_for("the access line", |l| {
+        l.contains("\"GET /a.txt HTTP/1.1\" 200 8 ")
+    });
+    let lines = h.server.stderr.all();
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("plain.txt") || l.contains("\" 400 ")),
+        "{lines:#?}"
+    );
+}

@@ -5,6 +5,7 @@
 mod child;
 mod util;
 
+mod access_log;
 mod bad_input;
 mod chunked_bodies;
 mod config_limits;
@@ -22,5 +23,6 @@ mod request_api;
 mod respond_file;
 mod responses;
 mod send_buffer_cap;
+mod send_timeout;
 mod trusted_proxies;
 mod two_servers;

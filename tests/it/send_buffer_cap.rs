@@ -52,13 +52,13 @@ fn stalled_downloads_do_not_grow_server_memory() {
 }
 
 #[test]
-fn closes_a_download_that_stalls_past_request_timeout_while_serving_others() {
+fn closes_a_download_that_stalls_past_send_timeout_while_serving_others() {
     const LEN: usize = 32 * 1024 * 1024;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.bin");
     write_pattern_file(&path, LEN);
     let config = Config {
-        request_timeout: Duration::from_millis(300),
+        send_timeout: Duration::from_millis(300),
         ..Config::default()
     };
     let served = path.clone();

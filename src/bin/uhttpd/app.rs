@@ -7,11 +7,8 @@
 //! go to disk as they arrive, `/rpc` bodies are collected up to
 //! `--max-content-length`).
 
-use std::time::Instant;
-
 use uhttp::{Event, Request, Response};
 
-use crate::access_log;
 use crate::auth::Auth;
 use crate::errors::{error_response, json_error};
 use crate::redirect;
@@ -55,7 +52,6 @@ enum Receiving {
 
 /// Kept with every request that spans several events.
 struct State {
-    started: Instant,
     receiving: Receiving,
 }
 
@@ -133,10 +129,9 @@ impl App {
 
     /// A whole request: head, and body if any.
     fn on_request(&self, req: &Request) {
-        let started = Instant::now();
         let route = self.route(req);
         if let Err(response) = self.authorize(req, &route) {
-            return send(req, response, started);
+            return send(req, response);
         }
         let response = match route {
             Route::Redirect(port) => redirect::to_https(req, port),
@@ -162,15 +157,14 @@ impl App {
             Route::NotFound => error_response(404),
             Route::Static => static_files::serve(&self.files, req),
         };
-        send(req, response, started);
+        send(req, response);
     }
 
     /// The head of a request whose body has not been read yet.
     fn on_headers(&self, req: &Request) {
-        let started = Instant::now();
         let route = self.route(req);
         if let Err(response) = self.authorize(req, &route) {
-            return send(req, response, started);
+            return send(req, response);
         }
         let receiving = match route {
             Route::Rpc => match req.content_length() {
@@ -193,13 +187,13 @@ impl App {
         };
         match receiving {
             Ok(receiving) => {
-                req.set_context(State { started, receiving });
+                req.set_context(State { receiving });
                 if let Err(e) = req.accept_body_streaming() {
                     log::debug!("cannot accept the body of {}: {e}", req.url());
                 }
             }
             // Refused on its headers: `100 Continue` is never sent.
-            Err(response) => send(req, response, started),
+            Err(response) => send(req, response),
         }
     }
 
@@ -207,8 +201,8 @@ impl App {
         let data = req.read_buffer();
         let fed = req.with_context(|state: &mut State| self.feed(&mut state.receiving, &data));
         if let Some(Err(response)) = fed {
-            if let Some(state) = req.take_context::<State>() {
-                send(req, response, state.started);
+            if let Some(_state) = req.take_context::<State>() {
+                send(req, response);
             }
         }
     }
@@ -226,7 +220,7 @@ impl App {
                 Receiving::Multipart(upload) => upload.finish(self.uploads()),
             },
         };
-        send(req, response, state.started);
+        send(req, response);
     }
 
     fn feed(&self, receiving: &mut Receiving, data: &[u8]) -> Result<(), Response> {
@@ -257,16 +251,9 @@ impl App {
     }
 }
 
-/// Sends `response` and writes the access-log line.
-fn send(req: &Request, response: Response, started: Instant) {
-    let status = response.status();
-    let bytes = if req.method() == "HEAD" {
-        0
-    } else {
-        response.body_len()
-    };
-    match req.send(response) {
-        Ok(()) => access_log::log(req, status, bytes, started.elapsed()),
-        Err(e) => log::debug!("{}: cannot answer {}: {e}", req.remote_address(), req.url()),
+/// Sends `response` (its access-log line is written when it ends).
+fn send(req: &Request, response: Response) {
+    if let Err(e) = req.send(response) {
+        log::debug!("{}: cannot answer {}: {e}", req.remote_address(), req.url());
     }
 }

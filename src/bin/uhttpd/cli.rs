@@ -259,6 +259,16 @@ pub struct Cli {
     )]
     pub request_timeout: u64,
 
+    /// Seconds a response may go without the client reading any of it before it is cut off
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..),
+        help_heading = "Limits"
+    )]
+    pub send_timeout: u64,
+
     /// Largest request line plus headers (larger: 431)
     // 8K rather than the library's 4K: browsers with a few cookies exceed 4K.
     #[arg(
@@ -374,6 +384,8 @@ pub struct Settings {
     pub keep_alive_max_requests: usize,
     /// Time from a request's first byte to the end of its headers; at least 1 s.
     pub request_timeout: Duration,
+    /// Longest time without progress while a response is sent; at least 1 s.
+    pub send_timeout: Duration,
     /// Largest request line plus headers, in bytes.
     pub max_headers_length: usize,
     /// Largest request body outside uploads, in bytes.
@@ -507,6 +519,7 @@ struct FileSettings {
     keep_alive_timeout: Option<u64>,
     keep_alive_max_requests: Option<usize>,
     request_timeout: Option<u64>,
+    send_timeout: Option<u64>,
     #[serde(default, deserialize_with = "de::size")]
     max_headers_length: Option<u64>,
     #[serde(default, deserialize_with = "de::size")]
@@ -646,6 +659,10 @@ fn merge(cli: Cli, matches: &ArgMatches, file: Option<FileSettings>) -> Result<S
             file.request_timeout,
         ),
     )?;
+    let send_timeout = at_least_one(
+        "send-timeout",
+        pick(matches, "send_timeout", cli.send_timeout, file.send_timeout),
+    )?;
     let max_headers_length = pick(
         matches,
         "max_headers_length",
@@ -674,6 +691,7 @@ fn merge(cli: Cli, matches: &ArgMatches, file: Option<FileSettings>) -> Result<S
         keep_alive_timeout: Duration::from_secs(keep_alive_timeout),
         keep_alive_max_requests,
         request_timeout: Duration::from_secs(request_timeout),
+        send_timeout: Duration::from_secs(send_timeout),
         max_headers_length,
         max_content_length: pick(
             matches,
@@ -862,6 +880,7 @@ mod tests {
                 keep_alive_timeout: Duration::from_secs(15),
                 keep_alive_max_requests: 100,
                 request_timeout: Duration::from_secs(5),
+                send_timeout: Duration::from_secs(60),
                 max_headers_length: 8 << 10,
                 max_content_length: 512 << 10,
                 listing: true,
@@ -905,6 +924,8 @@ mod tests {
             "7",
             "--request-timeout",
             "2",
+            "--send-timeout",
+            "90",
             "--max-headers-length",
             "16KiB",
             "--max-content-length",
@@ -945,6 +966,7 @@ mod tests {
         assert_eq!(s.keep_alive_timeout, Duration::from_secs(30));
         assert_eq!(s.keep_alive_max_requests, 7);
         assert_eq!(s.request_timeout, Duration::from_secs(2));
+        assert_eq!(s.send_timeout, Duration::from_secs(90));
         assert_eq!(s.max_headers_length, 16 << 10);
         assert_eq!(s.max_content_length, 1024);
         assert!(!s.listing);
@@ -1054,6 +1076,7 @@ mod tests {
             &["--max-connections", "0"],
             &["--keep-alive-timeout", "0"],
             &["--keep-alive-timeout", "1.5"],
+            &["--send-timeout", "0"],
             &["--keep-alive-max-requests", "0"],
             &["--request-timeout=-1"],
             &["--max-upload-size", "10X"],
@@ -1119,6 +1142,7 @@ mod tests {
             keep_alive_timeout = 30
             keep_alive_max_requests = 5
             request_timeout = 3
+            send_timeout = 120
             max_headers_length = 2048
             max_content_length = "1M"
             no_listing = true
@@ -1155,6 +1179,7 @@ mod tests {
         assert_eq!(s.keep_alive_timeout, Duration::from_secs(30));
         assert_eq!(s.keep_alive_max_requests, 5);
         assert_eq!(s.request_timeout, Duration::from_secs(3));
+        assert_eq!(s.send_timeout, Duration::from_secs(120));
         assert_eq!(s.max_headers_length, 2048);
         assert_eq!(s.max_content_length, 1 << 20);
         assert!(!s.listing);
@@ -1289,6 +1314,7 @@ mod tests {
                 "request_timeout = 0\n",
                 "--request-timeout must be at least 1",
             ),
+            ("send_timeout = 0\n", "--send-timeout must be at least 1"),
         ];
         for (text, expected) in cases {
             let (_dir, path) = config_file(text);

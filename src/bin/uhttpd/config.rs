@@ -144,6 +144,8 @@ impl Startup {
             max_headers_length: settings.max_headers_length,
             max_content_length: max_body,
             request_timeout: settings.request_timeout,
+            send_timeout: settings.send_timeout,
+            access_log: Some(crate::access_log::hook()),
             trusted_proxies: settings.trusted_proxies.clone(),
             event_mode: true,
             tls: tls.clone(),
