@@ -19,6 +19,7 @@
 mod buffer;
 mod outgoing;
 mod reading;
+mod request_line;
 mod streaming;
 mod transport;
 
@@ -30,6 +31,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 pub(crate) use buffer::BufPool;
+pub(crate) use request_line::RequestLine;
 pub(crate) use transport::{TlsStream, Transport};
 
 use buffer::{BUF_SIZE, RxBuf};
@@ -89,6 +91,8 @@ pub(crate) enum CloseReason {
     Timeout,
     /// A socket or TLS error.
     Io,
+    /// The loop caught a panic while driving the connection.
+    Panic,
 }
 
 /// Where the body of an accepted request goes.
@@ -179,6 +183,9 @@ pub(crate) struct Connection {
     keep_alive: bool,
     requests: usize,
     deadline: Option<Instant>,
+    /// The request being served, from its head to the end of its
+    /// response: named in the log if a panic ends the connection.
+    line: Option<RequestLine>,
 }
 
 impl Connection {
@@ -206,6 +213,7 @@ impl Connection {
             nodelay: false,
             keep_alive: false,
             requests: 0,
+            line: None,
             // The first request must arrive (and a TLS handshake finish)
             // within the request timeout.
             deadline: Some(now + config.request_timeout),
@@ -214,6 +222,15 @@ impl Connection {
 
     pub fn serial(&self) -> u64 {
         self.conn.serial
+    }
+
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The request being served, if any (for the log).
+    pub fn request_line(&self) -> Option<RequestLine> {
+        self.line
     }
 
     pub fn socket_mut(&mut self) -> &mut mio::net::TcpStream {
@@ -641,6 +658,7 @@ impl Connection {
         if !self.out.is_empty() || self.transport.wants_write() {
             return false;
         }
+        self.line = None;
         if self.peer_eof && (after == After::Close || self.rx.is_empty()) {
             // The client sent all it will: nothing to linger for.
             self.close(ctx, CloseReason::Done, "");
