@@ -48,6 +48,47 @@
 //!   response ends (refusals included), with the body bytes really sent,
 //!   the time to the last byte and whether it was cut short.
 //!
+//! ## Panics
+//!
+//! Nothing a client sends should make the library panic (requests with
+//! multi-byte and invalid UTF-8 at every offset are tested). As a second
+//! line of defence, a panic while the loop drives a connection (parsing,
+//! sending, or the `Drop` of an application value the loop lets go of,
+//! such as a request's context) is caught at that connection: it is logged
+//! as an error with the client's address and the request line (`-` before
+//! one was read), that connection is closed (its requests, streams and
+//! WebSockets see [`Error::Closed`] or a closing event), and every other
+//! connection goes on. This needs `panic = "unwind"`, the default; in a
+//! program built with `panic = "abort"` the process ends.
+//!
+//! The application's handler runs on its own thread, outside `wait()`, so
+//! a panic there unwinds through the application, not the loop, and ends
+//! its loop unless it is caught. A [`Request`] dropped unanswered while
+//! unwinding is answered `500` the next time the loop runs. To keep
+//! serving after a panic in a handler, catch it:
+//!
+//! ```no_run
+//! use std::panic::{AssertUnwindSafe, catch_unwind};
+//! use uhttp::{Event, HttpServer, Request};
+//!
+//! fn handle(req: Request) {
+//!     // A bug: panics on `/x`.
+//!     let n: u32 = req.path().trim_start_matches('/').parse().unwrap();
+//!     req.respond(200, format!("{}\n", n * 2)).unwrap();
+//! }
+//!
+//! let mut server = HttpServer::bind("127.0.0.1:8080")?;
+//! loop {
+//!     if let Some(Event::Request(req)) = server.wait(None)? {
+//!         // On a panic `req` is dropped unanswered: the client gets 500.
+//!         if catch_unwind(AssertUnwindSafe(|| handle(req))).is_err() {
+//!             log::error!("handler panicked");
+//!         }
+//!     }
+//! }
+//! # Ok::<(), uhttp::Error>(())
+//! ```
+//!
 //! The sans-IO parts are public for reuse and testing: [`h1`] (head
 //! parsing, body decoding, response encoding, stream framing), [`ws`]
 //! (RFC 6455 handshake and frames), [`util`] (the uHTTP Server helper

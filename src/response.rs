@@ -71,13 +71,16 @@ pub enum Body {
 }
 
 impl Body {
-    /// The body's length in bytes.
+    /// The body's length in bytes (at most `u64::MAX`: parts whose lengths
+    /// add up to more are refused when the response is sent).
     pub fn len(&self) -> u64 {
         match self {
             Body::Empty => 0,
             Body::Text(s) => s.len() as u64,
             Body::Bytes(b) | Body::Json(b) => b.len() as u64,
-            Body::Parts(parts) => parts.iter().map(Part::len).sum(),
+            // Saturating: `sum()` panics on overflow in debug builds, and
+            // this runs inside the loop.
+            Body::Parts(parts) => parts.iter().map(Part::len).fold(0, u64::saturating_add),
         }
     }
 
@@ -314,10 +317,19 @@ impl Response {
                 Part::Shared { data, offset, len } => {
                     offset.checked_add(*len).is_none_or(|end| end > data.len())
                 }
-                _ => false,
+                Part::File { offset, len, .. } => offset.checked_add(*len).is_none(),
+                Part::Bytes(_) => false,
             });
             if out_of_bounds {
-                return Err(Error::InvalidState("a shared part reaches past its buffer"));
+                return Err(Error::InvalidState(
+                    "a part reaches past its buffer or file",
+                ));
+            }
+            let total = parts.iter().try_fold(0u64, |n, p| n.checked_add(p.len()));
+            if total.is_none() {
+                return Err(Error::InvalidState(
+                    "the parts' lengths add up to over 2^64",
+                ));
             }
         }
         if let Some(name) = &self.headers.refused {
@@ -350,5 +362,24 @@ mod tests {
             let mut bad = Response::new(200).body(Body::Parts(vec![part(offset, len)]));
             assert!(matches!(bad.validate(), Err(Error::InvalidState(_))));
         }
+    }
+
+    #[test]
+    fn refuses_file_parts_whose_lengths_overflow_and_never_panics_on_len() {
+        let file = Arc::new(tempfile::tempfile().unwrap());
+        let part = |offset, len| Part::File {
+            file: Arc::clone(&file),
+            offset,
+            len,
+        };
+        let cases = [vec![part(u64::MAX, 1)], vec![part(0, u64::MAX), part(0, 1)]];
+        for parts in cases {
+            let mut bad = Response::new(200).body(Body::Parts(parts));
+            assert!(bad.body_len() >= 1);
+            assert!(matches!(bad.validate(), Err(Error::InvalidState(_))));
+        }
+        let mut ok = Response::new(200).body(Body::Parts(vec![part(0, u64::MAX - 1), part(0, 1)]));
+        assert_eq!(ok.body_len(), u64::MAX);
+        assert!(ok.validate().is_ok());
     }
 }

@@ -7,6 +7,7 @@ mod idle;
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -16,7 +17,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
 use crate::config::Config;
-use crate::conn::{BufPool, Connection, Ctx, TlsStream, Transport};
+use crate::conn::{BufPool, CloseReason, Connection, Ctx, TlsStream, Transport};
 use crate::error::Error;
 use crate::event::{Event, EventQueue};
 use crate::h1::encode::DateCache;
@@ -348,6 +349,11 @@ impl EventLoop {
 
     /// Runs `f` on a connection with its context; removes the connection
     /// if it closed, and keeps the timer up to date.
+    ///
+    /// Every way the loop drives a connection (readiness, commands from
+    /// request handles, timers, the first drive after accept, shutdown)
+    /// comes through here, so this is where a panic is contained: it costs
+    /// that one connection, not the loop (see [`EventLoop::contain_panic`]).
     fn with_conn(
         &mut self,
         key: usize,
@@ -368,7 +374,28 @@ impl EventLoop {
             server: ServerId(entry.server),
             stopping: self.stopping,
         };
-        f(&mut entry.conn, &mut ctx);
+        let conn = &mut entry.conn;
+        let panicked = match catch_unwind(AssertUnwindSafe(|| f(conn, &mut ctx))) {
+            Ok(()) => false,
+            Err(payload) => {
+                Self::contain_panic(conn, &mut ctx, payload);
+                true
+            }
+        };
+        if panicked {
+            let entry = self.conns.remove(key);
+            self.idle.remove(key);
+            self.servers[entry.server].connections -= 1;
+            // Its buffers are not given back to the pool (they may be in
+            // any state): dropped with it. The drop closes the socket, so
+            // the client sees the connection end; it may run application
+            // code (a request's context), hence the guard.
+            if catch_unwind(AssertUnwindSafe(|| drop(entry))).is_err() {
+                log::error!("connection {key}: panic while dropping it after a panic");
+            }
+            self.accept_pending(now);
+            return;
+        }
         if let Some(reason) = entry.conn.closed() {
             log::trace!("connection {key} closed: {reason:?}");
             self.remove(key);
@@ -401,6 +428,56 @@ impl EventLoop {
     fn is_full(&self, server: usize) -> bool {
         let server = &self.servers[server];
         server.connections >= server.config.max_waiting_clients
+    }
+
+    /// After a panic while driving `conn`: logs it, and lets the requests,
+    /// streams and WebSockets of that connection learn it is gone (as for
+    /// any closed connection: `Error::Closed` to their senders, a closing
+    /// event), so that no application thread waits on it forever. The
+    /// caller then drops the connection.
+    ///
+    /// What other connections share with this one stays consistent, so the
+    /// loop goes on with them:
+    /// - the buffer pool only ever holds whole buffers (a `Vec` push or pop
+    ///   cannot be half done), and the panicking connection's own buffers
+    ///   are dropped rather than returned;
+    /// - the event queue only gains or loses whole events; events this
+    ///   connection queued before the panic stay, and their requests are
+    ///   marked closed here, so answering them is `Error::Closed`, and a
+    ///   command that still reaches the slot finds another serial;
+    /// - the command queue and the requests' and outboxes' states are
+    ///   behind mutexes held only for one field update or a whole buffer
+    ///   swap, so a panic cannot leave them half changed, and `lock()`
+    ///   ignores the poisoning it leaves;
+    /// - the `Date` cache changes only once a new value is formatted;
+    /// - the connection count is fixed by the caller, and timers are
+    ///   recomputed from the remaining connections' deadlines.
+    fn contain_panic(
+        conn: &mut Connection,
+        ctx: &mut Ctx<'_>,
+        payload: Box<dyn std::any::Any + Send>,
+    ) {
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        let line = match conn.request_line() {
+            Some(line) => format!("\"{line}\""),
+            None => "-".to_owned(),
+        };
+        log::error!(
+            "{}: panic while serving {line}: {message}; closing the connection",
+            conn.peer()
+        );
+        // The payload is the panic's own value: its drop could panic too.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(payload)));
+        let closed = catch_unwind(AssertUnwindSafe(|| {
+            conn.close(ctx, CloseReason::Panic, "internal error");
+        }));
+        if closed.is_err() {
+            log::error!("{}: panic again while closing the connection", conn.peer());
+        }
     }
 
     /// Handles every connection whose deadline passed, and finds the next.

@@ -20,6 +20,7 @@ mod buffer;
 mod exchange;
 mod outgoing;
 mod reading;
+mod request_line;
 mod streaming;
 mod transport;
 
@@ -31,6 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 pub(crate) use buffer::BufPool;
+pub(crate) use request_line::RequestLine;
 pub(crate) use transport::{TlsStream, Transport};
 
 use buffer::{BUF_SIZE, RxBuf};
@@ -96,6 +98,8 @@ pub(crate) enum CloseReason {
     Evicted,
     /// The response could not be produced (a file shrank or failed).
     BodyFailed,
+    /// The loop caught a panic while driving the connection.
+    Panic,
 }
 
 impl CloseReason {
@@ -108,7 +112,7 @@ impl CloseReason {
             CloseReason::Timeout => Outcome::SendTimeout,
             // Only idle connections are evicted: nothing was under way.
             CloseReason::Evicted => Outcome::Complete,
-            CloseReason::BodyFailed => Outcome::Error,
+            CloseReason::BodyFailed | CloseReason::Panic => Outcome::Error,
         }
     }
 }
@@ -203,6 +207,9 @@ pub(crate) struct Connection {
     deadline: Option<Instant>,
     /// The response under way, for the access log.
     exchange: Exchange,
+    /// The request being served, from its head to the end of its
+    /// response: named in the log if a panic ends the connection.
+    line: Option<RequestLine>,
 }
 
 impl Connection {
@@ -231,6 +238,7 @@ impl Connection {
             keep_alive: false,
             requests: 0,
             exchange: Exchange::new(now),
+            line: None,
             // The first request must arrive (and a TLS handshake finish)
             // within the request timeout.
             deadline: Some(now + config.request_timeout),
@@ -239,6 +247,15 @@ impl Connection {
 
     pub fn serial(&self) -> u64 {
         self.conn.serial
+    }
+
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The request being served, if any (for the log).
+    pub fn request_line(&self) -> Option<RequestLine> {
+        self.line
     }
 
     pub fn socket_mut(&mut self) -> &mut mio::net::TcpStream {
@@ -718,6 +735,7 @@ impl Connection {
             return false;
         }
         self.end_exchange(ctx, Outcome::Complete);
+        self.line = None;
         if self.peer_eof && (after == After::Close || self.rx.is_empty()) {
             // The client sent all it will: nothing to linger for.
             self.close(ctx, CloseReason::Done, "");

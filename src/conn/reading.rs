@@ -20,6 +20,7 @@ impl Connection {
             }
         };
         self.rx.consume(len);
+        self.line = Some(RequestLine::of(&head));
         self.requests += 1;
         let config = ctx.config;
         self.keep_alive =

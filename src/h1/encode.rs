@@ -145,9 +145,12 @@ impl DateCache {
             .unwrap_or(Duration::ZERO)
             .as_secs();
         if secs != self.second || self.value.is_empty() {
-            self.second = secs;
+            // Formatted before either field changes: the cache is shared
+            // by every connection of the loop, so a panic here must not
+            // leave a second paired with another second's text.
             let at = UNIX_EPOCH + Duration::from_secs(secs);
             self.value = httpdate::fmt_http_date(at).into_bytes();
+            self.second = secs;
         }
         &self.value
     }

@@ -130,10 +130,12 @@ pub fn parse_head(buf: &[u8], max_len: usize) -> Result<Parsed, RequestError> {
         Err(httparse::Error::Version) => return version_error(buf, over_limit),
         Err(e) => return Err(map_parse_error(e)),
     };
-    // unwrap: httparse fills method, path and version on Complete.
-    let method = req.method.unwrap();
-    let raw_target = req.path.unwrap();
-    let version = match req.version.unwrap() {
+    // httparse fills method, path and version on Complete; a refusal
+    // rather than an unwrap keeps that promise from being load-bearing.
+    let (Some(method), Some(raw_target), Some(minor)) = (req.method, req.path, req.version) else {
+        return Err(RequestError::BadRequest("malformed request"));
+    };
+    let version = match minor {
         0 => Version::Http10,
         _ => Version::Http11,
     };
@@ -190,9 +192,11 @@ pub fn parse_head(buf: &[u8], max_len: usize) -> Result<Parsed, RequestError> {
 
 /// httparse stops at the first byte that can't start a version, so
 /// `GET /a b HTTP/1.1` (a space in the target) looks like a bad version.
-/// Only a request line of exactly three parts has a version to refuse with
-/// 505; anything else is a malformed line (400). The decision waits for
-/// the end of the line so that it is the same however the bytes arrive.
+/// Only a request line of exactly three parts whose third is a
+/// well-formed version (`HTTP/2.0`) has a version to refuse with 505;
+/// anything else is a malformed line (400, RFC 9112 §3). The decision
+/// waits for the end of the line so that it is the same however the bytes
+/// arrive.
 fn version_error(buf: &[u8], over_limit: bool) -> Result<Parsed, RequestError> {
     let Some(end) = buf.iter().position(|&b| b == b'\n') else {
         if over_limit {
@@ -200,12 +204,29 @@ fn version_error(buf: &[u8], over_limit: bool) -> Result<Parsed, RequestError> {
         }
         return Ok(Parsed::Partial);
     };
-    let line = buf[..end].strip_suffix(b"\r").unwrap_or(&buf[..end]);
-    if line.iter().filter(|&&b| b == b' ').count() == 2 {
-        Err(RequestError::VersionNotSupported)
-    } else {
-        Err(RequestError::BadRequest("invalid request line"))
+    let line = buf.get(..end).unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut parts = line.split(|&b| b == b' ');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(_), Some(_), Some(version), None) if is_http_version(version) => {
+            Err(RequestError::VersionNotSupported)
+        }
+        _ => Err(RequestError::BadRequest("invalid request line")),
     }
+}
+
+/// `HTTP/` digits `.` digits (RFC 9112 §2.3, with any number of digits so
+/// that `HTTP/10.0` is refused as unsupported rather than malformed).
+fn is_http_version(token: &[u8]) -> bool {
+    let Some(number) = token.strip_prefix(b"HTTP/") else {
+        return false;
+    };
+    let mut halves = number.split(|&b| b == b'.');
+    let is_digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    matches!(
+        (halves.next(), halves.next(), halves.next()),
+        (Some(major), Some(minor), None) if is_digits(major) && is_digits(minor)
+    )
 }
 
 fn map_parse_error(e: httparse::Error) -> RequestError {
@@ -233,11 +254,13 @@ fn split_target<'a>(
     if raw == "*" && method == "OPTIONS" {
         return Ok((["", raw], None));
     }
-    let rest = if raw.len() > 7 && raw[..7].eq_ignore_ascii_case("http://") {
-        &raw[7..]
-    } else if raw.len() > 8 && raw[..8].eq_ignore_ascii_case("https://") {
-        &raw[8..]
-    } else {
+    // Byte-level prefix matching: the target is peer-controlled UTF-8,
+    // and slicing a `&str` at a fixed byte offset panics when a
+    // multi-byte character straddles it (issue 9).
+    let Some(rest) = strip_prefix_ignore_ascii_case(raw, "http://")
+        .or_else(|| strip_prefix_ignore_ascii_case(raw, "https://"))
+        .filter(|rest| !rest.is_empty())
+    else {
         return Err(RequestError::BadRequest("invalid request target"));
     };
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
@@ -250,6 +273,16 @@ fn split_target<'a>(
         Some(_) => ["", path],
     };
     Ok((target, Some(authority)))
+}
+
+/// `s` without its prefix `prefix` (ASCII, matched in any case), or
+/// `None`. Never panics: `str::get` refuses a cut inside a character.
+fn strip_prefix_ignore_ascii_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.as_bytes().get(..prefix.len())?;
+    if !head.eq_ignore_ascii_case(prefix.as_bytes()) {
+        return None;
+    }
+    s.get(prefix.len()..)
 }
 
 /// Where the single `Host` header's value is; several are refused
@@ -321,11 +354,15 @@ fn content_length(headers: &Headers) -> Result<Option<u64>, RequestError> {
     for value in headers.get_all("content-length") {
         for item in value.split(',') {
             let item = item.trim();
+            // Digits only (`u64::from_str` would take a `+`); at most 19
+            // of them always fit, so the parse cannot fail, but it is not
+            // unwrapped.
             if item.is_empty() || item.len() > 19 || !item.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(RequestError::BadRequest("invalid Content-Length"));
             }
-            // unwrap: at most 19 digits always fits u64.
-            let n: u64 = item.parse().unwrap();
+            let n: u64 = item
+                .parse()
+                .map_err(|_| RequestError::BadRequest("invalid Content-Length"))?;
             match found {
                 Some(prev) if prev != n => {
                     return Err(RequestError::BadRequest("conflicting Content-Length"));

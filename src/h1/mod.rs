@@ -9,4 +9,6 @@ pub mod head;
 pub mod stream;
 
 #[cfg(test)]
+mod every_offset;
+#[cfg(test)]
 mod tests;

@@ -172,9 +172,14 @@ fn refuses_each_bad_head_with_its_status_however_it_is_split() {
         // Versions.
         ("GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505),
         ("GET / HTTP/1.2\r\nHost: h\r\n\r\n", 505),
-        ("GET / HTTP/x.y\r\nHost: h\r\n\r\n", 505),
-        ("GET / FOO/1.1\r\nHost: h\r\n\r\n", 505),
-        ("GET / http/1.1\r\nHost: h\r\n\r\n", 505),
+        ("GET / HTTP/10.0\r\nHost: h\r\n\r\n", 505),
+        // A version that is not `HTTP/d.d` makes a malformed line.
+        ("GET / HTTP/x.y\r\nHost: h\r\n\r\n", 400),
+        ("GET / FOO/1.1\r\nHost: h\r\n\r\n", 400),
+        ("GET / http/1.1\r\nHost: h\r\n\r\n", 400),
+        ("GET / HTTP/1.\u{e9}\r\nHost: h\r\n\r\n", 400),
+        ("GET / HTTP/2\r\nHost: h\r\n\r\n", 400),
+        ("GET / HTTP/.1\r\nHost: h\r\n\r\n", 400),
     ];
     for (input, status) in cases {
         assert_eq!(refused(input), *status, "{input:?}");

@@ -38,3 +38,6 @@ pub(crate) const fn ascii_table(extra: &[u8]) -> [bool; 256] {
     }
     table
 }
+
+#[cfg(test)]
+pub(crate) mod every_offset;

@@ -82,9 +82,10 @@ fn http_2_version_is_505() {
 }
 
 #[test]
-fn garbage_version_is_505() {
-    refused(b"GET / HTTP/x.y\r\nHost: t\r\n\r\n", 505);
-    refused(b"GET / FOO/1.1\r\nHost: t\r\n\r\n", 505);
+fn garbage_version_is_400() {
+    refused(b"GET / HTTP/x.y\r\nHost: t\r\n\r\n", 400);
+    refused(b"GET / FOO/1.1\r\nHost: t\r\n\r\n", 400);
+    refused(b"GET / HTTP/1.\xc3\xa9\r\nHost: t\r\n\r\n", 400);
 }
 
 #[test]
