@@ -2,6 +2,7 @@
 //! address read from its stdout), a temporary ROOT, real clients (`ureq`,
 //! raw sockets, `curl`, headless Chromium).
 
+mod auth;
 mod browser;
 mod command_line;
 mod memory;

@@ -6,7 +6,12 @@
 //! route decides on the headers — refuse it unread, or stream it (uploads
 //! go to disk as they arrive, `/rpc` bodies are collected up to
 //! `--max-content-length`).
+//!
+//! A route that needs a login goes on only once [`Auth::check`] allows it:
+//! at once when no password must be verified, else later, from a verifier
+//! thread (see `auth.rs`); the routing is the same code either way.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use uhttp::{Event, Request, Response};
@@ -61,10 +66,10 @@ struct State {
 
 impl App {
     /// Handles one event from the loop.
-    pub fn handle(&self, event: Event) {
+    pub fn handle(self: &Arc<Self>, event: Event) {
         match event {
-            Event::Request(req) => self.on_request(&req),
-            Event::Headers(req) => self.on_headers(&req),
+            Event::Request(req) => self.authorized(&req, App::on_request),
+            Event::Headers(req) => self.authorized(&req, App::on_headers),
             Event::Data(req) => self.on_data(&req),
             Event::Complete(req) => self.on_complete(&req),
             Event::Error(req) => {
@@ -117,28 +122,35 @@ impl App {
         Route::Static
     }
 
-    /// Whether `route` needs a login, and the 401 to send if it has none.
-    fn authorize(&self, req: &Request, route: &Route<'_>) -> Result<(), Response> {
-        let Some(auth) = &self.auth else {
-            return Ok(());
+    /// Runs `next` on `req` once its route may be served: at once, or —
+    /// when a password must be verified — from a verifier thread; a
+    /// refused login is answered (401, or 503 when too many wait).
+    fn authorized(self: &Arc<Self>, req: &Request, next: fn(&App, &Request, Instant)) {
+        let started = Instant::now();
+        let auth = match &self.auth {
+            Some(auth) if self.needs_login(auth, &self.route(req)) => auth,
+            _ => return next(self, req, started),
         };
-        let needs_login = match route {
+        let app = Arc::clone(self);
+        auth.check(req, move |req, verdict| match verdict {
+            Ok(()) => next(&app, req, started),
+            Err(response) => send(req, response, started),
+        });
+    }
+
+    /// Whether `route` needs a login.
+    fn needs_login(&self, auth: &Auth, route: &Route<'_>) -> bool {
+        match route {
             Route::Redirect(_) => false,
             Route::Put(_) | Route::Multipart | Route::UploadOther(_) => true,
             Route::NotFound => false,
             Route::Rpc | Route::Static => !auth.uploads_only,
-        };
-        if needs_login { auth.check(req) } else { Ok(()) }
+        }
     }
 
     /// A whole request: head, and body if any.
-    fn on_request(&self, req: &Request) {
-        let started = Instant::now();
-        let route = self.route(req);
-        if let Err(response) = self.authorize(req, &route) {
-            return send(req, response, started);
-        }
-        let response = match route {
+    fn on_request(&self, req: &Request, started: Instant) {
+        let response = match self.route(req) {
             Route::Redirect(port) => redirect::to_https(req, port),
             Route::Rpc => self.rpc_body(req, req.data()),
             Route::Put(name) => match self.uploads().start_put(req, name) {
@@ -166,13 +178,8 @@ impl App {
     }
 
     /// The head of a request whose body has not been read yet.
-    fn on_headers(&self, req: &Request) {
-        let started = Instant::now();
-        let route = self.route(req);
-        if let Err(response) = self.authorize(req, &route) {
-            return send(req, response, started);
-        }
-        let receiving = match route {
+    fn on_headers(&self, req: &Request, started: Instant) {
+        let receiving = match self.route(req) {
             Route::Rpc => match req.content_length() {
                 Some(n) if n > self.max_content_length => Err(json_error(413, "body too large")),
                 _ => Ok(Receiving::Rpc(Vec::new())),
