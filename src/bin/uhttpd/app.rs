@@ -9,8 +9,11 @@
 //!
 //! A route that needs a login goes on only once [`Auth::check`] allows it:
 //! at once when no password must be verified, else later, from a verifier
-//! thread (see `auth.rs`); the routing is the same code either way.
+//! thread (see `auth.rs`); the routing is the same code either way. A
+//! finished upload is made durable (fsync, rename) and answered on the
+//! disk threads.
 
+use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,6 +22,7 @@ use uhttp::{Event, Request, Response};
 use crate::access_log;
 use crate::auth::Auth;
 use crate::errors::{error_response, json_error};
+use crate::pool::Pool;
 use crate::redirect;
 use crate::rpc;
 use crate::static_files::{self, StaticOptions};
@@ -36,6 +40,29 @@ pub struct App {
     pub redirect: Option<(usize, u16)>,
     /// HTTP Basic authentication, when `--auth-file` is given.
     pub auth: Option<std::sync::Arc<Auth>>,
+    /// The threads that finish uploads, when uploads are on.
+    pub disk: Option<Arc<Pool<Finish>>>,
+}
+
+/// Threads that make finished uploads durable and answer them.
+const DISK_THREADS: usize = 2;
+/// Finished uploads that may wait for a disk thread; beyond: 503.
+const DISK_PENDING: usize = 64;
+
+/// An upload's last, blocking step (fsync, rename), and the request it
+/// answers.
+pub struct Finish {
+    req: Request,
+    started: Instant,
+    finish: Box<dyn FnOnce(&Uploads) -> Response + Send>,
+}
+
+/// Starts the threads that finish uploads into `uploads`.
+pub fn disk_threads(uploads: Uploads) -> io::Result<Pool<Finish>> {
+    Pool::new("disk", DISK_THREADS, DISK_PENDING, move |job: Finish| {
+        let response = (job.finish)(&uploads);
+        send(&job.req, response, job.started);
+    })
 }
 
 /// Where a request goes.
@@ -157,7 +184,7 @@ impl App {
                 Ok(file) => {
                     let mut put = PutUpload::new(file);
                     match put.feed(req.data()) {
-                        Ok(()) => put.finish(self.uploads()),
+                        Ok(()) => return self.finish_upload(req, started, |u| put.finish(u)),
                         Err(response) => response,
                     }
                 }
@@ -165,7 +192,7 @@ impl App {
             },
             Route::Multipart => match self.uploads().start_multipart(req) {
                 Ok(mut upload) => match upload.feed(self.uploads(), req.data()) {
-                    Ok(()) => upload.finish(self.uploads()),
+                    Ok(()) => return self.finish_upload(req, started, |u| upload.finish(u)),
                     Err(response) => response,
                 },
                 Err(response) => response,
@@ -229,11 +256,47 @@ impl App {
             Err(response) => response,
             Ok(()) => match state.receiving {
                 Receiving::Rpc(body) => self.rpc_body(req, &body),
-                Receiving::Put(put) => put.finish(self.uploads()),
-                Receiving::Multipart(upload) => upload.finish(self.uploads()),
+                Receiving::Put(put) => {
+                    return self.finish_upload(req, state.started, |u| put.finish(u));
+                }
+                Receiving::Multipart(upload) => {
+                    return self.finish_upload(req, state.started, |u| upload.finish(u));
+                }
             },
         };
         send(req, response, state.started);
+    }
+
+    /// Answers an upload from a disk thread once `finish` made it durable;
+    /// 503 at once when too many wait (the temporary file is dropped).
+    fn finish_upload(
+        &self,
+        req: &Request,
+        started: Instant,
+        finish: impl FnOnce(&Uploads) -> Response + Send + 'static,
+    ) {
+        // unwrap: upload routes exist only when uploads, and so the disk
+        // threads, are on.
+        let disk = self.disk.as_ref().unwrap();
+        let job = Finish {
+            req: req.clone(),
+            started,
+            finish: Box::new(finish),
+        };
+        if let Err(job) = disk.try_run(job) {
+            log::warn!(
+                "{}: upload answered 503: {} finished uploads already wait for {} disk threads",
+                req.remote_address(),
+                disk.capacity(),
+                disk.threads()
+            );
+            drop(job);
+            send(
+                req,
+                json_error(503, "busy").header("Retry-After", "1"),
+                started,
+            );
+        }
     }
 
     fn feed(&self, receiving: &mut Receiving, data: &[u8]) -> Result<(), Response> {
