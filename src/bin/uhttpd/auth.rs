@@ -44,10 +44,10 @@ use crate::pool::Pool;
 const CACHE_LIMIT: usize = 256;
 /// Verifier threads at most (fewer on machines with fewer CPUs): enough
 /// to keep logins flowing, few enough to leave CPUs to the poll loops.
-pub const MAX_VERIFIERS: usize = 4;
+const MAX_VERIFIERS: usize = 4;
 /// Checks that may wait for a verifier thread; beyond: 503. With 77 ms a
 /// hash and two verifiers, the last one waits about 2.5 s.
-pub const PENDING_LIMIT: usize = 64;
+const PENDING_LIMIT: usize = 64;
 /// bcrypt of a random password, verified when the user is unknown.
 const DUMMY_HASH: &str = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
 
