@@ -6,11 +6,21 @@
 //! route decides on the headers — refuse it unread, or stream it (uploads
 //! go to disk as they arrive, `/rpc` bodies are collected up to
 //! `--max-content-length`).
+//!
+//! A route that needs a login goes on only once [`Auth::check`] allows it:
+//! at once when no password must be verified, else later, from a verifier
+//! thread (see `auth.rs`); the routing is the same code either way. A
+//! finished upload is made durable (fsync, rename) and answered on the
+//! disk threads.
+
+use std::io;
+use std::sync::Arc;
 
 use uhttp::{Event, Request, Response};
 
 use crate::auth::Auth;
 use crate::errors::{error_response, json_error};
+use crate::pool::Pool;
 use crate::redirect;
 use crate::rpc;
 use crate::static_files::{self, StaticOptions};
@@ -28,6 +38,28 @@ pub struct App {
     pub redirect: Option<(usize, u16)>,
     /// HTTP Basic authentication, when `--auth-file` is given.
     pub auth: Option<std::sync::Arc<Auth>>,
+    /// The threads that finish uploads, when uploads are on.
+    pub disk: Option<Arc<Pool<Finish>>>,
+}
+
+/// Threads that make finished uploads durable and answer them.
+const DISK_THREADS: usize = 2;
+/// Finished uploads that may wait for a disk thread; beyond: 503.
+const DISK_PENDING: usize = 64;
+
+/// An upload's last, blocking step (fsync, rename), and the request it
+/// answers.
+pub struct Finish {
+    req: Request,
+    finish: Box<dyn FnOnce(&Uploads) -> Response + Send>,
+}
+
+/// Starts the threads that finish uploads into `uploads`.
+pub fn disk_threads(uploads: Uploads) -> io::Result<Pool<Finish>> {
+    Pool::new("disk", DISK_THREADS, DISK_PENDING, move |job: Finish| {
+        let response = (job.finish)(&uploads);
+        send(&job.req, response);
+    })
 }
 
 /// Where a request goes.
@@ -57,10 +89,10 @@ struct State {
 
 impl App {
     /// Handles one event from the loop.
-    pub fn handle(&self, event: Event) {
+    pub fn handle(self: &Arc<Self>, event: Event) {
         match event {
-            Event::Request(req) => self.on_request(&req),
-            Event::Headers(req) => self.on_headers(&req),
+            Event::Request(req) => self.authorized(&req, App::on_request),
+            Event::Headers(req) => self.authorized(&req, App::on_headers),
             Event::Data(req) => self.on_data(&req),
             Event::Complete(req) => self.on_complete(&req),
             Event::Error(req) => {
@@ -113,34 +145,41 @@ impl App {
         Route::Static
     }
 
-    /// Whether `route` needs a login, and the 401 to send if it has none.
-    fn authorize(&self, req: &Request, route: &Route<'_>) -> Result<(), Response> {
-        let Some(auth) = &self.auth else {
-            return Ok(());
+    /// Runs `next` on `req` once its route may be served: at once, or —
+    /// when a password must be verified — from a verifier thread; a
+    /// refused login is answered (401, or 503 when too many wait).
+    fn authorized(self: &Arc<Self>, req: &Request, next: fn(&App, &Request)) {
+        let auth = match &self.auth {
+            Some(auth) if self.needs_login(auth, &self.route(req)) => auth,
+            _ => return next(self, req),
         };
-        let needs_login = match route {
+        let app = Arc::clone(self);
+        auth.check(req, move |req, verdict| match verdict {
+            Ok(()) => next(&app, req),
+            Err(response) => send(req, response),
+        });
+    }
+
+    /// Whether `route` needs a login.
+    fn needs_login(&self, auth: &Auth, route: &Route<'_>) -> bool {
+        match route {
             Route::Redirect(_) => false,
             Route::Put(_) | Route::Multipart | Route::UploadOther(_) => true,
             Route::NotFound => false,
             Route::Rpc | Route::Static => !auth.uploads_only,
-        };
-        if needs_login { auth.check(req) } else { Ok(()) }
+        }
     }
 
     /// A whole request: head, and body if any.
     fn on_request(&self, req: &Request) {
-        let route = self.route(req);
-        if let Err(response) = self.authorize(req, &route) {
-            return send(req, response);
-        }
-        let response = match route {
+        let response = match self.route(req) {
             Route::Redirect(port) => redirect::to_https(req, port),
             Route::Rpc => self.rpc_body(req, req.data()),
             Route::Put(name) => match self.uploads().start_put(req, name) {
                 Ok(file) => {
                     let mut put = PutUpload::new(file);
                     match put.feed(req.data()) {
-                        Ok(()) => put.finish(self.uploads()),
+                        Ok(()) => return self.finish_upload(req, |u| put.finish(u)),
                         Err(response) => response,
                     }
                 }
@@ -148,7 +187,7 @@ impl App {
             },
             Route::Multipart => match self.uploads().start_multipart(req) {
                 Ok(mut upload) => match upload.feed(self.uploads(), req.data()) {
-                    Ok(()) => upload.finish(self.uploads()),
+                    Ok(()) => return self.finish_upload(req, |u| upload.finish(u)),
                     Err(response) => response,
                 },
                 Err(response) => response,
@@ -162,11 +201,7 @@ impl App {
 
     /// The head of a request whose body has not been read yet.
     fn on_headers(&self, req: &Request) {
-        let route = self.route(req);
-        if let Err(response) = self.authorize(req, &route) {
-            return send(req, response);
-        }
-        let receiving = match route {
+        let receiving = match self.route(req) {
             Route::Rpc => match req.content_length() {
                 Some(n) if n > self.max_content_length => Err(json_error(413, "body too large")),
                 _ => Ok(Receiving::Rpc(Vec::new())),
@@ -201,7 +236,7 @@ impl App {
         let data = req.read_buffer();
         let fed = req.with_context(|state: &mut State| self.feed(&mut state.receiving, &data));
         if let Some(Err(response)) = fed {
-            if let Some(_state) = req.take_context::<State>() {
+            if req.take_context::<State>().is_some() {
                 send(req, response);
             }
         }
@@ -216,11 +251,41 @@ impl App {
             Err(response) => response,
             Ok(()) => match state.receiving {
                 Receiving::Rpc(body) => self.rpc_body(req, &body),
-                Receiving::Put(put) => put.finish(self.uploads()),
-                Receiving::Multipart(upload) => upload.finish(self.uploads()),
+                Receiving::Put(put) => {
+                    return self.finish_upload(req, |u| put.finish(u));
+                }
+                Receiving::Multipart(upload) => {
+                    return self.finish_upload(req, |u| upload.finish(u));
+                }
             },
         };
         send(req, response);
+    }
+
+    /// Answers an upload from a disk thread once `finish` made it durable;
+    /// 503 at once when too many wait (the temporary file is dropped).
+    fn finish_upload(
+        &self,
+        req: &Request,
+        finish: impl FnOnce(&Uploads) -> Response + Send + 'static,
+    ) {
+        // unwrap: upload routes exist only when uploads, and so the disk
+        // threads, are on.
+        let disk = self.disk.as_ref().unwrap();
+        let job = Finish {
+            req: req.clone(),
+            finish: Box::new(finish),
+        };
+        if let Err(job) = disk.try_run(job) {
+            log::warn!(
+                "{}: upload answered 503: {} finished uploads already wait for {} disk threads",
+                req.remote_address(),
+                disk.capacity(),
+                disk.threads()
+            );
+            drop(job);
+            send(req, json_error(503, "busy").header("Retry-After", "1"));
+        }
     }
 
     fn feed(&self, receiving: &mut Receiving, data: &[u8]) -> Result<(), Response> {

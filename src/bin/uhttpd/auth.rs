@@ -1,38 +1,109 @@
 //! `--auth-file`: HTTP Basic authentication (RFC 7617) against bcrypt
 //! password hashes, in the `user:hash` format of `htpasswd -B`.
 //!
-//! bcrypt is slow on purpose, and the poll loop must not stall on every
-//! request, so a verified `Authorization` value is remembered (a bounded
-//! set); a wrong one is checked in full every time. Unknown users are
-//! checked against a dummy hash so that timing does not tell which user
-//! names exist.
+//! bcrypt is slow on purpose (cost 10: about 77 ms), so it never runs on a
+//! poll loop: one wrong login would stall every client of that worker.
+//! [`Auth::check`] decides on the loop when it can — no or malformed
+//! credentials (401), or an `Authorization` value verified before (a
+//! bounded set) — and otherwise queues the hash check on a small pool of
+//! verifier threads (as many as the CPUs, at most [`MAX_VERIFIERS`]).
+//! Its continuation then runs on the verifier thread:
+//!
+//! ```text
+//! loop:      Headers/Request ─ check ─┬─ decided ──────────────▶ next(req) / 401
+//!                                     ├─ queue full ───────────▶ 503 Retry-After: 1
+//!                                     └─ queued ─┐
+//! verifier:                bcrypt, cache the success ─┴──────────▶ next(req) / 401
+//! ```
+//!
+//! Running the continuation there is safe because nothing in uhttpd's
+//! routing belongs to a loop thread: `App` is shared by all workers, and a
+//! [`Request`] may be answered, and its body accepted
+//! (`accept_body_streaming`, a command the loop is woken for), from any
+//! thread; later `Data` events come to the loop as usual, and find the
+//! state the continuation stored in the request's context slot before it
+//! accepted the body. So a correct login is routed exactly as it would be
+//! on the loop, only later, and no result has to travel back.
+//!
+//! At most [`PENDING_LIMIT`] checks wait for a verifier; beyond that the
+//! request is answered 503 with `Retry-After: 1` at once. Unknown users
+//! are checked against a dummy hash so that timing does not tell which
+//! user names exist; a wrong password is checked in full every time.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use uhttp::{Request, Response};
 
 use crate::errors::error_response;
+use crate::pool::Pool;
 
 /// Verified credentials remembered at most.
 const CACHE_LIMIT: usize = 256;
+/// Verifier threads at most (fewer on machines with fewer CPUs): enough
+/// to keep logins flowing, few enough to leave CPUs to the poll loops.
+const MAX_VERIFIERS: usize = 4;
+/// Checks that may wait for a verifier thread; beyond: 503. With 77 ms a
+/// hash and two verifiers, the last one waits about 2.5 s.
+const PENDING_LIMIT: usize = 64;
 /// bcrypt of a random password, verified when the user is unknown.
 const DUMMY_HASH: &str = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
 
-/// Users and their password hashes.
+/// What a request may do: go on (`Ok`), or be answered with this.
+pub type Verdict = Result<(), Response>;
+
+/// What runs once a verdict is known.
+type Then = Box<dyn FnOnce(&Request, Verdict) + Send>;
+
+/// Users, the verifier threads, and what they verified.
 pub struct Auth {
-    users: HashMap<String, String>,
+    accounts: Arc<Accounts>,
+    verifiers: Pool<Check>,
     /// Only uploads need a login.
     pub uploads_only: bool,
+}
+
+/// What the verifier threads share with the loops.
+struct Accounts {
+    /// User name → bcrypt hash.
+    users: HashMap<String, String>,
+    /// `Authorization` values verified before: looked up on the loops,
+    /// added by the verifiers.
     verified: Mutex<HashSet<String>>,
 }
 
+/// A password check waiting for a verifier thread.
+struct Check {
+    req: Request,
+    /// The `Authorization` value, remembered if it verifies.
+    header: String,
+    credentials: Credentials,
+    then: Then,
+}
+
+/// `user:password`, decoded from `Basic` credentials.
+struct Credentials {
+    decoded: String,
+    /// Where the user name ends (the first `:`).
+    colon: usize,
+}
+
+impl Credentials {
+    fn user(&self) -> &str {
+        self.decoded.get(..self.colon).unwrap_or_default()
+    }
+
+    fn password(&self) -> &str {
+        self.decoded.get(self.colon + 1..).unwrap_or_default()
+    }
+}
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Auth")
-            .field("users", &self.users.len())
+            .field("users", &self.accounts.users.len())
+            .field("verifiers", &self.verifiers)
             .field("uploads_only", &self.uploads_only)
             .finish()
     }
@@ -41,7 +112,8 @@ impl std::fmt::Debug for Auth {
 impl Auth {
     /// Reads `path`: one `user:hash` per line (bcrypt `$2a$`/`$2b$`/`$2y$`
     /// hashes, as `htpasswd -B` writes), `#` comments and blank lines
-    /// skipped. Errors name the file and line.
+    /// skipped. Errors name the file and line. Starts the verifier
+    /// threads.
     pub fn load(path: &Path, uploads_only: bool) -> Result<Auth, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read auth file {}: {e}", path.display()))?;
@@ -69,40 +141,88 @@ impl Auth {
         if users.is_empty() {
             return Err(format!("auth file {} lists no users", path.display()));
         }
-        Ok(Auth {
+        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let accounts = Arc::new(Accounts {
             users,
-            uploads_only,
             verified: Mutex::new(HashSet::new()),
+        });
+        let verifier = Arc::clone(&accounts);
+        let verifiers = Pool::new(
+            "verifier",
+            cpus.min(MAX_VERIFIERS),
+            PENDING_LIMIT,
+            move |check| verifier.run(check),
+        )
+        .map_err(|e| format!("cannot start the password verifier threads: {e}"))?;
+        Ok(Auth {
+            accounts,
+            verifiers,
+            uploads_only,
         })
     }
 
-    /// `Ok` when the request carries valid credentials, else the 401 to
-    /// send.
-    pub fn check(&self, req: &Request) -> Result<(), Response> {
+    /// Decides whether `req` carries valid credentials and calls `then`
+    /// with the verdict (a 401, or a 503 when too many checks wait):
+    /// right here when no hash needs checking, else from a verifier
+    /// thread once bcrypt has answered.
+    pub fn check(&self, req: &Request, then: impl FnOnce(&Request, Verdict) + Send + 'static) {
         let Some(header) = req.header("authorization") else {
-            return Err(challenge());
+            return then(req, Err(challenge()));
         };
-        if self.lock().contains(header) {
-            return Ok(());
+        if self.accounts.is_verified(header) {
+            return then(req, Ok(()));
         }
-        if !self.verify(header) {
-            log::info!("{}: login refused", req.remote_address());
-            return Err(challenge());
+        let Some(credentials) = decode_basic(header) else {
+            log::info!("{}: login refused (malformed)", req.remote_address());
+            return then(req, Err(challenge()));
+        };
+        let check = Check {
+            req: req.clone(),
+            header: header.to_owned(),
+            credentials,
+            then: Box::new(then),
+        };
+        if let Err(check) = self.verifiers.try_run(check) {
+            log::warn!(
+                "{}: login answered 503: {} password checks already wait for {} verifier threads",
+                req.remote_address(),
+                self.verifiers.capacity(),
+                self.verifiers.threads()
+            );
+            let busy = error_response(503).header("Retry-After", "1");
+            (check.then)(req, Err(busy));
         }
-        let mut verified = self.lock();
-        if verified.len() >= CACHE_LIMIT {
-            verified.clear();
-        }
-        verified.insert(header.to_owned());
-        Ok(())
+    }
+}
+
+impl Accounts {
+    fn is_verified(&self, header: &str) -> bool {
+        self.lock().contains(header)
     }
 
-    fn verify(&self, header: &str) -> bool {
-        let Some((user, password)) = basic_credentials(header) else {
-            return false;
+    /// On a verifier thread: checks the password, remembers a success,
+    /// and goes on with the verdict.
+    fn run(&self, check: Check) {
+        let Check {
+            req,
+            header,
+            credentials,
+            then,
+        } = check;
+        let verdict = if self.verify(&credentials) {
+            self.remember(header);
+            Ok(())
+        } else {
+            log::info!("{}: login refused", req.remote_address());
+            Err(challenge())
         };
-        let (user, password) = (user.as_str(), password.as_str());
-        match self.users.get(user) {
+        then(&req, verdict);
+    }
+
+    /// bcrypt: the slow part.
+    fn verify(&self, credentials: &Credentials) -> bool {
+        let password = credentials.password();
+        match self.users.get(credentials.user()) {
             Some(hash) => bcrypt::verify(password, hash).unwrap_or(false),
             None => {
                 let _ = bcrypt::verify(password, DUMMY_HASH);
@@ -111,15 +231,22 @@ impl Auth {
         }
     }
 
+    fn remember(&self, header: String) {
+        let mut verified = self.lock();
+        if verified.len() >= CACHE_LIMIT {
+            verified.clear();
+        }
+        verified.insert(header);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         self.verified.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-/// The user and password of a `Basic` `Authorization` value (RFC 7617):
-/// the scheme in any case, base64 of `user:password` in UTF-8. `None`
-/// for anything else.
-fn basic_credentials(header: &str) -> Option<(String, String)> {
+/// The `user:password` of a `Basic` `Authorization` value (RFC 7617 §2),
+/// or `None` when it is not one.
+fn decode_basic(header: &str) -> Option<Credentials> {
     let (scheme, encoded) = header.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
@@ -127,9 +254,9 @@ fn basic_credentials(header: &str) -> Option<(String, String)> {
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .ok()?;
-    let credentials = String::from_utf8(decoded).ok()?;
-    let (user, password) = credentials.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
+    let decoded = String::from_utf8(decoded).ok()?;
+    let colon = decoded.find(':')?;
+    Some(Credentials { decoded, colon })
 }
 
 fn challenge() -> Response {
@@ -149,22 +276,49 @@ mod tests {
         f
     }
 
+    fn basic(credentials: &[u8]) -> String {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(credentials)
+        )
+    }
+
+    fn verifies(auth: &Auth, header: &str) -> bool {
+        decode_basic(header).is_some_and(|c| auth.accounts.verify(&c))
+    }
+
     #[test]
     fn loads_htpasswd_bcrypt_entries_and_verifies_them() {
         let hash = bcrypt::hash("s3cret", 4).unwrap();
         let f = file(&format!("# users\n\nalice:{hash}\n"));
         let auth = Auth::load(f.path(), false).unwrap();
-        let basic = |s: &str| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(s)
-            )
-        };
-        assert!(auth.verify(&basic("alice:s3cret")));
-        assert!(!auth.verify(&basic("alice:wrong")));
-        assert!(!auth.verify(&basic("bob:s3cret")));
-        assert!(!auth.verify("Bearer x"));
-        assert!(!auth.verify("Basic !!!"));
+        assert!(verifies(&auth, &basic(b"alice:s3cret")));
+        assert!(!verifies(&auth, &basic(b"alice:wrong")));
+        assert!(!verifies(&auth, &basic(b"bob:s3cret")));
+        assert!(!verifies(&auth, "Bearer x"));
+        assert!(!verifies(&auth, "Basic !!!"));
+    }
+
+    #[test]
+    fn decodes_basic_credentials_of_any_bytes_without_panicking() {
+        let c = decode_basic(&basic("é😀:pa:ss€".as_bytes())).unwrap();
+        assert_eq!((c.user(), c.password()), ("é😀", "pa:ss€"));
+        let c = decode_basic(&basic(b":")).unwrap();
+        assert_eq!((c.user(), c.password()), ("", ""));
+        for bad in [&b"\xff:x"[..], b"\xc3:x", b"a:\xc3", b"no colon", b""] {
+            assert!(decode_basic(&basic(bad)).is_none(), "{bad:?}");
+        }
+        for header in [
+            "Basic",
+            "Basic ",
+            " ",
+            "",
+            "é é",
+            "Basic é",
+            "Basic\u{a0}YTpi",
+        ] {
+            assert!(decode_basic(header).is_none(), "{header:?}");
+        }
     }
 
     #[test]
@@ -184,6 +338,10 @@ mod tests {
                 .unwrap_err()
                 .contains("user:hash")
         );
+    }
+
+    fn basic_credentials(header: &str) -> Option<(String, String)> {
+        decode_basic(header).map(|c| (c.user().to_owned(), c.password().to_owned()))
     }
 
     #[test]

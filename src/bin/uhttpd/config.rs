@@ -11,7 +11,7 @@ use std::sync::Arc;
 use uhttp::Config;
 use uhttp::tls::{TlsConfig, TlsError};
 
-use crate::app::App;
+use crate::app::{self, App};
 use crate::auth::Auth;
 use crate::cli::Settings;
 use crate::fd_limit;
@@ -30,6 +30,7 @@ pub enum StartupError {
     Tls(TlsError),
     Bind { addr: SocketAddr, source: io::Error },
     Auth(String),
+    Threads(io::Error),
 }
 
 impl fmt::Display for StartupError {
@@ -56,6 +57,7 @@ impl fmt::Display for StartupError {
             }
             StartupError::Tls(e) => e.fmt(f),
             StartupError::Auth(msg) => f.write_str(msg),
+            StartupError::Threads(e) => write!(f, "cannot start threads: {e}"),
             StartupError::Bind { addr, source } => match source.kind() {
                 io::ErrorKind::AddrInUse => write!(f, "cannot listen on {addr}: port in use"),
                 _ => write!(f, "cannot listen on {addr}: {source}"),
@@ -95,6 +97,12 @@ impl Startup {
                 overwrite: settings.overwrite,
                 max_size: settings.max_upload_size,
             }),
+            None => None,
+        };
+        let disk = match &uploads {
+            Some(uploads) => Some(Arc::new(
+                app::disk_threads(uploads.clone()).map_err(StartupError::Threads)?,
+            )),
             None => None,
         };
         let auth = match &settings.auth {
@@ -178,6 +186,7 @@ impl Startup {
             uploads,
             redirect: redirect_port.map(|_| (1, main_port)),
             auth,
+            disk,
         };
         Ok(Startup {
             app,

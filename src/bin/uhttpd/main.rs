@@ -12,6 +12,7 @@ mod fd_limit;
 mod generate;
 mod multipart;
 mod percent;
+mod pool;
 mod redirect;
 mod rpc;
 mod signals;
@@ -164,7 +165,7 @@ fn make_loop(
 }
 
 /// One worker's loop: serve until stopped, then drain for up to `GRACE`.
-fn serve(mut event_loop: EventLoop, app: &App, stop: &AtomicBool) -> Result<(), String> {
+fn serve(mut event_loop: EventLoop, app: &Arc<App>, stop: &AtomicBool) -> Result<(), String> {
     let mut stopping_since: Option<Instant> = None;
     loop {
         if stop.load(Ordering::SeqCst) && stopping_since.is_none() {

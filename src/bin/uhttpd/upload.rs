@@ -3,6 +3,15 @@
 //! upload directory (a dotfile, so never listed or served) that is renamed
 //! to its final name only when complete; every failure path drops the
 //! temporary file, so nothing partial is ever left behind.
+//!
+//! An upload is answered only once it is durable: [`PutUpload::finish`]
+//! and [`MultipartUpload::finish`] flush the file to disk (`fdatasync`),
+//! rename it and flush the directory. That takes milliseconds (measured
+//! on this project's ext4 virtual disks, 1 MiB: `fsync` 1 ms median, 15 ms
+//! worst of 20; the directory 0.2 ms, 10 ms worst), so the caller runs
+//! them off the poll loop. Creating the temporary file (30-200 µs) stays
+//! on the loop, as do the writes of the body as it arrives (page cache:
+//! 0.5-4 ms a MiB, in chunks of at most a read buffer).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -140,6 +149,10 @@ impl Uploads {
     /// meanwhile (without `--overwrite`), 507/500 if the rename failed.
     fn commit(&self, file: Receiving) -> Result<serde_json::Value, Response> {
         let target = self.dir.join(&file.name);
+        file.temp
+            .as_file()
+            .sync_data()
+            .map_err(|e| write_failed(file.temp.path(), &e))?;
         let result = if self.overwrite {
             file.temp.persist(&target).map(drop)
         } else {
@@ -150,6 +163,11 @@ impl Uploads {
                 return Err(json_error(409, &format!("{} exists", file.name)));
             }
             return Err(write_failed(&target, &e.error));
+        }
+        // The new name survives a crash only once the directory is flushed;
+        // the data already is, so a failure here is logged, not answered.
+        if let Err(e) = std::fs::File::open(&self.dir).and_then(|dir| dir.sync_all()) {
+            log::error!("upload: cannot flush {}: {e}", self.dir.display());
         }
         log::info!("saved upload {} ({} bytes)", target.display(), file.size);
         Ok(json!({ "name": file.name, "size": file.size }))
@@ -168,7 +186,8 @@ impl PutUpload {
         self.0.write(data)
     }
 
-    /// 201 with `{"name", "size"}`, or why not. (No `Location`: the
+    /// 201 with `{"name", "size"}` once the file is durable (blocks: run
+    /// off the poll loop), or why not. (No `Location`: the
     /// upload directory need not be served.)
     pub fn finish(self, uploads: &Uploads) -> Response {
         match uploads.commit(self.0) {
@@ -226,6 +245,8 @@ impl MultipartUpload {
         }
     }
 
+    /// 201 with the files once they are durable (blocks: run off the poll
+    /// loop), or why not.
     pub fn finish(mut self, uploads: &Uploads) -> Response {
         if let Err(e) = self.parser.finish() {
             return json_error(400, &format!("multipart: {e}"));
