@@ -18,6 +18,9 @@ use crate::tls::TlsConfig;
 ///     ..Default::default()
 /// };
 /// ```
+///
+/// A timeout too long to add to the clock (`Duration::MAX`) means no
+/// limit.
 #[derive(Clone)]
 pub struct Config {
     /// Concurrent connections. At the limit, the keep-alive connection

@@ -384,6 +384,11 @@ impl Request {
     /// [`crate::Event::Complete`] when done. If the body fails (the client
     /// vanishes, the disk is full) the partial file is removed and
     /// [`crate::Event::Error`] says why.
+    ///
+    /// `Complete` means every byte was written to the file, not that it
+    /// reached the disk: the loop never waits for an `fsync`. Where
+    /// durability matters, sync the file (`File::sync_data`) on a thread of
+    /// your own before answering, as `uhttpd` does with its uploads.
     pub fn accept_body_to_file(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         self.accept(SinkChoice::File(path.as_ref().to_owned()))
     }

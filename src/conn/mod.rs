@@ -241,7 +241,7 @@ impl Connection {
             line: None,
             // The first request must arrive (and a TLS handshake finish)
             // within the request timeout.
-            deadline: Some(now + config.request_timeout),
+            deadline: now.checked_add(config.request_timeout),
         }
     }
 
@@ -329,7 +329,7 @@ impl Connection {
     }
 
     fn wants_read(&self, config: &Config) -> bool {
-        let rx_cap = config.max_headers_length + IO_CHUNK;
+        let rx_cap = config.max_headers_length.saturating_add(IO_CHUNK);
         match &self.phase {
             Phase::Idle | Phase::Head => self.rx.len() < rx_cap,
             Phase::Body { sink, .. } => match sink {
@@ -374,7 +374,7 @@ impl Connection {
             }
             Ok(_) => {
                 if matches!(self.phase, Phase::Body { .. }) {
-                    self.deadline = Some(ctx.now + ctx.config.request_timeout);
+                    self.deadline = ctx.now.checked_add(ctx.config.request_timeout);
                 }
                 if matches!(self.phase, Phase::Closing) {
                     self.rx.clear();
@@ -420,7 +420,7 @@ impl Connection {
             Phase::Idle if !self.rx.is_empty() => {
                 self.phase = Phase::Head;
                 self.exchange.request_began(ctx.now);
-                self.deadline = Some(ctx.now + ctx.config.request_timeout);
+                self.deadline = ctx.now.checked_add(ctx.config.request_timeout);
                 true
             }
             Phase::Head => self.parse_head(ctx),
@@ -492,7 +492,7 @@ impl Connection {
             }
         }
         self.phase = Phase::Respond { after };
-        self.deadline = Some(ctx.now + ctx.config.send_timeout);
+        self.deadline = ctx.now.checked_add(ctx.config.send_timeout);
     }
 
     /// Encodes a response head into `out`; returns what follows the
@@ -667,7 +667,7 @@ impl Connection {
                         _ => false,
                     };
                     if stall_guarded {
-                        self.deadline = Some(ctx.now + ctx.config.send_timeout);
+                        self.deadline = ctx.now.checked_add(ctx.config.send_timeout);
                     }
                 }
                 Err(e) => return self.write_failed(ctx, e) || progress,
@@ -696,7 +696,7 @@ impl Connection {
                     self.out.sent_file_part();
                 }
                 self.exchange.sent(n);
-                self.deadline = Some(ctx.now + ctx.config.send_timeout);
+                self.deadline = ctx.now.checked_add(ctx.config.send_timeout);
                 Some(true)
             }
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
@@ -758,14 +758,14 @@ impl Connection {
         self.set_nodelay();
         if self.rx.is_empty() {
             self.phase = Phase::Idle;
-            self.deadline = Some(ctx.now + ctx.config.keep_alive_timeout);
+            self.deadline = ctx.now.checked_add(ctx.config.keep_alive_timeout);
             // Idle connections hold no buffers.
             self.release_buffers(ctx.pool);
         } else {
             // A pipelined request is already here.
             self.phase = Phase::Head;
             self.exchange.request_began(ctx.now);
-            self.deadline = Some(ctx.now + ctx.config.request_timeout);
+            self.deadline = ctx.now.checked_add(ctx.config.request_timeout);
         }
         true
     }

@@ -69,7 +69,7 @@ impl Connection {
             Sink::Pending
         };
         if !matches!(sink, Sink::Pending) {
-            self.deadline = Some(ctx.now + config.request_timeout);
+            self.deadline = ctx.now.checked_add(config.request_timeout);
         }
         let announced = matches!(sink, Sink::Pending);
         self.phase = Phase::Body {
@@ -209,16 +209,9 @@ impl Connection {
                 }
             }
             Sink::Stream { .. } => Event::Complete(req),
-            Sink::File { file, path } => match file.sync_data().and(Ok(())) {
-                Ok(()) => Event::Complete(req),
-                Err(e) => {
-                    drop(file);
-                    let _ = std::fs::remove_file(&path);
-                    req.set_error(format!("cannot write {}: {e}", path.display()));
-                    self.keep_alive = false;
-                    Event::Error(req)
-                }
-            },
+            // Written, not synced: an fsync would stall the loop for
+            // milliseconds (see `Request::accept_body_to_file`).
+            Sink::File { .. } => Event::Complete(req),
             Sink::Pending => unreachable!("a pending body is never complete"),
         };
         self.dispatch(ctx, event);
@@ -266,7 +259,7 @@ impl Connection {
         if expect_continue {
             self.send_continue();
         }
-        self.deadline = Some(ctx.now + ctx.config.request_timeout);
+        self.deadline = ctx.now.checked_add(ctx.config.request_timeout);
     }
 
     /// The application drained a full stream buffer: the client's time
@@ -279,7 +272,7 @@ impl Connection {
         {
             if *paused {
                 *paused = false;
-                self.deadline = Some(ctx.now + ctx.config.request_timeout);
+                self.deadline = ctx.now.checked_add(ctx.config.request_timeout);
             }
         }
     }

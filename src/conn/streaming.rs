@@ -42,7 +42,7 @@ impl Connection {
         } else {
             self.phase = Phase::Streaming { req, outbox, after };
         }
-        self.deadline = Some(ctx.now + ctx.config.send_timeout);
+        self.deadline = ctx.now.checked_add(ctx.config.send_timeout);
     }
 
     /// Switches to WebSocket: `101 Switching Protocols`, then frames.
@@ -79,7 +79,7 @@ impl Connection {
             receiver: ws::Receiver::new(req.max_message_size()),
             socket,
         };
-        self.deadline = Some(ctx.now + ctx.config.send_timeout);
+        self.deadline = ctx.now.checked_add(ctx.config.send_timeout);
     }
 
     /// Moves a stream's or WebSocket's queued bytes into `out` once `out`
@@ -103,7 +103,7 @@ impl Connection {
         match &self.phase {
             Phase::Streaming { after, .. } if taken.ended => {
                 self.phase = Phase::Respond { after: *after };
-                self.deadline = Some(ctx.now + ctx.config.send_timeout);
+                self.deadline = ctx.now.checked_add(ctx.config.send_timeout);
                 return true;
             }
             // The application's Close frame was just taken: wait a moment
@@ -114,7 +114,9 @@ impl Connection {
             _ if !got => self.deadline = None,
             // Bytes to send after a quiet spell: the client's time to
             // take them starts now (the socket may be full already).
-            _ if self.deadline.is_none() => self.deadline = Some(ctx.now + ctx.config.send_timeout),
+            _ if self.deadline.is_none() => {
+                self.deadline = ctx.now.checked_add(ctx.config.send_timeout)
+            }
             _ => {}
         }
         got

@@ -140,3 +140,29 @@ fn closes_a_connection_that_never_sends_a_byte_after_request_timeout() {
     // Nothing was requested, so nothing is answered: just a close.
     client.expect_closed();
 }
+
+/// Regression for issue 9: a timeout too long to add to the clock means
+/// no limit, instead of a panic on every accept.
+#[test]
+fn the_largest_timeouts_and_sizes_mean_no_limit_not_a_panic() {
+    let config = Config {
+        keep_alive_timeout: Duration::MAX,
+        request_timeout: Duration::MAX,
+        send_timeout: Duration::MAX,
+        max_headers_length: usize::MAX,
+        max_content_length: u64::MAX,
+        max_send_buffer: usize::MAX,
+        ..Config::default()
+    };
+    let server = serve(config, echo_len);
+    let mut client = server.connect();
+    for _ in 0..2 {
+        client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+        assert_eq!(client.read_response().text(), "3");
+    }
+    // Half a head, then silence: no deadline fires, and nothing breaks.
+    client.send("GET / HTTP/1.1\r\n");
+    assert!(client.is_silent_for(Duration::from_millis(200)));
+    client.send("Host: t\r\n\r\n");
+    assert_eq!(client.read_response().status, 200);
+}
