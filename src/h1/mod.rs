@@ -4,6 +4,7 @@
 //! clock: bytes in, decisions out.
 
 pub mod body;
+pub mod conn;
 pub mod encode;
 pub mod head;
 pub mod stream;
