@@ -372,7 +372,6 @@ impl EventLoop {
             pool: &mut self.pool,
             shared: &self.shared,
             server: ServerId(entry.server),
-            stopping: self.stopping,
         };
         let conn = &mut entry.conn;
         let panicked = match catch_unwind(AssertUnwindSafe(|| f(conn, &mut ctx))) {
@@ -644,7 +643,6 @@ impl Drop for EventLoop {
                 pool: &mut self.pool,
                 shared: &self.shared,
                 server: ServerId(entry.server),
-                stopping: true,
             };
             entry.conn.abandon(&ctx);
         }

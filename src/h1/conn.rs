@@ -373,6 +373,13 @@ impl Machine {
         )
     }
 
+    /// Whether an answer would be taken now: a request is dispatched, or
+    /// its body is still being read (it never will be then, and the
+    /// connection closes after the answer).
+    pub fn is_answerable(&self) -> bool {
+        matches!(self.phase, Phase::Dispatched | Phase::Body { .. })
+    }
+
     /// Whether the connection is between requests, kept alive after at
     /// least one; `buffered`: the driver still holds received or unsent
     /// bytes. Returns the request count, which tells one idle spell from
