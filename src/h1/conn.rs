@@ -11,21 +11,25 @@
 //! arm [`Machine::deadline`].
 //!
 //! ```text
-//!            ┌──────────────── keep-alive, nothing buffered ─────────────────┐
-//!            ▼                                                               │
-//!   Idle ──first byte──▶ Head ──no body────────────────────▶ Dispatched ──app answers──▶ Respond
-//!    │ timeout            │ │                                  ▲   │ app streams        ▲ │ │
-//!    ▼                    │ └─body──▶ Body ──complete──────────┘   └──────▶ Streaming ──┘ │ │
-//!  Closed                 │           │ Pending ─accept_body─▶ Open ⇄ Paused  (ended)     │ │
-//!                         │ refused,  │ refused, timeout,                                 │ │
-//!                         │ timeout   │ too large, sink failed ──▶ Dispatched (refusal)   │ │
-//!                         ▼           ▼                                                   │ │
-//!                    Dispatched (the refusal is the answer)   pipelined bytes ◀───────────┘ │
-//!                                                              ──▶ Head                    │
-//!   Dispatched ──app upgrades──▶ Upgraded ──Close frame / error──▶ Respond (close)         │
-//!                                                                                          ▼
-//!   Respond (close) ──all sent──▶ Closed, or Closing (our side shut, input drained) ──EOF / linger──▶ Closed
+//! Idle ────── first byte ──────────────▶ Head        timeout (Idle): Closed, quietly
+//! Head ────── head, no body ───────────▶ Dispatched  bad head, timeout (Head): refusal
+//!      └───── head, body ──────────────▶ Body
+//! Body ────── complete ────────────────▶ Dispatched  bad framing, too large,
+//!             Pending ─accept_body─▶ Open ⇄ Paused     timeout (Body): refusal
+//!             sink failed ─────────────▶ Dispatched  (no keep-alive)
+//!      └───── answered before complete ▶ Respond     (close, input drained)
+//! Dispatched ─ answer, refusal ────────▶ Respond
+//!          └─ stream ──────────────────▶ Streaming ── ended ─────────────▶ Respond
+//!          └─ upgrade ─────────────────▶ Upgraded ─── Close frame, error ─▶ Respond (close)
+//! Respond ─── sent, keep-alive ────────▶ Idle, or Head when a pipelined request is buffered
+//!         └── sent, close ─────────────▶ Closed, or Closing when input may be unread
+//! Closing ─── EOF, timeout (Linger) ───▶ Closed
+//! any ─────── EOF with nothing usable left, socket error, timeout (Send) ─▶ Closed
 //! ```
+//!
+//! A refusal is [`Step::Refuse`] (or [`Expired::Refuse`]): the state is
+//! `Dispatched` with keep-alive off and the client's unread bytes to be
+//! drained, and the driver answers it at once with the error's status.
 //!
 //! One request is with the application at a time; pipelined requests wait
 //! in the driver's receive buffer (bounded) until the response before them
@@ -166,8 +170,7 @@ pub enum BodyStart {
     /// No body: dispatch the request now, its body empty.
     None,
     /// Read the body into memory (the request is dispatched when it is
-    /// complete); `capacity` is a fair first size for the buffer.
-    /// `continue_sent`: [`CONTINUE`] must be queued first.
+    /// complete).
     Buffer {
         /// A first size for the buffer.
         capacity: usize,
@@ -353,11 +356,6 @@ impl Machine {
     /// Request heads parsed so far.
     pub fn requests(&self) -> usize {
         self.requests
-    }
-
-    /// Whether the client shut its sending side.
-    pub fn is_peer_eof(&self) -> bool {
-        self.peer_eof
     }
 
     /// Whether a request waits for the application's answer (dispatched,
