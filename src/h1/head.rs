@@ -233,11 +233,13 @@ fn split_target<'a>(
     if raw == "*" && method == "OPTIONS" {
         return Ok((["", raw], None));
     }
-    let rest = if raw.len() > 7 && raw[..7].eq_ignore_ascii_case("http://") {
-        &raw[7..]
-    } else if raw.len() > 8 && raw[..8].eq_ignore_ascii_case("https://") {
-        &raw[8..]
-    } else {
+    // Byte-level prefix matching: the target is peer-controlled UTF-8,
+    // and slicing a `&str` at a fixed byte offset panics when a
+    // multi-byte character straddles it (issue 9).
+    let Some(rest) = strip_prefix_ignore_ascii_case(raw, "http://")
+        .or_else(|| strip_prefix_ignore_ascii_case(raw, "https://"))
+        .filter(|rest| !rest.is_empty())
+    else {
         return Err(RequestError::BadRequest("invalid request target"));
     };
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
@@ -250,6 +252,16 @@ fn split_target<'a>(
         Some(_) => ["", path],
     };
     Ok((target, Some(authority)))
+}
+
+/// `s` without its prefix `prefix` (ASCII, matched in any case), or
+/// `None`. Never panics: `str::get` refuses a cut inside a character.
+fn strip_prefix_ignore_ascii_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.as_bytes().get(..prefix.len())?;
+    if !head.eq_ignore_ascii_case(prefix.as_bytes()) {
+        return None;
+    }
+    s.get(prefix.len()..)
 }
 
 /// Where the single `Host` header's value is; several are refused
