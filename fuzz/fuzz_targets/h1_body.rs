@@ -106,15 +106,15 @@ fn round_trip(seed: u16, payload: &[u8]) {
     let mut body = Vec::new();
     let mut rest = payload;
     while !rest.is_empty() {
-        let n = (1 + rng.next() as usize % 300).min(rest.len());
+        let n = (1 + rng.draw() as usize % 300).min(rest.len());
         let (chunk, tail) = rest.split_at(n);
-        let size = match rng.next() % 3 {
+        let size = match rng.draw() % 3 {
             0 => format!("{n:x}"),
             1 => format!("{n:X}"),
             _ => format!("{n:08x}"),
         };
         body.extend_from_slice(size.as_bytes());
-        if rng.next() % 4 == 0 {
+        if rng.one_in(4) {
             body.extend_from_slice(b";name=\"va;lue\"; x");
         }
         body.extend_from_slice(b"\r\n");
@@ -123,7 +123,7 @@ fn round_trip(seed: u16, payload: &[u8]) {
         rest = tail;
     }
     body.extend_from_slice(b"0\r\n");
-    if rng.next() % 2 == 0 {
+    if rng.one_in(2) {
         body.extend_from_slice(b"Trailer-One: 1\r\nX-\xc3\xa9: \xff\r\n");
     }
     body.extend_from_slice(b"\r\n");

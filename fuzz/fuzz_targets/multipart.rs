@@ -145,14 +145,14 @@ fn quoted(s: &str) -> String {
 
 fn round_trip(seed: u16, payload: &[u8]) {
     let mut rng = Rng(u32::from(seed) | 0x8_0000);
-    let boundary = format!("----uhttpFuzz{:08x}", rng.next());
+    let boundary = format!("----uhttpFuzz{:08x}", rng.draw());
     let delimiter = format!("\r\n--{boundary}");
     let mut body = b"preamble \xc3\xa9\r\n".to_vec();
     let mut want = Vec::new();
     let mut rest = payload;
     let mut i = 0;
     while !rest.is_empty() {
-        let n = (rng.next() as usize % 300).min(rest.len());
+        let n = (rng.draw() as usize % 300).min(rest.len());
         let (content, tail) = rest.split_at(n);
         rest = tail;
         if content
@@ -172,7 +172,7 @@ fn round_trip(seed: u16, payload: &[u8]) {
         body.extend_from_slice(boundary.as_bytes());
         body.extend_from_slice(b"\r\nContent-Disposition: form-data; name=");
         body.extend_from_slice(quoted(&name).as_bytes());
-        let filename = match rng.next() % 3 {
+        let filename = match rng.draw() % 3 {
             0 => None,
             1 => {
                 body.extend_from_slice(b"; filename=");
@@ -187,7 +187,7 @@ fn round_trip(seed: u16, payload: &[u8]) {
             }
         };
         body.extend_from_slice(b"\r\n");
-        let content_type = (rng.next() % 2 == 0).then(|| "application/octet-stream".to_owned());
+        let content_type = (rng.one_in(2)).then(|| "application/octet-stream".to_owned());
         if let Some(ct) = &content_type {
             body.extend_from_slice(format!("Content-Type: {ct}\r\n").as_bytes());
         }

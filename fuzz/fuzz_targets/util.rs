@@ -34,18 +34,20 @@ fn reference_decode(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
     while i < input.len() {
-        if input[i] == b'%' {
-            if let (Some(hi), Some(lo)) = (
-                input.get(i + 1).copied().and_then(hex),
-                input.get(i + 2).copied().and_then(hex),
-            ) {
+        let escaped = match (input[i], input.get(i + 1..i + 3)) {
+            (b'%', Some(&[hi, lo])) => hex(hi).zip(hex(lo)),
+            _ => None,
+        };
+        match escaped {
+            Some((hi, lo)) => {
                 out.push(hi << 4 | lo);
                 i += 3;
-                continue;
+            }
+            None => {
+                out.push(input[i]);
+                i += 1;
             }
         }
-        out.push(input[i]);
-        i += 1;
     }
     out
 }

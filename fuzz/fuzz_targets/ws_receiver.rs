@@ -107,7 +107,7 @@ fn round_trip(seed: u16, payload: &[u8]) {
     let mut want = Vec::new();
     let mut rest = payload;
     while !rest.is_empty() {
-        let n = (1 + rng.next() as usize % 200).min(rest.len());
+        let n = (1 + rng.draw() as usize % 200).min(rest.len());
         let (body, tail) = rest.split_at(n);
         rest = tail;
         let text = std::str::from_utf8(body).ok();
@@ -115,17 +115,17 @@ fn round_trip(seed: u16, payload: &[u8]) {
         // Fragment anywhere, even inside a character.
         let mut left = body;
         loop {
-            let k = (rng.next() as usize % (left.len() + 1)).min(left.len());
+            let k = (rng.draw() as usize % (left.len() + 1)).min(left.len());
             let (piece, after) = left.split_at(k);
             left = after;
             let fin = left.is_empty();
-            let key = rng.next().to_le_bytes();
-            frame(&mut wire, fin, opcode, piece, key, rng.next() % 8 == 0);
+            let key = rng.draw().to_le_bytes();
+            frame(&mut wire, fin, opcode, piece, key, rng.one_in(8));
             opcode = 0;
             if fin {
                 break;
             }
-            if rng.next() % 3 == 0 {
+            if rng.one_in(3) {
                 let ping = &body[..body.len().min(125)];
                 frame(&mut wire, true, 9, ping, key, false);
                 want.push(Ok(Message::Ping(ping.to_vec())));

@@ -40,7 +40,7 @@ pub fn pieces(data: &[u8], seed: u16) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let mut rest = data;
     while !rest.is_empty() {
-        let n = (1 + rng.next() as usize % max).min(rest.len());
+        let n = (1 + rng.draw() as usize % max).min(rest.len());
         let (piece, tail) = rest.split_at(n);
         out.push(piece);
         rest = tail;
@@ -53,12 +53,17 @@ pub struct Rng(pub u32);
 
 impl Rng {
     /// The next value.
-    pub fn next(&mut self) -> u32 {
+    pub fn draw(&mut self) -> u32 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 17;
         x ^= x << 5;
         self.0 = x;
         x
+    }
+
+    /// True one time in `n`, about.
+    pub fn one_in(&mut self, n: u32) -> bool {
+        self.draw().is_multiple_of(n)
     }
 }
