@@ -9,6 +9,10 @@
 #[path = "../../src/bin/uhttpd/multipart.rs"]
 pub mod multipart;
 
+/// Used by `static_files/resolve.rs`.
+#[path = "../../src/bin/uhttpd/percent.rs"]
+pub mod percent;
+
 pub mod static_files;
 
 /// Whether `status` may answer a refused request: a 4xx, or the two 5xx
