@@ -112,7 +112,9 @@ enum Held {
     /// A WebSocket session.
     Socket {
         socket: WebSocket,
-        receiver: ws::Receiver,
+        /// Boxed: it is most of a `Held`'s size, and requests, which are
+        /// far more common, would move it around for nothing.
+        receiver: Box<ws::Receiver>,
     },
 }
 
@@ -199,8 +201,9 @@ impl Connection {
     /// tells one idle spell from the next). Such a connection may be closed
     /// at any moment, as on its keep-alive timeout.
     pub fn idle_keep_alive(&self) -> Option<usize> {
+        let requests = self.machine.idle_keep_alive()?;
         let buffered = !self.rx.is_empty() || !self.out.is_empty() || self.transport.wants_write();
-        self.machine.idle_keep_alive(buffered)
+        (!buffered).then_some(requests)
     }
 
     /// Closes an idle keep-alive connection (see

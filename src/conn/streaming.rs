@@ -99,7 +99,7 @@ impl Connection {
             self.out.buf.len() - self.out.pos,
         );
         self.held = Held::Socket {
-            receiver: ws::Receiver::new(req.max_message_size()),
+            receiver: Box::new(ws::Receiver::new(req.max_message_size())),
             socket,
         };
     }

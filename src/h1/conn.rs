@@ -341,11 +341,13 @@ impl Machine {
     }
 
     /// The next deadline, if any.
+    #[inline]
     pub fn deadline(&self) -> Option<Deadline> {
         self.deadline
     }
 
     /// Why the connection closed, once it has.
+    #[inline]
     pub fn closed(&self) -> Option<CloseReason> {
         match self.phase {
             Phase::Closed(reason) => Some(reason),
@@ -354,12 +356,14 @@ impl Machine {
     }
 
     /// Request heads parsed so far.
+    #[inline]
     pub fn requests(&self) -> usize {
         self.requests
     }
 
     /// Whether a request waits for the application's answer (dispatched,
     /// or announced and waiting for its body to be accepted).
+    #[inline]
     pub fn awaits_answer(&self) -> bool {
         matches!(
             self.phase,
@@ -374,21 +378,24 @@ impl Machine {
     /// Whether an answer would be taken now: a request is dispatched, or
     /// its body is still being read (it never will be then, and the
     /// connection closes after the answer).
+    #[inline]
     pub fn is_answerable(&self) -> bool {
         matches!(self.phase, Phase::Dispatched | Phase::Body { .. })
     }
 
     /// Whether the connection is between requests, kept alive after at
-    /// least one; `buffered`: the driver still holds received or unsent
-    /// bytes. Returns the request count, which tells one idle spell from
-    /// the next. Such a connection may be closed at any moment.
-    pub fn idle_keep_alive(&self, buffered: bool) -> Option<usize> {
-        let idle = matches!(self.phase, Phase::Idle) && self.requests > 0 && !buffered;
+    /// least one: the request count, which tells one idle spell from the
+    /// next. Unless the driver still holds received or unsent bytes, such
+    /// a connection may be closed at any moment.
+    #[inline]
+    pub fn idle_keep_alive(&self) -> Option<usize> {
+        let idle = matches!(self.phase, Phase::Idle) && self.requests > 0;
         idle.then_some(self.requests)
     }
 
     /// Whether to read from the socket now, with `rx_len` bytes received
     /// and unused, `unsent` bytes queued, and reads of `chunk` bytes.
+    #[inline]
     pub fn wants_read(&self, config: &Config, rx_len: usize, unsent: usize, chunk: usize) -> bool {
         let rx_cap = config.max_headers_length.saturating_add(chunk);
         match &self.phase {
@@ -409,6 +416,7 @@ impl Machine {
     }
 
     /// Bytes arrived: a client sending its body is not stalled.
+    #[inline]
     pub fn received(&mut self, config: &Config, now: Instant) {
         if matches!(self.phase, Phase::Body { .. }) {
             self.arm(Timer::Body, now, config.request_timeout);
@@ -435,7 +443,21 @@ impl Machine {
     /// Moves the exchange forward on the received bytes `rx`; the driver
     /// uses up what a step says it consumed and calls again while the
     /// step is not [`Step::Wait`].
+    #[inline]
     pub fn advance<'a>(&mut self, config: &Config, rx: &'a [u8], now: Instant) -> Step<'a> {
+        // The driver asks after every read and write: where nothing can
+        // happen the answer costs a match.
+        match self.phase {
+            Phase::Dispatched
+            | Phase::Respond { .. }
+            | Phase::Streaming { .. }
+            | Phase::Closed(_) => Step::Wait,
+            Phase::Idle | Phase::Upgraded { .. } | Phase::Closing if rx.is_empty() => Step::Wait,
+            _ => self.step(config, rx, now),
+        }
+    }
+
+    fn step<'a>(&mut self, config: &Config, rx: &'a [u8], now: Instant) -> Step<'a> {
         match &mut self.phase {
             Phase::Idle if !rx.is_empty() => {
                 self.phase = Phase::Head;
@@ -810,6 +832,7 @@ impl Machine {
     /// Some bytes were written: a client taking our response is not
     /// stalled. (After our WebSocket Close the short wait for the client's
     /// answer stands.)
+    #[inline]
     pub fn written(&mut self, config: &Config, now: Instant) {
         let guarded = match self.phase {
             Phase::Respond { .. } | Phase::Streaming { .. } => true,
@@ -822,6 +845,7 @@ impl Machine {
     }
 
     /// Whether a response is being sent and may be finished.
+    #[inline]
     pub fn is_responding(&self) -> bool {
         matches!(self.phase, Phase::Respond { .. })
     }

@@ -300,7 +300,7 @@ fn keep_alive_timeout_closes_at_exactly_its_moment_not_before() {
     s.at(secs(32) - NS);
     assert!(s.seen().is_empty());
     assert!(s.machine.closed().is_none());
-    assert_eq!(s.machine.idle_keep_alive(false), Some(1));
+    assert_eq!(s.machine.idle_keep_alive(), Some(1));
     s.at(secs(32));
     assert_eq!(s.seen(), [Seen::Closed(CloseReason::Timeout)]);
     assert!(s.wire().is_empty(), "an idle connection closes quietly");
