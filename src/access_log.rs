@@ -33,8 +33,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::RequestError;
+use crate::ids::ServerId;
 use crate::request::Request;
-use crate::server::ServerId;
 
 /// A function called with every [`Completed`] response, on the loop's
 /// thread. It should be quick (format a line, hand it to a logger): the
