@@ -10,20 +10,18 @@
 //!
 //! ```
 //! use uhttp::{AccessLog, Config};
-//! let config = Config {
-//!     access_log: Some(AccessLog::new(|done| {
-//!         eprintln!(
-//!             "{} {:?} {} {} {:?} {}",
-//!             done.remote_addr(),
-//!             done.target(),
-//!             done.status(),
-//!             done.body_bytes(),
-//!             done.duration(),
-//!             done.outcome(),
-//!         )
-//!     })),
-//!     ..Config::default()
-//! };
+//! let mut config = Config::default();
+//! config.access_log = Some(AccessLog::new(|done| {
+//!     eprintln!(
+//!         "{} {:?} {} {} {:?} {}",
+//!         done.remote_addr(),
+//!         done.target(),
+//!         done.status(),
+//!         done.body_bytes(),
+//!         done.duration(),
+//!         done.outcome(),
+//!     )
+//! }));
 //! # let _ = config;
 //! ```
 

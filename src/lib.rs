@@ -97,10 +97,10 @@
 #![deny(missing_docs)]
 
 pub mod access_log;
-pub mod config;
+mod config;
 mod conn;
-pub mod cookie;
-pub mod error;
+mod cookie;
+mod error;
 mod event;
 pub mod h1;
 mod headers;
@@ -108,7 +108,7 @@ mod ids;
 mod outbox;
 mod request;
 mod responder;
-pub mod response;
+mod response;
 mod server;
 mod stream;
 mod sync;
