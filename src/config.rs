@@ -8,20 +8,21 @@ use crate::tls::TlsConfig;
 
 /// Options of one server (one or more listeners sharing them).
 ///
-/// Build with struct update syntax:
+/// Start from the defaults and set what differs (the type is
+/// `#[non_exhaustive]`, so a new option is not a breaking change; build it
+/// this way rather than with a struct literal):
 ///
 /// ```
 /// use std::time::Duration;
-/// let config = uhttp::Config {
-///     max_content_length: 1 << 20,
-///     keep_alive_timeout: Duration::from_secs(5),
-///     ..Default::default()
-/// };
+/// let mut config = uhttp::Config::default();
+/// config.max_content_length = 1 << 20;
+/// config.keep_alive_timeout = Duration::from_secs(5);
 /// ```
 ///
 /// A timeout too long to add to the clock (`Duration::MAX`) means no
 /// limit.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Config {
     /// Concurrent connections. At the limit, the keep-alive connection
     /// idle the longest is closed to admit a new one (as Apache's event

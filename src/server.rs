@@ -21,7 +21,8 @@ use crate::conn::{BufPool, CloseReason, Connection, Ctx, TlsStream, Transport};
 use crate::error::Error;
 use crate::event::{Event, EventQueue};
 use crate::h1::encode::DateCache;
-use crate::responder::{Command, ConnRef, Shared};
+use crate::ids::{ConnRef, ServerId};
+use crate::responder::{Command, Shared};
 
 use idle::IdleList;
 
@@ -33,17 +34,6 @@ const LISTENER_BASE: usize = usize::MAX - 1;
 /// readable.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 const LISTEN_BACKLOG: i32 = 1024;
-
-/// Names a server within an [`EventLoop`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ServerId(usize);
-
-impl ServerId {
-    /// The server's index, in the order servers were added (from 0).
-    pub fn index(self) -> usize {
-        self.0
-    }
-}
 
 struct Server {
     config: Config,
@@ -335,9 +325,9 @@ impl EventLoop {
                     Command::Upgrade {
                         accept,
                         response,
-                        socket,
+                        outbox,
                         ..
-                    } => c.upgrade(ctx, &accept, &response, socket),
+                    } => c.upgrade(ctx, &accept, &response, outbox),
                     Command::Kick { .. } => {}
                     Command::Abandoned { id, .. } => c.abandoned(ctx, id),
                 }

@@ -48,11 +48,12 @@ use crate::h1::encode::{
     ConnectionHeader, DateCache, Framing, encode_framing, encode_status, status_has_no_body,
 };
 use crate::h1::head::{BodyKind, Parsed, Version, parse_head};
+use crate::ids::ConnRef;
+use crate::ids::ServerId;
 use crate::outbox::Outbox;
 use crate::request::{Origin, Request};
-use crate::responder::{ConnRef, Shared, SinkChoice};
+use crate::responder::{Shared, SinkChoice};
 use crate::response::{Part, Response};
-use crate::server::ServerId;
 use crate::websocket::WebSocket;
 use crate::ws::{self, Message, Opcode, close_code, close_payload, encode_frame};
 
@@ -122,9 +123,9 @@ enum Sink {
     /// Event mode: the application has not chosen yet.
     Pending,
     Buffer(Vec<u8>),
-    Stream {
-        paused: bool,
-    },
+    /// As `Data` events; whether reading waits for `read_buffer()` is the
+    /// request's to say (`Request::is_paused`).
+    Stream,
     File {
         file: File,
         path: PathBuf,
@@ -332,8 +333,9 @@ impl Connection {
         let rx_cap = config.max_headers_length.saturating_add(IO_CHUNK);
         match &self.phase {
             Phase::Idle | Phase::Head => self.rx.len() < rx_cap,
-            Phase::Body { sink, .. } => match sink {
-                Sink::Pending | Sink::Stream { paused: true } => false,
+            Phase::Body { sink, req, .. } => match sink {
+                Sink::Pending => false,
+                Sink::Stream if req.is_paused() => false,
                 _ => self.rx.len() < IO_CHUNK,
             },
             Phase::Dispatched { .. } | Phase::Respond { .. } | Phase::Streaming { .. } => {
@@ -860,12 +862,13 @@ impl Connection {
             }
             Phase::Dispatched { req } => req.mark_closed(),
             Phase::Streaming { req, outbox, .. } => {
-                outbox.close();
                 req.mark_closed();
+                outbox.discard();
                 ctx.events.push_back(Event::Closed(req));
             }
             Phase::Upgraded { socket, .. } => {
-                socket.outbox().close();
+                socket.request().mark_closed();
+                socket.outbox().discard();
                 let gone = Message::Close(Some((close_code::ABNORMAL, why.to_owned())));
                 ctx.events.push_back(Event::WebSocket(socket, gone));
             }

@@ -113,9 +113,15 @@ impl Connection {
         else {
             return false;
         };
-        if matches!(sink, Sink::Pending | Sink::Stream { paused: true }) || self.rx.is_empty() {
+        let waiting = match sink {
+            Sink::Pending => true,
+            Sink::Stream => req.is_paused(),
+            _ => false,
+        };
+        if waiting || self.rx.is_empty() {
             return false;
         }
+        let mut paused = false;
         let max = ctx.config.max_content_length;
         let mut pos = 0;
         let mut failure: Option<Failure> = None;
@@ -137,14 +143,12 @@ impl Connection {
                 }
                 match sink {
                     Sink::Buffer(buf) => buf.extend_from_slice(step.data),
-                    Sink::Stream { paused } => {
+                    Sink::Stream => {
                         let (emit, pending) = req.push_data(step.data);
                         if emit {
                             ctx.events.push_back(Event::Data(req.clone()));
                         }
-                        if pending >= STREAM_PENDING_CAP && req.pause(STREAM_PENDING_CAP) {
-                            *paused = true;
-                        }
+                        paused = pending >= STREAM_PENDING_CAP && req.pause(STREAM_PENDING_CAP);
                     }
                     Sink::File { file, .. } => {
                         req.add_received(step.data.len() as u64);
@@ -160,11 +164,10 @@ impl Connection {
                 done = true;
                 break;
             }
-            if step.consumed == 0 || matches!(sink, Sink::Stream { paused: true }) {
+            if step.consumed == 0 || paused {
                 break;
             }
         }
-        let paused = matches!(sink, Sink::Stream { paused: true });
         self.rx.consume(pos);
         if paused {
             // Waiting on the application, not the client: no deadline
@@ -208,7 +211,7 @@ impl Connection {
                     Event::Request(req)
                 }
             }
-            Sink::Stream { .. } => Event::Complete(req),
+            Sink::Stream => Event::Complete(req),
             // Written, not synced: an fsync would stall the loop for
             // milliseconds (see `Request::accept_body_to_file`).
             Sink::File { .. } => Event::Complete(req),
@@ -244,7 +247,7 @@ impl Connection {
         let expect_continue = req.head().expect_continue;
         *sink = match choice {
             SinkChoice::Buffer => Sink::Buffer(Vec::new()),
-            SinkChoice::Stream => Sink::Stream { paused: false },
+            SinkChoice::Stream => Sink::Stream,
             SinkChoice::File(path) => match File::create(&path) {
                 Ok(file) => Sink::File { file, path },
                 Err(e) => {
@@ -263,15 +266,15 @@ impl Connection {
     }
 
     /// The application drained a full stream buffer: the client's time
-    /// runs again.
+    /// runs again (unless reading has paused again since).
     pub fn resume(&mut self, ctx: &mut Ctx<'_>) {
         if let Phase::Body {
-            sink: Sink::Stream { paused },
+            req,
+            sink: Sink::Stream,
             ..
-        } = &mut self.phase
+        } = &self.phase
         {
-            if *paused {
-                *paused = false;
+            if !req.is_paused() {
                 self.deadline = ctx.now.checked_add(ctx.config.request_timeout);
             }
         }

@@ -14,7 +14,7 @@ impl Connection {
         chunked: bool,
     ) {
         let Some(req) = self.take_request() else {
-            outbox.close();
+            outbox.shut();
             return;
         };
         let head = req.head();
@@ -37,7 +37,7 @@ impl Connection {
         );
         if head_only || framing == Framing::None {
             // Nothing of the body may follow this head.
-            outbox.close();
+            outbox.shut();
             self.phase = Phase::Respond { after };
         } else {
             self.phase = Phase::Streaming { req, outbox, after };
@@ -51,13 +51,13 @@ impl Connection {
         ctx: &mut Ctx<'_>,
         accept: &str,
         response: &Response,
-        socket: WebSocket,
+        outbox: Arc<Outbox>,
     ) {
         let req = match std::mem::replace(&mut self.phase, Phase::Idle) {
             Phase::Dispatched { req } => req,
             other => {
                 self.phase = other;
-                socket.outbox().close();
+                outbox.shut();
                 return;
             }
         };
@@ -77,7 +77,7 @@ impl Connection {
         );
         self.phase = Phase::Upgraded {
             receiver: ws::Receiver::new(req.max_message_size()),
-            socket,
+            socket: WebSocket::new(outbox, req),
         };
         self.deadline = ctx.now.checked_add(ctx.config.send_timeout);
     }
@@ -165,7 +165,7 @@ impl Connection {
         }
         self.rx.consume(pos);
         if ended {
-            socket.outbox().close();
+            socket.outbox().shut();
             // Send what is queued (the Close frame last), then close.
             self.phase = Phase::Respond {
                 after: After::Close,

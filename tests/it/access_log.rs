@@ -27,7 +27,7 @@ pub struct Record {
 }
 
 /// `config` with an access log that sends each record to the receiver.
-pub fn recording(config: Config) -> (Config, Receiver<Record>) {
+pub fn recording(mut config: Config) -> (Config, Receiver<Record>) {
     let (tx, rx) = channel();
     let tx = Mutex::new(tx);
     let hook = AccessLog::new(move |done| {
@@ -44,10 +44,7 @@ pub fn recording(config: Config) -> (Config, Receiver<Record>) {
         };
         let _ = tx.lock().unwrap().send(record);
     });
-    let config = Config {
-        access_log: Some(hook),
-        ..config
-    };
+    config.access_log = Some(hook);
     (config, rx)
 }
 
@@ -172,12 +169,11 @@ fn records_a_download_cut_short_by_the_client_with_the_bytes_sent() {
 
 #[test]
 fn records_refusals_by_the_library() {
-    let (config, records) = recording(Config {
-        max_headers_length: 1024,
-        max_content_length: 100,
-        request_timeout: Duration::from_millis(300),
-        ..Config::default()
-    });
+    let mut config = Config::default();
+    config.max_headers_length = 1024;
+    config.max_content_length = 100;
+    config.request_timeout = Duration::from_millis(300);
+    let (config, records) = recording(config);
     let server = serve(config, |req| req.respond(200, "ok").unwrap());
     let long_header = format!(
         "GET / HTTP/1.1\r\nHost: t\r\nX: {}\r\n\r\n",
@@ -243,10 +239,9 @@ fn records_refusals_by_the_library() {
 
 #[test]
 fn a_connection_that_sends_no_request_makes_no_record() {
-    let (config, records) = recording(Config {
-        request_timeout: Duration::from_millis(200),
-        ..Config::default()
-    });
+    let mut config = Config::default();
+    config.request_timeout = Duration::from_millis(200);
+    let (config, records) = recording(config);
     let server = serve(config, |req| req.respond(200, "ok").unwrap());
     let mut silent = server.connect();
     silent.expect_closed();

@@ -20,10 +20,8 @@ fn child_server() {
     let Ok(file) = std::env::var(MODE_VAR) else {
         return;
     };
-    let config = Config {
-        request_timeout: Duration::from_secs(30),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.request_timeout = Duration::from_secs(30);
     let mut server = HttpServer::with_config("127.0.0.1:0", config).unwrap();
     println!("listening {}", server.local_addr());
     loop {

@@ -57,11 +57,9 @@ fn curl_uploads_a_file_with_expect_continue_in_event_mode() {
     write_pattern_file(&source, 3 * 1024 * 1024);
     let target = dir.path().join("target.bin");
     let to = target.clone();
-    let config = Config {
-        event_mode: true,
-        max_content_length: 8 * 1024 * 1024,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.event_mode = true;
+    config.max_content_length = 8 * 1024 * 1024;
     let server = serve_events(config, move |event| match event {
         Event::Headers(req) => req.accept_body_to_file(&to).unwrap(),
         Event::Complete(req) => req

@@ -18,10 +18,9 @@ const PIECE: usize = 16 * 1024;
 const QUIET: Duration = Duration::from_millis(300);
 
 fn config() -> Config {
-    Config {
-        max_send_buffer: CAP,
-        ..Config::default()
-    }
+    let mut config = Config::default();
+    config.max_send_buffer = CAP;
+    config
 }
 
 /// Piece `k` of the test stream: bytes that differ between pieces and

@@ -83,10 +83,8 @@ fn reports_closed_for_the_request_refuses_later_sends_and_does_not_spin() {
 /// notices (reset or EOF) although it has unsent bytes.
 #[test]
 fn reports_closed_when_a_stalled_client_leaves() {
-    let config = Config {
-        max_send_buffer: 16 * 1024,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_send_buffer = 16 * 1024;
     let Started {
         server,
         streams,

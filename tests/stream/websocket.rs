@@ -388,10 +388,8 @@ fn closes_with_1007_on_invalid_utf8_text() {
 
 #[test]
 fn closes_with_1009_on_a_message_over_max_content_length() {
-    let config = Config {
-        max_content_length: 1024,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_content_length = 1024;
     let (server, seen, _) = ws_server(config);
     let mut ws = RawWs::open(&server, &seen);
     ws.send(&masked(0x82, &[1; 1024]));
@@ -604,10 +602,8 @@ fn ws_echo_throughput() {
 fn stops_reading_a_ping_flood_whose_pongs_are_not_read() {
     const CAP: usize = 64 * 1024;
     const LIMIT: usize = 48 << 20;
-    let config = Config {
-        max_send_buffer: CAP,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_send_buffer = CAP;
     let (server, seen, _) = ws_server(config);
     let mut ws = RawWs::open(&server, &seen);
     let ping = masked(0x89, &[b'p'; 125]);

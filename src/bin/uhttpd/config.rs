@@ -145,28 +145,24 @@ impl Startup {
             Some(u) => u.max_size.max(settings.max_content_length),
             None => settings.max_content_length,
         };
-        let config = Config {
-            max_waiting_clients: max_connections(settings),
-            keep_alive_timeout: settings.keep_alive_timeout,
-            keep_alive_max_requests: settings.keep_alive_max_requests,
-            max_headers_length: settings.max_headers_length,
-            max_content_length: max_body,
-            request_timeout: settings.request_timeout,
-            send_timeout: settings.send_timeout,
-            access_log: Some(crate::access_log::hook()),
-            trusted_proxies: settings.trusted_proxies.clone(),
-            event_mode: true,
-            tls: tls.clone(),
-            ..Config::default()
-        };
-        let redirect_config = Config {
-            tls: None,
-            // Bodies are never read there: every request is answered on
-            // its headers (event mode), so a body of any size gets its
-            // 308, not a 413.
-            max_content_length: u64::MAX,
-            ..config.clone()
-        };
+        let mut config = Config::default();
+        config.max_waiting_clients = max_connections(settings);
+        config.keep_alive_timeout = settings.keep_alive_timeout;
+        config.keep_alive_max_requests = settings.keep_alive_max_requests;
+        config.max_headers_length = settings.max_headers_length;
+        config.max_content_length = max_body;
+        config.request_timeout = settings.request_timeout;
+        config.send_timeout = settings.send_timeout;
+        config.access_log = Some(crate::access_log::hook());
+        config.trusted_proxies = settings.trusted_proxies.clone();
+        config.event_mode = true;
+        config.tls = tls.clone();
+        let mut redirect_config = config.clone();
+        redirect_config.tls = None;
+        // Bodies are never read there: every request is answered on
+        // its headers (event mode), so a body of any size gets its
+        // 308, not a 413.
+        redirect_config.max_content_length = u64::MAX;
         let upload_form = uploads.as_ref().map(|_| "/upload".to_owned());
         let app = App {
             files: StaticOptions {
