@@ -8,6 +8,7 @@ mod bad_bytes;
 mod browser;
 mod command_line;
 mod connections;
+mod generated;
 mod memory;
 mod rpc;
 mod soak;

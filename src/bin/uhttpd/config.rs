@@ -105,13 +105,13 @@ impl Startup {
             )),
             None => None,
         };
-        let auth = match &settings.auth {
+        let auth = match &settings.auth() {
             Some(a) => Some(Arc::new(
                 Auth::load(&a.file, a.uploads_only).map_err(StartupError::Auth)?,
             )),
             None => None,
         };
-        let tls = match &settings.tls {
+        let tls = match &settings.tls() {
             Some(files) => {
                 Some(TlsConfig::load(&files.cert, &files.key).map_err(StartupError::Tls)?)
             }
@@ -154,7 +154,7 @@ impl Startup {
         config.request_timeout = settings.request_timeout;
         config.send_timeout = settings.send_timeout;
         config.access_log = Some(crate::access_log::hook());
-        config.trusted_proxies = settings.trusted_proxies.clone();
+        config.trusted_proxies = settings.trusted_proxy.clone();
         config.event_mode = true;
         config.tls = tls.clone();
         let mut redirect_config = config.clone();
@@ -173,11 +173,11 @@ impl Startup {
                     }
                 })?),
                 root,
-                listing: settings.listing,
+                listing: !settings.no_listing,
                 upload_form,
                 cache: Arc::default(),
             },
-            rpc: settings.rpc,
+            rpc: !settings.no_rpc,
             max_content_length: settings.max_content_length,
             uploads,
             redirect: redirect_port.map(|_| (1, main_port)),
