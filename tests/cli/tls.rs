@@ -9,7 +9,7 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use tempfile::TempDir;
 
 use crate::tls_certs::{KeyKind, generate};
-use crate::util::{RawResponse, Server, connect, path_str, port_of, write_file};
+use crate::util::{Response, Server, connect, path_str, port_of, write_file};
 
 struct Https {
     server: Server,
@@ -44,7 +44,7 @@ fn https(extra: &[&str], banner_lines: usize) -> Https {
 }
 
 /// `request` over TLS to the server; the answer read until close.
-fn tls_request(h: &Https, request: &[u8]) -> RawResponse {
+fn tls_request(h: &Https, request: &[u8]) -> Response {
     let conn = ClientConnection::new(
         Arc::clone(&h.client),
         ServerName::try_from("localhost").unwrap(),
@@ -64,7 +64,7 @@ fn tls_request(h: &Https, request: &[u8]) -> RawResponse {
             Err(e) => panic!("TLS read: {e}"),
         }
     }
-    RawResponse::parse(raw)
+    Response::parse(raw)
 }
 
 #[test]
