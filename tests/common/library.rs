@@ -1,7 +1,7 @@
 //! The library serving in-process: an `EventLoop` on a background thread
 //! whose handler sees every event, stopped when the test lets go of it.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
@@ -45,7 +45,7 @@ impl TestServer {
 
     /// A raw client connected to the first server.
     pub fn connect(&self) -> Client {
-        Client::connect(self.addr())
+        Client::<TcpStream>::connect(self.addr())
     }
 
     /// CPU time (user + system, in clock ticks) the loop thread has used.
