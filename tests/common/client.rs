@@ -16,6 +16,35 @@ pub fn tcp(addr: impl ToSocketAddrs, timeout: Duration) -> TcpStream {
     stream
 }
 
+/// A `TcpStream` to `addr` whose kernel receive buffer is small, so what
+/// it leaves unread stays on the server's side.
+pub fn small_buffer_tcp(addr: SocketAddr, timeout: Duration) -> TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(16 * 1024).unwrap();
+    socket.connect_timeout(&addr.into(), timeout).unwrap();
+    let stream: TcpStream = socket.into();
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    stream.set_write_timeout(Some(timeout)).unwrap();
+    stream
+}
+
+/// Reads `n` bytes (or to the end, or a reset) from `stream`; returns how
+/// many came.
+pub fn read_up_to(stream: &mut impl Read, n: usize) -> usize {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut got = 0;
+    while got < n {
+        let want = buf.len().min(n - got);
+        match stream.read(&mut buf[..want]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("read: {e} after {got} bytes"),
+        }
+    }
+    got
+}
+
 /// A parsed response.
 #[derive(Debug)]
 pub struct Response {
@@ -108,7 +137,8 @@ fn parse_head(head: &[u8]) -> Response {
     }
 }
 
-/// Reads until the peer closes (or resets after its answer), and parses
+/// Reads until the peer closes (or, after its answer, resets the
+/// connection or ends a TLS stream without `close_notify`), and parses
 /// what came as one response whose body is the rest.
 pub fn read_to_close(stream: &mut impl Read) -> Response {
     let mut raw = Vec::new();
@@ -117,7 +147,7 @@ pub fn read_to_close(stream: &mut impl Read) -> Response {
         match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => raw.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::ConnectionReset && !raw.is_empty() => break,
+            Err(e) if is_cut(&e) && !raw.is_empty() => break,
             Err(e) => panic!(
                 "reading the response: {e}; got so far {:?}",
                 String::from_utf8_lossy(&raw)
