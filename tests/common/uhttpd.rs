@@ -19,7 +19,10 @@ use super::{PATIENCE, list_dir, poll};
 /// compiled, so that test binaries which never start it build without the
 /// `cli` feature.)
 pub fn bin() -> &'static str {
-    option_env!("CARGO_BIN_EXE_uhttpd").expect("uhttpd is built only with the `cli` feature")
+    match option_env!("CARGO_BIN_EXE_uhttpd") {
+        Some(path) => path,
+        None => panic!("uhttpd is built only with the `cli` feature"),
+    }
 }
 
 /// Runs `uhttpd ARGS` to completion, for start-up failures and `--help`.
