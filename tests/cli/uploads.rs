@@ -32,7 +32,7 @@ fn run_curl(mut command: Command) -> (u16, String) {
 }
 
 /// A raw `PUT /upload/NAME` with the whole body; the response.
-fn raw_put(server: &Server, name: &str, body: &[u8]) -> crate::util::RawResponse {
+fn raw_put(server: &Server, name: &str, body: &[u8]) -> crate::util::Response {
     let mut request = format!(
         "PUT /upload/{name} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
         body.len()

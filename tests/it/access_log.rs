@@ -2,7 +2,6 @@
 //! the body bytes really sent and how it ended — refusals by the library
 //! included.
 
-use std::io::Read;
 use std::net::TcpStream;
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, channel};
@@ -10,6 +9,8 @@ use std::time::Duration;
 
 use uhttp::{AccessLog, Config, Outcome, Response};
 
+pub use crate::common::client::read_up_to;
+use crate::common::client::small_buffer_tcp;
 use crate::util::{Client, IO_TIMEOUT, TestServer, serve};
 
 /// What a test keeps of a record (the record borrows from the loop).
@@ -118,29 +119,7 @@ fn records_a_stream_when_it_ends_with_its_wire_bytes() {
 /// A client whose kernel buffers are small, so what it leaves unread
 /// stays on the server's side.
 pub fn small_buffer_client(server: &TestServer) -> TcpStream {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.set_recv_buffer_size(16 * 1024).unwrap();
-    socket.connect(&server.addr().into()).unwrap();
-    let stream: TcpStream = socket.into();
-    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    stream
-}
-
-/// Reads `n` bytes (or to the end) from `stream`; returns how many came.
-pub fn read_up_to(stream: &mut TcpStream, n: usize) -> usize {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut got = 0;
-    while got < n {
-        let want = buf.len().min(n - got);
-        match stream.read(&mut buf[..want]) {
-            Ok(0) => break,
-            Ok(k) => got += k,
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
-            Err(e) => panic!("read: {e} after {got} bytes"),
-        }
-    }
-    got
+    small_buffer_tcp(server.addr(), IO_TIMEOUT)
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 use uhttp::{Config, Error, Event, Request};
 
-use crate::util::{IO_TIMEOUT, eventually, serve_events, write_pattern_file};
+use crate::util::{IO_TIMEOUT, serve_events, wait_until, write_pattern_file};
 
 fn event_config() -> Config {
     let mut config = Config::default();
@@ -209,9 +209,9 @@ fn reports_an_error_and_removes_the_partial_file_when_the_client_vanishes() {
     seen_rx.recv_timeout(IO_TIMEOUT).unwrap();
     client.send([b'a'; 1000]);
     // Wait until the file holds the bytes, so the disconnect is mid-body.
-    assert!(eventually(IO_TIMEOUT, || {
+    wait_until("the file to hold 1000 bytes", || {
         std::fs::metadata(&target).is_ok_and(|m| m.len() == 1000)
-    }));
+    });
     drop(client);
     let (kind, error, received) = rx.recv_timeout(IO_TIMEOUT).unwrap();
     assert_eq!(kind, "Error");

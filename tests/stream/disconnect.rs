@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use uhttp::{Config, Error, Event, Response, ResponseStream};
 
-use crate::util::{IO_TIMEOUT, TestServer, serve};
+use crate::util::{IO_TIMEOUT, TestServer, serve_events};
 
 /// Clock ticks (normally 10 ms each) the loop thread may use while idle
 /// for `IDLE`: a spinning loop would use all of them.
@@ -34,7 +34,7 @@ fn stream_server(config: Config) -> Started {
     let (stream_tx, streams) = mpsc::channel();
     let (closed_tx, closed) = mpsc::channel();
     let (writable_tx, writable) = mpsc::channel();
-    let server = serve(config, move |event| match event {
+    let server = serve_events(config, move |event| match event {
         Event::Request(req) => stream_tx
             .send(req.response_stream(Response::new(200)).unwrap())
             .unwrap(),
