@@ -6,13 +6,14 @@
 //! `UniversalString` in a name, a type `der` does not know, or a validity
 //! before 1970) gives its error, which the log line shows.
 
+use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use x509_cert::der::asn1::{Any, BmpString};
 use x509_cert::der::oid::ObjectIdentifier;
 use x509_cert::der::oid::db::{rfc3280, rfc4519};
-use x509_cert::der::{Decode, Tag, Tagged};
+use x509_cert::der::{Decode, ErrorKind, Tag, Tagged};
 use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::{Certificate, TbsCertificate};
@@ -37,9 +38,12 @@ pub struct Summary {
 pub fn summarize(der: &[u8]) -> Result<Summary, Error> {
     let cert = Certificate::from_der(der)?;
     let tbs = cert.tbs_certificate();
+    let not_after = UNIX_EPOCH
+        .checked_add(tbs.validity().not_after.to_unix_duration())
+        .ok_or(ErrorKind::DateTime)?;
     Ok(Summary {
         subject: escape(&shorten(subject(tbs))),
-        not_after: UNIX_EPOCH + tbs.validity().not_after.to_unix_duration(),
+        not_after,
     })
 }
 
@@ -125,7 +129,7 @@ fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(1 + 2 * bytes.len());
     out.push('#');
     for byte in bytes {
-        out.push_str(&format!("{byte:02x}"));
+        let _ = write!(out, "{byte:02x}"); // writing to a String cannot fail
     }
     out
 }
