@@ -23,6 +23,7 @@ mod systemd;
 mod test_support;
 mod tls_reload;
 mod upload;
+mod utc;
 mod x509;
 
 use std::process::ExitCode;
