@@ -354,32 +354,19 @@ fn parse_close(payload: &[u8]) -> Result<Option<(u16, String)>, ProtocolError> {
     }
 }
 
+/// Masked client frames built by hand, independent of `encode_frame`
+/// (the integration tests use the same builder).
+#[cfg(test)]
+#[path = "../../tests/common/ws.rs"]
+mod client_frames;
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     type Event = Result<Message, ProtocolError>;
 
-    const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
-
-    /// A masked client frame, built by hand (independent of `encode_frame`).
-    fn client_frame(b0: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![b0];
-        match payload.len() {
-            n @ 0..=125 => out.push(0x80 | n as u8),
-            n @ 126..=0xFFFF => {
-                out.push(0x80 | 126);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                out.push(0x80 | 127);
-                out.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        out.extend_from_slice(&KEY);
-        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ KEY[i % 4]));
-        out
-    }
+    use super::client_frames::{MASK as KEY, masked as client_frame};
 
     fn frames(parts: &[(u8, &[u8])]) -> Vec<u8> {
         parts
