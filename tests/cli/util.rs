@@ -7,23 +7,18 @@ use std::process::Command;
 
 pub use crate::common::client::{Response, read_head, read_to_close};
 pub use crate::common::uhttpd::{Server, path_str, port_of, run};
-pub use crate::common::{PATIENCE, agent, find, have, wait_until, write_file};
+pub use crate::common::{PATIENCE, agent, find, wait_until, write_file};
 
 /// A connection with read and write timeouts of [`PATIENCE`].
 pub fn connect(addr: SocketAddr) -> TcpStream {
     crate::common::client::tcp(addr, PATIENCE)
 }
 
-/// `curl` with proxies and config files ignored; `None` (and a note)
-/// when curl is missing.
-pub fn curl() -> Option<Command> {
-    if !have("curl") {
-        eprintln!(
-            "note: curl is not installed; skipping (scripts/install-test-deps.sh installs it)"
-        );
-        return None;
-    }
+/// `curl` with proxies and config files ignored (the test fails when
+/// curl is missing).
+pub fn curl() -> Command {
+    crate::common::require("curl");
     let mut c = Command::new("curl");
     c.args(["-q", "--silent", "--show-error", "--noproxy", "*"]);
-    Some(c)
+    c
 }

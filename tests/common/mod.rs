@@ -52,6 +52,15 @@ pub fn have(program: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Fails the test unless `program` can be run: a test never passes
+/// silently because its tool is missing.
+pub fn require(program: &str) {
+    assert!(
+        have(program),
+        "{program} is not installed: scripts/install-test-deps.sh installs what the tests need"
+    );
+}
+
 /// A `ureq` agent that reports every status instead of failing, follows
 /// no redirect and ignores proxy settings.
 pub fn agent() -> ureq::Agent {

@@ -19,11 +19,6 @@ pub fn has_ipv6() -> bool {
     std::net::TcpListener::bind("[::1]:0").is_ok()
 }
 
-/// Whether `curl` can be run.
-pub fn has_curl() -> bool {
-    crate::common::have("curl")
-}
-
 /// Writes `len` bytes of a deterministic pattern to `path`, in pieces:
 /// a pseudo-random 64 KiB block, stamped with its index so no two blocks
 /// are alike.

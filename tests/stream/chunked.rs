@@ -9,7 +9,7 @@ use uhttp::{
     Config, Cookie, Error, Event, NdjsonStream, Response, ResponseStream, SameSite, SseStream,
 };
 
-use crate::util::{IO_TIMEOUT, have, serve_events};
+use crate::util::{IO_TIMEOUT, require, serve_events};
 
 /// A server that hands every `/stream` request's stream to the test and
 /// answers anything else with `after`.
@@ -230,10 +230,7 @@ impl Started {
 /// is sent.
 #[test]
 fn curl_reads_chunked_sse_and_ndjson_streams_incrementally() {
-    if !have("curl") {
-        eprintln!("skipped: curl not found");
-        return;
-    }
+    require("curl");
     let (tx, rx) = mpsc::channel();
     let server = serve_events(Config::default(), move |event| {
         if let Event::Request(req) = event {

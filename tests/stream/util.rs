@@ -7,8 +7,8 @@ use uhttp::{Config, Event, Request};
 
 pub use crate::common::IO_TIMEOUT;
 pub use crate::common::client::Client;
-pub use crate::common::have;
 pub use crate::common::library::{TestServer, serve_events};
+pub use crate::common::require;
 
 /// A server whose handler starts a stream (or anything) for every request
 /// with `start` and hands it to the test.
