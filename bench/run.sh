@@ -18,6 +18,8 @@
 #   PORT_BASE=18000                 first of the loopback ports used
 #   RESULTS=bench/RESULTS.md        where the Markdown table goes ("-": nowhere)
 #   SKIP_INSTALL=1, SKIP_BUILD=1    leave packages / the build alone
+#   UHTTPD_BIN=PATH                 measure this uhttpd binary (e.g. one built
+#                                   from an older commit) instead of building
 #   KEEP_WORK=1                     keep the temporary directory (configs, logs, raw results)
 set -euo pipefail
 
@@ -104,12 +106,18 @@ HAVE_NGINX=0 HAVE_LIGHTTPD=0
 command -v nginx >/dev/null && HAVE_NGINX=1
 command -v lighttpd >/dev/null && HAVE_LIGHTTPD=1
 
-if [[ ${SKIP_BUILD:-0} != 1 ]]; then
-    log "building uhttpd (cargo build --release)"
-    (cd "$REPO" && cargo build --release --quiet --bin uhttpd)
+if [[ -n ${UHTTPD_BIN:-} ]]; then
+    UHTTPD=$UHTTPD_BIN
+    UHTTPD_AT="binary $UHTTPD_BIN"
+else
+    if [[ ${SKIP_BUILD:-0} != 1 ]]; then
+        log "building uhttpd (cargo build --release)"
+        (cd "$REPO" && cargo build --release --quiet --bin uhttpd)
+    fi
+    UHTTPD=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/uhttpd
+    UHTTPD_AT="at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 fi
-UHTTPD=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/uhttpd
 [[ -x $UHTTPD ]] || {
     echo "bench: $UHTTPD not built" >&2
     exit 1
@@ -674,7 +682,7 @@ machine() {
     v=$( ((HAVE_NGINX)) && nginx -v 2>&1 | sed 's/.*: //' || echo "not installed")
     echo "- nginx: $v; lighttpd: $( ((HAVE_LIGHTTPD)) && lighttpd -v 2>&1 | head -1 | sed 's/ - .*//' || echo "not installed")"
     echo "- wrk: $(wrk -v 2>&1 | head -1 | awk '{print $2}'); ab: $(ab -V 2>&1 | head -1 | awk '{print $5}'); $(openssl version | cut -d' ' -f1-2)"
-    echo "- uhttpd: $("$UHTTPD" --version) at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "- uhttpd: $("$UHTTPD" --version) $UHTTPD_AT"
     echo "- settings: DURATION=${DURATION}s, ROUNDS=$ROUNDS, WARMUP=${WARMUP}s, IDLE_CONNS=$IDLE_CONNS, servers on CPU $SERVER_CPU, load generator on CPU $CLIENT_CPU (scenario 9: unpinned)"
 }
 

@@ -27,11 +27,9 @@ fn main() -> Result<(), uhttp::Error> {
     let mut args = std::env::args().skip(1);
     let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(8080);
     let dir = PathBuf::from(args.next().unwrap_or_else(|| ".".into()));
-    let config = Config {
-        event_mode: true,
-        max_content_length: 16 * 1024 * 1024 * 1024,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.event_mode = true;
+    config.max_content_length = 16 * 1024 * 1024 * 1024;
     let mut server = HttpServer::with_config(("127.0.0.1", port), config)?;
     println!("listening on http://{}", server.local_addr());
     loop {

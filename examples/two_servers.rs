@@ -23,13 +23,10 @@ fn main() -> Result<(), uhttp::Error> {
         &[SocketAddr::from(([127, 0, 0, 1], port))],
         Config::default(),
     )?;
-    let admin = event_loop.add_server(
-        &[SocketAddr::from(([127, 0, 0, 1], second))],
-        Config {
-            max_waiting_clients: 16,
-            ..Config::default()
-        },
-    )?;
+    let mut admin_config = Config::default();
+    admin_config.max_waiting_clients = 16;
+    let admin =
+        event_loop.add_server(&[SocketAddr::from(([127, 0, 0, 1], second))], admin_config)?;
     println!(
         "site listening on http://{}",
         event_loop.local_addrs(site)[0]

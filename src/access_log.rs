@@ -10,20 +10,18 @@
 //!
 //! ```
 //! use uhttp::{AccessLog, Config};
-//! let config = Config {
-//!     access_log: Some(AccessLog::new(|done| {
-//!         eprintln!(
-//!             "{} {:?} {} {} {:?} {}",
-//!             done.remote_addr(),
-//!             done.target(),
-//!             done.status(),
-//!             done.body_bytes(),
-//!             done.duration(),
-//!             done.outcome(),
-//!         )
-//!     })),
-//!     ..Config::default()
-//! };
+//! let mut config = Config::default();
+//! config.access_log = Some(AccessLog::new(|done| {
+//!     eprintln!(
+//!         "{} {:?} {} {} {:?} {}",
+//!         done.remote_addr(),
+//!         done.target(),
+//!         done.status(),
+//!         done.body_bytes(),
+//!         done.duration(),
+//!         done.outcome(),
+//!     )
+//! }));
 //! # let _ = config;
 //! ```
 
@@ -33,8 +31,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::RequestError;
+use crate::ids::ServerId;
 use crate::request::Request;
-use crate::server::ServerId;
 
 /// A function called with every [`Completed`] response, on the loop's
 /// thread. It should be quick (format a line, hand it to a logger): the

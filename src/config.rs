@@ -8,20 +8,21 @@ use crate::tls::TlsConfig;
 
 /// Options of one server (one or more listeners sharing them).
 ///
-/// Build with struct update syntax:
+/// Start from the defaults and set what differs (the type is
+/// `#[non_exhaustive]`, so a new option is not a breaking change; build it
+/// this way rather than with a struct literal):
 ///
 /// ```
 /// use std::time::Duration;
-/// let config = uhttp::Config {
-///     max_content_length: 1 << 20,
-///     keep_alive_timeout: Duration::from_secs(5),
-///     ..Default::default()
-/// };
+/// let mut config = uhttp::Config::default();
+/// config.max_content_length = 1 << 20;
+/// config.keep_alive_timeout = Duration::from_secs(5);
 /// ```
 ///
 /// A timeout too long to add to the clock (`Duration::MAX`) means no
 /// limit.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Config {
     /// Concurrent connections. At the limit, the keep-alive connection
     /// idle the longest is closed to admit a new one (as Apache's event
@@ -76,6 +77,22 @@ impl Default for Config {
             event_mode: false,
             tls: None,
             access_log: None,
+        }
+    }
+}
+
+/// What the connection machine applies of a server's options.
+impl From<&Config> for crate::h1::conn::Limits {
+    fn from(config: &Config) -> Self {
+        crate::h1::conn::Limits {
+            max_headers_length: config.max_headers_length,
+            max_content_length: config.max_content_length,
+            max_send_buffer: config.max_send_buffer,
+            request_timeout: config.request_timeout,
+            keep_alive_timeout: config.keep_alive_timeout,
+            send_timeout: config.send_timeout,
+            keep_alive_max_requests: config.keep_alive_max_requests,
+            event_mode: config.event_mode,
         }
     }
 }

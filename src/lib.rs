@@ -97,19 +97,21 @@
 #![deny(missing_docs)]
 
 pub mod access_log;
-pub mod config;
+mod config;
 mod conn;
-pub mod cookie;
-pub mod error;
+mod cookie;
+mod error;
 mod event;
 pub mod h1;
 mod headers;
+mod ids;
 mod outbox;
 mod request;
 mod responder;
-pub mod response;
+mod response;
 mod server;
 mod stream;
+mod sync;
 pub mod tls;
 pub mod util;
 mod websocket;
@@ -122,8 +124,9 @@ pub use error::{Error, RequestError};
 pub use event::Event;
 pub use h1::head::Version;
 pub use headers::Headers;
+pub use ids::ServerId;
 pub use request::{Request, content_type_for};
 pub use response::{Body, Part, Response};
-pub use server::{EventLoop, HttpServer, LoopHandle, ServerId, bind};
+pub use server::{EventLoop, HttpServer, LoopHandle, bind};
 pub use stream::{MultipartStream, NdjsonStream, ResponseStream, SseStream};
 pub use websocket::WebSocket;

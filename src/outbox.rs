@@ -10,7 +10,7 @@
 use std::sync::Mutex;
 
 use crate::error::Error;
-use crate::responder::lock;
+use crate::sync::lock;
 
 pub(crate) struct Outbox {
     state: Mutex<State>,
@@ -22,8 +22,12 @@ struct State {
     buf: Vec<u8>,
     /// The producer sent its last bytes.
     ended: bool,
-    /// The connection is gone: nothing more is sent.
-    closed: bool,
+    /// The loop takes nothing more from this outbox: the response may
+    /// have no body (`HEAD`, 204, 304), the stream never started, or the
+    /// WebSocket session ended.
+    /// Whether the connection is gone is the request's to say
+    /// ([`crate::Request::is_closed`]), not the outbox's.
+    shut: bool,
     /// A push was refused; report `Writable` after the next drain.
     want_writable: bool,
 }
@@ -63,7 +67,7 @@ impl Outbox {
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
     ) -> Result<bool, Error> {
         let mut state = lock(&self.state);
-        if state.closed {
+        if state.shut {
             return Err(Error::Closed);
         }
         if state.ended {
@@ -101,19 +105,26 @@ impl Outbox {
         }
     }
 
-    /// The connection is gone; producers get [`Error::Closed`].
-    pub fn close(&self) {
+    /// Nothing of this outbox will be sent; producers get
+    /// [`Error::Closed`].
+    pub fn shut(&self) {
         let mut state = lock(&self.state);
-        state.closed = true;
+        state.shut = true;
         state.buf = Vec::new();
+    }
+
+    /// The connection is gone (the request says so): frees what was
+    /// queued.
+    pub fn discard(&self) {
+        lock(&self.state).buf = Vec::new();
     }
 
     pub fn buffered(&self) -> usize {
         lock(&self.state).buf.len()
     }
 
-    pub fn is_closed(&self) -> bool {
-        lock(&self.state).closed
+    pub fn is_shut(&self) -> bool {
+        lock(&self.state).shut
     }
 
     pub fn is_ended(&self) -> bool {
@@ -159,14 +170,14 @@ mod tests {
     }
 
     #[test]
-    fn reports_closed_and_ended() {
+    fn reports_shut_and_ended() {
         let outbox = Outbox::new(64);
         outbox.push(true, bytes(b"last")).unwrap();
         assert!(matches!(
             outbox.push(false, bytes(b"more")),
             Err(Error::InvalidState(_))
         ));
-        outbox.close();
+        outbox.shut();
         assert!(matches!(
             outbox.push(false, bytes(b"x")),
             Err(Error::Closed)

@@ -10,14 +10,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::error::Error;
 use crate::h1::head::{Head, Version};
 use crate::headers::Headers;
-use crate::outbox::Outbox;
-use crate::responder::{Command, ConnRef, Shared, SinkChoice, lock};
+use crate::ids::ConnRef;
+use crate::ids::ServerId;
+use crate::responder::{Command, Shared, SinkChoice};
 use crate::response::{Body, Response};
-use crate::server::ServerId;
-use crate::stream::{MultipartStream, NdjsonStream, ResponseStream, SseStream};
+use crate::sync::lock;
 use crate::util::decode_percent_encoding;
 use crate::util::{Params, parse_cookies, parse_header_parameters, parse_query, split_url};
-use crate::websocket::WebSocket;
 
 /// A request received by the server, and the handle that answers it.
 ///
@@ -471,98 +470,8 @@ impl Request {
         Ok(())
     }
 
-    // ----- streaming answers -----
-
-    /// Starts a streamed response with `response`'s status, headers and
-    /// cookies (its body is ignored): chunked for HTTP/1.1 clients,
-    /// delimited by closing the connection for HTTP/1.0 ones.
-    /// A `HEAD` request gets the head alone; sends then fail with
-    /// [`Error::Closed`].
-    pub fn response_stream(&self, mut response: Response) -> Result<ResponseStream, Error> {
-        response.body = Body::Empty;
-        response.validate()?;
-        self.claim()?;
-        let chunked = self.version() == Version::Http11;
-        let outbox = Arc::new(Outbox::new(self.inner.max_send_buffer));
-        let stream = ResponseStream::new(Arc::clone(&outbox), self.clone(), chunked);
-        self.command(|conn| Command::Stream {
-            conn,
-            response,
-            outbox,
-            chunked,
-        });
-        Ok(stream)
-    }
-
-    /// Starts a Server-Sent Events stream (`text/event-stream`, not cached).
-    pub fn response_sse(&self, response: Response) -> Result<SseStream, Error> {
-        let response = with_default(response, "Content-Type", "text/event-stream");
-        let response = with_default(response, "Cache-Control", "no-cache");
-        Ok(SseStream(self.response_stream(response)?))
-    }
-
-    /// Starts an NDJSON stream (`application/x-ndjson`).
-    pub fn response_ndjson(&self, response: Response) -> Result<NdjsonStream, Error> {
-        let response = with_default(response, "Content-Type", "application/x-ndjson");
-        Ok(NdjsonStream(self.response_stream(response)?))
-    }
-
-    /// Starts a `multipart/x-mixed-replace` stream (MJPEG and the like).
-    pub fn response_multipart(&self, response: Response) -> Result<MultipartStream, Error> {
-        let boundary = format!("uhttp-frame-{:x}", self.id());
-        let response = response
-            .header(
-                "Content-Type",
-                format!("multipart/x-mixed-replace; boundary={boundary}"),
-            )
-            .header("Cache-Control", "no-cache");
-        Ok(MultipartStream {
-            stream: self.response_stream(response)?,
-            boundary,
-        })
-    }
-
-    /// Accepts a WebSocket upgrade (RFC 6455 §4.2). A request that is not
-    /// a valid upgrade is answered with 400 (or 426 with the supported
-    /// version) and [`Error::Handshake`] returned.
-    pub fn accept_websocket(&self) -> Result<WebSocket, Error> {
-        self.accept_websocket_with(Response::new(200))
-    }
-
-    /// [`Request::accept_websocket`], with `response`'s headers and
-    /// cookies added to the `101 Switching Protocols` answer (its status
-    /// and body are not used).
-    pub fn accept_websocket_with(&self, mut response: Response) -> Result<WebSocket, Error> {
-        let is_http11 = self.version() == Version::Http11;
-        match crate::ws::validate(self.method(), is_http11, |name| self.header(name)) {
-            Ok(accept) => {
-                response.body = Body::Empty;
-                response.validate()?;
-                self.claim()?;
-                let outbox = Arc::new(Outbox::new(self.inner.max_send_buffer));
-                let socket = WebSocket::new(outbox, self.clone());
-                let handle = socket.clone();
-                self.command(|conn| Command::Upgrade {
-                    conn,
-                    accept,
-                    response,
-                    socket,
-                });
-                Ok(handle)
-            }
-            Err(e) => {
-                let mut refusal = Response::new(e.status()).body(format!("{e}\n"));
-                for (name, value) in e.headers() {
-                    refusal = refusal.header(*name, *value);
-                }
-                self.send(refusal)?;
-                Err(Error::Handshake(e))
-            }
-        }
-    }
-
     /// Marks the request answered, or says why it cannot be.
-    fn claim(&self) -> Result<(), Error> {
+    pub(crate) fn claim(&self) -> Result<(), Error> {
         let mut state = lock(&self.inner.state);
         if state.responded {
             return Err(Error::AlreadyResponded);
@@ -586,6 +495,11 @@ impl Request {
 
     pub(crate) fn max_message_size(&self) -> usize {
         self.inner.max_message_size
+    }
+
+    /// Cap of a stream's or WebSocket's send buffer.
+    pub(crate) fn max_send_buffer(&self) -> usize {
+        self.inner.max_send_buffer
     }
 
     // ----- for the loop -----
@@ -635,6 +549,11 @@ impl Request {
         state.paused
     }
 
+    /// Whether the loop waits for `read_buffer()` before reading on.
+    pub(crate) fn is_paused(&self) -> bool {
+        lock(&self.inner.state).paused
+    }
+
     pub(crate) fn add_received(&self, n: u64) {
         lock(&self.inner.state).bytes_received += n;
     }
@@ -656,15 +575,6 @@ impl std::fmt::Debug for Request {
             .field("protocol", &self.protocol())
             .field("addr", &self.addr())
             .finish_non_exhaustive()
-    }
-}
-
-/// `response` with header `name` set to `value` unless it has one.
-fn with_default(response: Response, name: &str, value: &str) -> Response {
-    if response.get_header(name).is_some() {
-        response
-    } else {
-        response.header(name, value)
     }
 }
 

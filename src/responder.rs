@@ -10,17 +10,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::ids::ConnRef;
 use crate::outbox::Outbox;
 use crate::response::Response;
-use crate::websocket::WebSocket;
-
-/// Names one connection: its slab key and a serial that tells a reused key
-/// from the connection a handle was made for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct ConnRef {
-    pub token: usize,
-    pub serial: u64,
-}
+use crate::sync::lock;
 
 /// How an event-mode body is to be received.
 #[derive(Debug)]
@@ -49,13 +42,14 @@ pub(crate) enum Command {
         outbox: Arc<Outbox>,
         chunked: bool,
     },
-    /// Switch the connection to WebSocket: send 101 with `accept`.
+    /// Switch the connection to WebSocket: send 101 with `accept`; the
+    /// frames the application sends come through `outbox`.
     Upgrade {
         conn: ConnRef,
         accept: String,
         /// Extra headers and cookies for the 101 (validated).
         response: Response,
-        socket: WebSocket,
+        outbox: Arc<Outbox>,
     },
     /// A stream's outbox went from empty to not empty.
     Kick { conn: ConnRef },
@@ -135,10 +129,4 @@ impl Shared {
     pub fn end_poll(&self) {
         self.polling.store(false, Ordering::SeqCst);
     }
-}
-
-/// Locks a mutex, ignoring poisoning: the data behind our mutexes stays
-/// consistent even if a thread panicked while holding one.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -11,6 +11,7 @@ use crate::util::{is_token, is_valid_header_value};
 
 /// One piece of a response body.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Part {
     /// Bytes held in memory.
     Bytes(Vec<u8>),
@@ -55,6 +56,7 @@ impl Part {
 /// A response body. The variant picks the default `Content-Type`, which a
 /// `Content-Type` header overrides.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub enum Body {
     /// No body (`Content-Length: 0`).
     #[default]

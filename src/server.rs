@@ -20,8 +20,10 @@ use crate::config::Config;
 use crate::conn::{BufPool, CloseReason, Connection, Ctx, TlsStream, Transport};
 use crate::error::Error;
 use crate::event::{Event, EventQueue};
+use crate::h1::conn::Limits;
 use crate::h1::encode::DateCache;
-use crate::responder::{Command, ConnRef, Shared};
+use crate::ids::{ConnRef, ServerId};
+use crate::responder::{Command, Shared};
 
 use idle::IdleList;
 
@@ -34,19 +36,10 @@ const LISTENER_BASE: usize = usize::MAX - 1;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 const LISTEN_BACKLOG: i32 = 1024;
 
-/// Names a server within an [`EventLoop`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ServerId(usize);
-
-impl ServerId {
-    /// The server's index, in the order servers were added (from 0).
-    pub fn index(self) -> usize {
-        self.0
-    }
-}
-
 struct Server {
     config: Config,
+    /// What connections apply of `config`, copied once.
+    limits: Limits,
     connections: usize,
     local_addrs: Vec<SocketAddr>,
 }
@@ -190,6 +183,7 @@ impl EventLoop {
             });
         }
         self.servers.push(Server {
+            limits: Limits::from(&config),
             config,
             connections: 0,
             local_addrs,
@@ -335,9 +329,9 @@ impl EventLoop {
                     Command::Upgrade {
                         accept,
                         response,
-                        socket,
+                        outbox,
                         ..
-                    } => c.upgrade(ctx, &accept, &response, socket),
+                    } => c.upgrade(ctx, &accept, &response, outbox),
                     Command::Kick { .. } => {}
                     Command::Abandoned { id, .. } => c.abandoned(ctx, id),
                 }
@@ -366,6 +360,7 @@ impl EventLoop {
         let server = &self.servers[entry.server];
         let mut ctx = Ctx {
             config: &server.config,
+            limits: &server.limits,
             now,
             date: &mut self.date,
             events: &mut self.ready,
@@ -608,7 +603,8 @@ impl EventLoop {
             token: key,
             serial: self.next_serial,
         };
-        let mut conn = Connection::new(transport, conn_ref, peer, local, config, now);
+        let limits = &self.servers[server].limits;
+        let mut conn = Connection::new(transport, conn_ref, peer, local, limits, now);
         if let Err(e) = self.poll.registry().register(
             conn.socket_mut(),
             Token(key),
@@ -637,6 +633,7 @@ impl Drop for EventLoop {
             }
             let ctx = Ctx {
                 config: &server.config,
+                limits: &server.limits,
                 now,
                 date: &mut self.date,
                 events: &mut self.ready,

@@ -16,6 +16,7 @@
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::h1::head::Version;
 use crate::h1::stream::{
     encode_chunk, encode_comment, encode_event, encode_last_chunk, encode_multipart_end,
     encode_multipart_frame, encode_ndjson,
@@ -23,6 +24,69 @@ use crate::h1::stream::{
 use crate::outbox::Outbox;
 use crate::request::Request;
 use crate::responder::Command;
+use crate::response::{Body, Response};
+
+/// Starting a streamed answer (here, next to the stream types, so that
+/// `request` does not depend on the handles built on top of it).
+impl Request {
+    /// Starts a streamed response with `response`'s status, headers and
+    /// cookies (its body is ignored): chunked for HTTP/1.1 clients,
+    /// delimited by closing the connection for HTTP/1.0 ones.
+    /// A `HEAD` request gets the head alone; sends then fail with
+    /// [`Error::Closed`].
+    pub fn response_stream(&self, mut response: Response) -> Result<ResponseStream, Error> {
+        response.body = Body::Empty;
+        response.validate()?;
+        self.claim()?;
+        let chunked = self.version() == Version::Http11;
+        let outbox = Arc::new(Outbox::new(self.max_send_buffer()));
+        let stream = ResponseStream::new(Arc::clone(&outbox), self.clone(), chunked);
+        self.command(|conn| Command::Stream {
+            conn,
+            response,
+            outbox,
+            chunked,
+        });
+        Ok(stream)
+    }
+
+    /// Starts a Server-Sent Events stream (`text/event-stream`, not cached).
+    pub fn response_sse(&self, response: Response) -> Result<SseStream, Error> {
+        let response = with_default(response, "Content-Type", "text/event-stream");
+        let response = with_default(response, "Cache-Control", "no-cache");
+        Ok(SseStream(self.response_stream(response)?))
+    }
+
+    /// Starts an NDJSON stream (`application/x-ndjson`).
+    pub fn response_ndjson(&self, response: Response) -> Result<NdjsonStream, Error> {
+        let response = with_default(response, "Content-Type", "application/x-ndjson");
+        Ok(NdjsonStream(self.response_stream(response)?))
+    }
+
+    /// Starts a `multipart/x-mixed-replace` stream (MJPEG and the like).
+    pub fn response_multipart(&self, response: Response) -> Result<MultipartStream, Error> {
+        let boundary = format!("uhttp-frame-{:x}", self.id());
+        let response = response
+            .header(
+                "Content-Type",
+                format!("multipart/x-mixed-replace; boundary={boundary}"),
+            )
+            .header("Cache-Control", "no-cache");
+        Ok(MultipartStream {
+            stream: self.response_stream(response)?,
+            boundary,
+        })
+    }
+}
+
+/// `response` with header `name` set to `value` unless it has one.
+fn with_default(response: Response, name: &str, value: &str) -> Response {
+    if response.get_header(name).is_some() {
+        response
+    } else {
+        response.header(name, value)
+    }
+}
 
 /// A streamed response body, sent in pieces as they become available.
 #[derive(Clone)]
@@ -87,6 +151,9 @@ impl ResponseStream {
         end: bool,
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
     ) -> Result<(), Error> {
+        if self.request.is_closed() {
+            return Err(Error::Closed);
+        }
         if self.outbox.push(end, encode)? {
             self.request.command(|conn| Command::Kick { conn });
         }
@@ -98,9 +165,10 @@ impl ResponseStream {
         self.outbox.buffered()
     }
 
-    /// Whether the client is gone.
+    /// Whether the client is gone (or the response has no body: sends
+    /// fail with [`Error::Closed`]).
     pub fn is_closed(&self) -> bool {
-        self.outbox.is_closed()
+        self.request.is_closed() || self.outbox.is_shut()
     }
 
     /// The request this stream answers.

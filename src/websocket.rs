@@ -8,10 +8,54 @@
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::h1::head::Version;
 use crate::outbox::Outbox;
 use crate::request::Request;
 use crate::responder::Command;
+use crate::response::{Body, Response};
 use crate::ws::frame::{MAX_CONTROL_PAYLOAD, Opcode, close_payload, encode_frame};
+
+/// Accepting an upgrade (here, next to [`WebSocket`], so that `request`
+/// does not depend on the handles built on top of it).
+impl Request {
+    /// Accepts a WebSocket upgrade (RFC 6455 §4.2). A request that is not
+    /// a valid upgrade is answered with 400 (or 426 with the supported
+    /// version) and [`Error::Handshake`] returned.
+    pub fn accept_websocket(&self) -> Result<WebSocket, Error> {
+        self.accept_websocket_with(Response::new(200))
+    }
+
+    /// [`Request::accept_websocket`], with `response`'s headers and
+    /// cookies added to the `101 Switching Protocols` answer (its status
+    /// and body are not used).
+    pub fn accept_websocket_with(&self, mut response: Response) -> Result<WebSocket, Error> {
+        let is_http11 = self.version() == Version::Http11;
+        match crate::ws::validate(self.method(), is_http11, |name| self.header(name)) {
+            Ok(accept) => {
+                response.body = Body::Empty;
+                response.validate()?;
+                self.claim()?;
+                let outbox = Arc::new(Outbox::new(self.max_send_buffer()));
+                let socket = WebSocket::new(Arc::clone(&outbox), self.clone());
+                self.command(|conn| Command::Upgrade {
+                    conn,
+                    accept,
+                    response,
+                    outbox,
+                });
+                Ok(socket)
+            }
+            Err(e) => {
+                let mut refusal = Response::new(e.status()).body(format!("{e}\n"));
+                for (name, value) in e.headers() {
+                    refusal = refusal.header(*name, *value);
+                }
+                self.send(refusal)?;
+                Err(Error::Handshake(e))
+            }
+        }
+    }
+}
 
 /// An open WebSocket. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
@@ -56,6 +100,9 @@ impl WebSocket {
         opcode: Opcode,
         payload: &[u8],
     ) -> Result<(), Error> {
+        if self.request.is_closed() {
+            return Err(Error::Closed);
+        }
         if self.outbox.push(end, |out| {
             encode_frame(out, true, opcode, payload);
             Ok(())
@@ -72,7 +119,7 @@ impl WebSocket {
 
     /// Whether the connection is gone (or closing).
     pub fn is_closed(&self) -> bool {
-        self.outbox.is_closed() || self.outbox.is_ended()
+        self.request.is_closed() || self.outbox.is_shut() || self.outbox.is_ended()
     }
 
     /// The upgrade request (path, headers, cookies, ...).

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 use libfuzzer_sys::fuzz_target;
 use uhttp::Config;
 use uhttp::h1::body::BodyDecoder;
-use uhttp::h1::conn::{After, BodyStart, CONTINUE, Expired, Finished, Machine, ResponseHead, Step};
+use uhttp::h1::conn::{
+    After, BodyStart, CONTINUE, Expired, Finished, Limits, Machine, ResponseHead, Step,
+};
 use uhttp::h1::encode::{Framing, status_has_no_body};
 use uhttp::h1::stream::{encode_chunk, encode_last_chunk};
 use uhttp_fuzz::{Rng, is_refusal_status, pieces, split_seed};
@@ -76,7 +78,7 @@ struct Expected {
 
 struct Conn {
     machine: Machine,
-    config: Config,
+    limits: Limits,
     now: Instant,
     /// Bytes the client sent that were not read yet.
     inbox: Vec<u8>,
@@ -93,14 +95,17 @@ struct Conn {
     /// A streamed response is under way (chunked or not).
     streaming: Option<bool>,
     refused: bool,
+    /// The body's sink is full (the request handle's to say).
+    full: bool,
 }
 
 impl Conn {
     fn new(config: Config) -> Self {
         let now = Instant::now();
+        let limits = Limits::from(&config);
         Conn {
-            machine: Machine::new(&config, now),
-            config,
+            machine: Machine::new(&limits, now),
+            limits,
             now,
             inbox: Vec::new(),
             rx: Vec::new(),
@@ -112,6 +117,7 @@ impl Conn {
             pending: false,
             streaming: None,
             refused: false,
+            full: false,
         }
     }
 
@@ -128,13 +134,13 @@ impl Conn {
             || self.machine.closed().is_some()
             || !self
                 .machine
-                .wants_read(&self.config, self.rx.len(), unsent, CHUNK)
+                .wants_read(&self.limits, self.rx.len(), unsent, CHUNK, self.full)
         {
             return;
         }
         let n = self.inbox.len().min(CHUNK);
         self.rx.extend(self.inbox.drain(..n));
-        self.machine.received(&self.config, self.now);
+        self.machine.received(&self.limits, self.now);
         self.run();
     }
 
@@ -168,7 +174,7 @@ impl Conn {
                 0 | 1 => self.answer(rng),
                 2 => self.write(rng.draw() as usize % 200),
                 3 => {
-                    if let Some(send_continue) = self.machine.accept_body(&self.config, self.now) {
+                    if let Some(send_continue) = self.machine.accept_body(&self.limits, self.now) {
                         if send_continue {
                             self.out.extend_from_slice(CONTINUE);
                         }
@@ -176,7 +182,8 @@ impl Conn {
                     self.run();
                 }
                 4 => {
-                    self.machine.resume(&self.config, self.now);
+                    self.full = false;
+                    self.machine.resume(&self.limits, self.now);
                     self.run();
                 }
                 5 => self.tick(Duration::from_millis(u64::from(rng.draw() % 20_000))),
@@ -196,7 +203,10 @@ impl Conn {
             if self.machine.closed().is_some() {
                 return;
             }
-            match self.machine.advance(&self.config, &self.rx, self.now) {
+            match self
+                .machine
+                .advance(&self.limits, &self.rx, self.now, self.full)
+            {
                 Step::Wait => {
                     self.check_deadline();
                     return;
@@ -229,6 +239,7 @@ impl Conn {
                     self.rx.drain(..consumed);
                     // A sink fills now and then.
                     if consumed % 7 == 3 {
+                        self.full = true;
                         self.machine.pause();
                     }
                 }
@@ -271,7 +282,7 @@ impl Conn {
         let answered = self
             .machine
             .respond(
-                &self.config,
+                &self.limits,
                 &mut self.out,
                 &head,
                 self.rx.is_empty(),
@@ -327,7 +338,7 @@ impl Conn {
         let close = rng.draw() % 8 == 0;
         let head = Self::head(status, close, framing);
         let answered = self.machine.respond(
-            &self.config,
+            &self.limits,
             &mut self.out,
             &head,
             self.rx.is_empty(),
@@ -357,7 +368,7 @@ impl Conn {
         let head = Self::head(status, false, framing);
         let answerable = self.machine.is_answerable();
         let started = self.machine.stream(
-            &self.config,
+            &self.limits,
             &mut self.out,
             &head,
             self.rx.is_empty(),
@@ -398,7 +409,7 @@ impl Conn {
             last.body.extend_from_slice(&data);
         }
         let got = self.out.len() > before;
-        self.machine.pulled(&self.config, self.now, got, ended);
+        self.machine.pulled(&self.limits, self.now, got, ended);
         if ended {
             self.streaming = None;
         }
@@ -413,13 +424,13 @@ impl Conn {
         let n = n.min(self.out.len());
         if n > 0 {
             self.wire.extend(self.out.drain(..n));
-            self.machine.written(&self.config, self.now);
+            self.machine.written(&self.limits, self.now);
         }
         if self.out.is_empty() && self.streaming.is_none() {
             let was_refused = self.refused;
             if let Some(finished) =
                 self.machine
-                    .response_sent(&self.config, self.rx.is_empty(), self.now)
+                    .response_sent(&self.limits, self.rx.is_empty(), self.now)
             {
                 if was_refused {
                     assert!(

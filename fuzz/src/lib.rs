@@ -2,14 +2,14 @@
 //! statuses a refusal may carry, and the `uhttpd` modules under test.
 //!
 //! The program's parsers live in the binary crate, which a fuzz target
-//! cannot depend on. They are self-contained (std and crates only, no
-//! `crate::` imports), so they are compiled here a second time, from the
+//! cannot depend on. They are self-contained (std and crates only; the
+//! one `crate::` import, `percent`, is compiled here too), so they are compiled here a second time, from the
 //! same files, with `#[path]`. See `README.md`.
 
 #[path = "../../src/bin/uhttpd/multipart.rs"]
 pub mod multipart;
 
-/// Used by `static_files/resolve.rs`.
+/// Used by `resolve` (as `crate::percent`, as in the program).
 #[path = "../../src/bin/uhttpd/percent.rs"]
 pub mod percent;
 

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use crate::access_log::{AccessLog, Completed, Outcome};
 use crate::error::RequestError;
+use crate::ids::ServerId;
 use crate::request::Request;
-use crate::server::ServerId;
 
 /// The accounting of the response under way on one connection. Counting
 /// costs a few integer operations per write; the request is kept (a

@@ -47,12 +47,12 @@ use outgoing::Outgoing;
 use crate::access_log::Outcome;
 use crate::config::Config;
 use crate::event::{Event, EventQueue};
-use crate::h1::conn::{Expired, Machine};
+use crate::h1::conn::{Expired, Limits, Machine};
 use crate::h1::encode::DateCache;
+use crate::ids::{ConnRef, ServerId};
 use crate::outbox::Outbox;
 use crate::request::Request;
-use crate::responder::{ConnRef, Shared};
-use crate::server::ServerId;
+use crate::responder::Shared;
 use crate::websocket::WebSocket;
 use crate::ws::{self, Message, close_code};
 
@@ -64,6 +64,8 @@ const READ_MIN: usize = 16 * 1024;
 /// Everything a connection needs from the loop while it is driven.
 pub(crate) struct Ctx<'a> {
     pub config: &'a Config,
+    /// What the connection machine applies of `config`.
+    pub limits: &'a Limits,
     pub now: Instant,
     pub date: &'a mut DateCache,
     pub events: &'a mut EventQueue,
@@ -88,7 +90,8 @@ fn outcome(reason: CloseReason) -> Outcome {
 /// Where the body of an accepted request goes.
 enum Sink {
     Buffer(Vec<u8>),
-    /// `Data` events; the machine knows when it is paused.
+    /// As `Data` events; whether reading waits for `read_buffer()` is the
+    /// request's to say (`Request::is_paused`).
     Stream,
     File {
         file: File,
@@ -150,7 +153,7 @@ impl Connection {
         conn: ConnRef,
         peer: SocketAddr,
         local: SocketAddr,
-        config: &Config,
+        limits: &Limits,
         now: Instant,
     ) -> Self {
         Connection {
@@ -158,7 +161,7 @@ impl Connection {
             conn,
             peer,
             local,
-            machine: Machine::new(config, now),
+            machine: Machine::new(limits, now),
             held: Held::None,
             rx: RxBuf::default(),
             out: Outgoing::default(),
@@ -232,7 +235,7 @@ impl Connection {
     pub fn drive(&mut self, ctx: &mut Ctx<'_>) {
         loop {
             let mut progress = false;
-            if self.can_read && self.wants_read(ctx.config) {
+            if self.can_read && self.wants_read(ctx.limits) {
                 progress |= self.read_some(ctx);
             }
             progress |= self.advance(ctx);
@@ -247,10 +250,22 @@ impl Connection {
         }
     }
 
-    fn wants_read(&self, config: &Config) -> bool {
+    fn wants_read(&self, limits: &Limits) -> bool {
         let unsent = self.out.buf.len() - self.out.pos;
         self.machine
-            .wants_read(config, self.rx.len(), unsent, IO_CHUNK)
+            .wants_read(limits, self.rx.len(), unsent, IO_CHUNK, self.sink_full())
+    }
+
+    /// Whether the body's sink takes no more for now: a stream whose
+    /// buffer waits for `read_buffer()` (the request's to say).
+    fn sink_full(&self) -> bool {
+        match &self.held {
+            Held::Request {
+                req,
+                sink: Some(Sink::Stream),
+            } => req.is_paused(),
+            _ => false,
+        }
     }
 
     /// One read into `rx`. Returns whether anything happened.
@@ -276,7 +291,7 @@ impl Connection {
                 true
             }
             Ok(_) => {
-                self.machine.received(ctx.config, ctx.now);
+                self.machine.received(ctx.limits, ctx.now);
                 true
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -382,12 +397,13 @@ impl Connection {
                 req.mark_closed();
             }
             Held::Stream { req, outbox } => {
-                outbox.close();
                 req.mark_closed();
+                outbox.discard();
                 ctx.events.push_back(Event::Closed(req));
             }
             Held::Socket { socket, .. } => {
-                socket.outbox().close();
+                socket.request().mark_closed();
+                socket.outbox().discard();
                 let gone = Message::Close(Some((close_code::ABNORMAL, why.to_owned())));
                 ctx.events.push_back(Event::WebSocket(socket, gone));
             }

@@ -25,7 +25,11 @@ impl Connection {
     pub(super) fn advance(&mut self, ctx: &mut Ctx<'_>) -> bool {
         let mut progress = false;
         loop {
-            match self.machine.advance(ctx.config, self.rx.bytes(), ctx.now) {
+            let sink_full = self.sink_full();
+            match self
+                .machine
+                .advance(ctx.limits, self.rx.bytes(), ctx.now, sink_full)
+            {
                 Step::Wait => return progress,
                 Step::Began => self.exchange.request_began(ctx.now),
                 Step::Request {
@@ -204,7 +208,7 @@ impl Connection {
         let Held::Request { req, sink: None } = &self.held else {
             return;
         };
-        let Some(send_continue) = self.machine.accept_body(ctx.config, ctx.now) else {
+        let Some(send_continue) = self.machine.accept_body(ctx.limits, ctx.now) else {
             return;
         };
         let chosen = match choice {
@@ -230,9 +234,17 @@ impl Connection {
     }
 
     /// The application drained a full stream buffer: the client's time
-    /// runs again.
+    /// runs again (unless reading has paused again since).
     pub fn resume(&mut self, ctx: &mut Ctx<'_>) {
-        self.machine.resume(ctx.config, ctx.now);
+        if let Held::Request {
+            req,
+            sink: Some(Sink::Stream),
+        } = &self.held
+        {
+            if !req.is_paused() {
+                self.machine.resume(ctx.limits, ctx.now);
+            }
+        }
     }
 }
 

@@ -24,7 +24,7 @@ impl Connection {
         chunked: bool,
     ) {
         let Some(req) = self.take_request() else {
-            outbox.close();
+            outbox.shut();
             return;
         };
         let framing = if status_has_no_body(response.status) {
@@ -50,9 +50,9 @@ impl Connection {
         let rx_empty = self.rx.is_empty();
         let Some(with_body) =
             self.machine
-                .stream(ctx.config, &mut self.out.buf, &head, rx_empty, ctx.now)
+                .stream(ctx.limits, &mut self.out.buf, &head, rx_empty, ctx.now)
         else {
-            outbox.close();
+            outbox.shut();
             return;
         };
         self.exchange.response_began(
@@ -66,7 +66,7 @@ impl Connection {
             self.held = Held::Stream { req, outbox };
         } else {
             // Nothing of the body may follow this head.
-            outbox.close();
+            outbox.shut();
         }
     }
 
@@ -76,12 +76,12 @@ impl Connection {
         ctx: &mut Ctx<'_>,
         accept: &str,
         response: &Response,
-        socket: WebSocket,
+        outbox: Arc<Outbox>,
     ) {
-        let req = match (&self.held, self.machine.upgrade(ctx.config, ctx.now)) {
+        let req = match (&self.held, self.machine.upgrade(ctx.limits, ctx.now)) {
             (Held::Request { req, sink: None }, true) => req.clone(),
             _ => {
-                socket.outbox().close();
+                outbox.shut();
                 return;
             }
         };
@@ -100,7 +100,7 @@ impl Connection {
         );
         self.held = Held::Socket {
             receiver: Box::new(ws::Receiver::new(req.max_message_size())),
-            socket,
+            socket: WebSocket::new(outbox, req),
         };
     }
 
@@ -122,7 +122,7 @@ impl Connection {
         if taken.want_writable {
             ctx.events.push_back(Event::Writable(req.clone()));
         }
-        self.machine.pulled(ctx.config, ctx.now, got, taken.ended);
+        self.machine.pulled(ctx.limits, ctx.now, got, taken.ended);
         if stream && taken.ended {
             // The rest is sent as any response; the stream's handles are
             // done.
@@ -175,7 +175,7 @@ impl Connection {
         }
         self.rx.consume(pos);
         if ended {
-            socket.outbox().close();
+            socket.outbox().shut();
             // Send what is queued (the Close frame last), then close.
             self.held = Held::None;
             self.machine.session_ended(ctx.now);

@@ -103,7 +103,7 @@ impl Connection {
         let rx_empty = self.rx.is_empty();
         let answered =
             self.machine
-                .respond(ctx.config, &mut self.out.buf, &head, rx_empty, ctx.now);
+                .respond(ctx.limits, &mut self.out.buf, &head, rx_empty, ctx.now);
         let Some(answered) = answered else {
             return;
         };
@@ -177,7 +177,7 @@ impl Connection {
                     self.out.pos += n;
                     self.exchange.sent(n);
                     progress = true;
-                    self.machine.written(ctx.config, ctx.now);
+                    self.machine.written(ctx.limits, ctx.now);
                 }
                 Err(e) => return self.write_failed(ctx, e) || progress,
             }
@@ -205,7 +205,7 @@ impl Connection {
                     self.out.sent_file_part();
                 }
                 self.exchange.sent(n);
-                self.machine.written(ctx.config, ctx.now);
+                self.machine.written(ctx.limits, ctx.now);
                 Some(true)
             }
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
@@ -245,7 +245,7 @@ impl Connection {
         self.line = None;
         let finished = self
             .machine
-            .response_sent(ctx.config, self.rx.is_empty(), ctx.now);
+            .response_sent(ctx.limits, self.rx.is_empty(), ctx.now);
         match finished {
             Some(Finished::Close) => self.close(ctx, CloseReason::Done, ""),
             Some(Finished::CloseNotify) => {

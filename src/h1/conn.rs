@@ -15,7 +15,8 @@
 //! Head ────── head, no body ───────────▶ Dispatched  bad head, timeout (Head): refusal
 //!      └───── head, body ──────────────▶ Body
 //! Body ────── complete ────────────────▶ Dispatched  bad framing, too large,
-//!             Pending ─accept_body─▶ Open ⇄ Paused     timeout (Body): refusal
+//!             Pending ─accept_body─▶ Open             timeout (Body): refusal
+//!             (a full sink stops reading, and the clock, until resumed)
 //!             sink failed ─────────────▶ Dispatched  (no keep-alive)
 //!      └───── answered before complete ▶ Respond     (close, input drained)
 //! Dispatched ─ answer, refusal ────────▶ Respond
@@ -43,9 +44,8 @@
 //! driver feeds them to `ws::Receiver` and reports the end of the
 //! session), and which event the application is told (the handles).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crate::config::Config;
 use crate::error::RequestError;
 use crate::h1::body::BodyDecoder;
 use crate::h1::encode::{ConnectionHeader, Framing, encode_framing, encode_status};
@@ -57,6 +57,30 @@ mod tests;
 /// The interim response sent when a client that asked for it may send
 /// its body (RFC 9110 §10.1.1).
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// The options the machine applies, copied once per server from its
+/// `Config` (`Limits::from(&config)`), where each is defined and
+/// documented.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct Limits {
+    /// `Config::max_headers_length`.
+    pub max_headers_length: usize,
+    /// `Config::max_content_length`.
+    pub max_content_length: u64,
+    /// `Config::max_send_buffer`.
+    pub max_send_buffer: usize,
+    /// `Config::request_timeout`.
+    pub request_timeout: Duration,
+    /// `Config::keep_alive_timeout`.
+    pub keep_alive_timeout: Duration,
+    /// `Config::send_timeout`.
+    pub send_timeout: Duration,
+    /// `Config::keep_alive_max_requests`.
+    pub keep_alive_max_requests: usize,
+    /// `Config::event_mode`.
+    pub event_mode: bool,
+}
 
 /// Why a connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,7 +132,7 @@ pub struct Deadline {
 
 /// How long a closing connection is drained so the client sees our
 /// response rather than a reset.
-pub const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+pub const LINGER: Duration = Duration::from_secs(2);
 
 /// What follows a response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,15 +144,15 @@ pub enum After {
 }
 
 /// Where the body of the request being read goes, as far as the protocol
-/// cares.
+/// cares. Whether the sink is full (a stream the application has not
+/// drained) is the request handle's to know: the driver passes it in
+/// (`sink_full`), the machine keeps no copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reading {
     /// Event mode: the application has not chosen a sink yet.
     Pending,
     /// Bytes flow to the sink.
     Open,
-    /// The sink (a stream) is full: nothing is read until it resumes.
-    Paused,
 }
 
 /// Where the exchange is; each variant owns what that step needs.
@@ -204,8 +228,8 @@ pub enum Step<'a> {
         body: BodyStart,
     },
     /// Body bytes for the sink (`data`, from the input, possibly empty),
-    /// after which `consumed` bytes of input are used up. Once the sink has
-    /// them the driver may [`Machine::pause`].
+    /// after which `consumed` bytes of input are used up. When they fill
+    /// the sink the driver says so ([`Machine::pause`], then `sink_full`).
     Data {
         /// The body bytes.
         data: &'a [u8],
@@ -314,7 +338,7 @@ pub struct Machine {
 impl Machine {
     /// A new connection at `now`: the first request must arrive (and a TLS
     /// handshake finish) within `request_timeout`.
-    pub fn new(config: &Config, now: Instant) -> Self {
+    pub fn new(limits: &Limits, now: Instant) -> Self {
         Machine {
             phase: Phase::Idle,
             keep_alive: false,
@@ -326,17 +350,17 @@ impl Machine {
             head_only: false,
             deadline: None,
         }
-        .armed(Timer::Idle, now, config.request_timeout)
+        .armed(Timer::Idle, now, limits.request_timeout)
     }
 
-    fn armed(mut self, timer: Timer, now: Instant, after: std::time::Duration) -> Self {
+    fn armed(mut self, timer: Timer, now: Instant, after: Duration) -> Self {
         self.arm(timer, now, after);
         self
     }
 
     /// Sets the deadline `after` from `now` (none when that is beyond the
     /// clock: no limit).
-    fn arm(&mut self, timer: Timer, now: Instant, after: std::time::Duration) {
+    fn arm(&mut self, timer: Timer, now: Instant, after: Duration) {
         self.deadline = now.checked_add(after).map(|at| Deadline { at, timer });
     }
 
@@ -394,13 +418,23 @@ impl Machine {
     }
 
     /// Whether to read from the socket now, with `rx_len` bytes received
-    /// and unused, `unsent` bytes queued, and reads of `chunk` bytes.
+    /// and unused, `unsent` bytes queued, reads of `chunk` bytes, and the
+    /// body's sink full or not.
     #[inline]
-    pub fn wants_read(&self, config: &Config, rx_len: usize, unsent: usize, chunk: usize) -> bool {
-        let rx_cap = config.max_headers_length.saturating_add(chunk);
+    pub fn wants_read(
+        &self,
+        limits: &Limits,
+        rx_len: usize,
+        unsent: usize,
+        chunk: usize,
+        sink_full: bool,
+    ) -> bool {
+        let rx_cap = limits.max_headers_length.saturating_add(chunk);
         match &self.phase {
             Phase::Idle | Phase::Head => rx_len < rx_cap,
-            Phase::Body { reading, .. } => *reading == Reading::Open && rx_len < chunk,
+            Phase::Body { reading, .. } => {
+                *reading == Reading::Open && !sink_full && rx_len < chunk
+            }
             // Pipelined requests may be read ahead (bounded); after the
             // client's EOF there is nothing more to read.
             Phase::Dispatched | Phase::Respond { .. } | Phase::Streaming { .. } => {
@@ -409,7 +443,7 @@ impl Machine {
             // Every ping read queues a pong: stop reading while the client
             // leaves what we send unread, or a ping flood grows the send
             // buffer without bound.
-            Phase::Upgraded { .. } => rx_len < chunk && unsent < config.max_send_buffer,
+            Phase::Upgraded { .. } => rx_len < chunk && unsent < limits.max_send_buffer,
             Phase::Closing => true,
             Phase::Closed(_) => false,
         }
@@ -417,9 +451,9 @@ impl Machine {
 
     /// Bytes arrived: a client sending its body is not stalled.
     #[inline]
-    pub fn received(&mut self, config: &Config, now: Instant) {
+    pub fn received(&mut self, limits: &Limits, now: Instant) {
         if matches!(self.phase, Phase::Body { .. }) {
-            self.arm(Timer::Body, now, config.request_timeout);
+            self.arm(Timer::Body, now, limits.request_timeout);
         }
     }
 
@@ -442,9 +476,16 @@ impl Machine {
 
     /// Moves the exchange forward on the received bytes `rx`; the driver
     /// uses up what a step says it consumed and calls again while the
-    /// step is not [`Step::Wait`].
+    /// step is not [`Step::Wait`]. `sink_full`: the body's sink takes no
+    /// more for now.
     #[inline]
-    pub fn advance<'a>(&mut self, config: &Config, rx: &'a [u8], now: Instant) -> Step<'a> {
+    pub fn advance<'a>(
+        &mut self,
+        limits: &Limits,
+        rx: &'a [u8],
+        now: Instant,
+        sink_full: bool,
+    ) -> Step<'a> {
         // The driver asks after every read and write: where nothing can
         // happen the answer costs a match.
         match self.phase {
@@ -453,18 +494,24 @@ impl Machine {
             | Phase::Streaming { .. }
             | Phase::Closed(_) => Step::Wait,
             Phase::Idle | Phase::Upgraded { .. } | Phase::Closing if rx.is_empty() => Step::Wait,
-            _ => self.step(config, rx, now),
+            _ => self.step(limits, rx, now, sink_full),
         }
     }
 
-    fn step<'a>(&mut self, config: &Config, rx: &'a [u8], now: Instant) -> Step<'a> {
+    fn step<'a>(
+        &mut self,
+        limits: &Limits,
+        rx: &'a [u8],
+        now: Instant,
+        sink_full: bool,
+    ) -> Step<'a> {
         match &mut self.phase {
             Phase::Idle if !rx.is_empty() => {
                 self.phase = Phase::Head;
-                self.arm(Timer::Head, now, config.request_timeout);
+                self.arm(Timer::Head, now, limits.request_timeout);
                 Step::Began
             }
-            Phase::Head => self.parse_head(config, rx, now),
+            Phase::Head => self.parse_head(limits, rx, now),
             Phase::Body {
                 decoder,
                 received,
@@ -489,7 +536,7 @@ impl Machine {
                     }
                     return Step::Wait;
                 }
-                if *reading == Reading::Paused {
+                if sink_full {
                     return Step::Wait;
                 }
                 let step = match decoder.decode(rx) {
@@ -497,7 +544,7 @@ impl Machine {
                     Err(e) => return self.refuse(e),
                 };
                 *received += step.data.len() as u64;
-                if *received > config.max_content_length {
+                if *received > limits.max_content_length {
                     return self.refuse(RequestError::PayloadTooLarge);
                 }
                 if step.data.is_empty() && step.done {
@@ -518,8 +565,8 @@ impl Machine {
         }
     }
 
-    fn parse_head<'a>(&mut self, config: &Config, rx: &'a [u8], now: Instant) -> Step<'a> {
-        let (head, consumed) = match parse_head(rx, config.max_headers_length) {
+    fn parse_head<'a>(&mut self, limits: &Limits, rx: &'a [u8], now: Instant) -> Step<'a> {
+        let (head, consumed) = match parse_head(rx, limits.max_headers_length) {
             Ok(Parsed::Partial) if self.peer_eof => {
                 return Step::Close(self.close(CloseReason::PeerClosed));
             }
@@ -529,7 +576,7 @@ impl Machine {
         };
         self.requests += 1;
         self.keep_alive =
-            head.keep_alive && !self.stopping && self.requests < config.keep_alive_max_requests;
+            head.keep_alive && !self.stopping && self.requests < limits.keep_alive_max_requests;
         self.version = head.version;
         self.head_only = head.method == "HEAD";
         let (decoder, len_hint) = match head.body {
@@ -543,7 +590,7 @@ impl Machine {
                     body,
                 };
             }
-            BodyKind::Length(n) if n > config.max_content_length => {
+            BodyKind::Length(n) if n > limits.max_content_length => {
                 // Refused before a byte of it is read: no `100 Continue`.
                 self.refusing();
                 let body = BodyStart::TooLarge;
@@ -558,7 +605,7 @@ impl Machine {
         };
         let rest = rx.len().saturating_sub(consumed) as u64;
         let whole_body_here = matches!(head.body, BodyKind::Length(n) if n <= rest);
-        let (body, reading) = if !config.event_mode {
+        let (body, reading) = if !limits.event_mode {
             let capacity = len_hint.min(CHUNK_HINT) as usize;
             let send_continue = head.expect_continue;
             let body = BodyStart::Buffer {
@@ -577,7 +624,7 @@ impl Machine {
             (BodyStart::Announce, Reading::Pending)
         };
         match reading {
-            Reading::Open => self.arm(Timer::Body, now, config.request_timeout),
+            Reading::Open => self.arm(Timer::Body, now, limits.request_timeout),
             _ => self.deadline = None,
         }
         self.phase = Phase::Body {
@@ -623,7 +670,7 @@ impl Machine {
     /// reading starts, and the client's time with it. Returns whether to
     /// queue [`CONTINUE`] (only now, after the limits passed), or `None`
     /// when no body waits for a sink.
-    pub fn accept_body(&mut self, config: &Config, now: Instant) -> Option<bool> {
+    pub fn accept_body(&mut self, limits: &Limits, now: Instant) -> Option<bool> {
         let Phase::Body {
             reading,
             expect_continue,
@@ -637,28 +684,33 @@ impl Machine {
         }
         *reading = Reading::Open;
         let send_continue = *expect_continue;
-        self.arm(Timer::Body, now, config.request_timeout);
+        self.arm(Timer::Body, now, limits.request_timeout);
         Some(send_continue)
     }
 
-    /// The sink is full (a stream the application has not drained):
-    /// nothing is read, and no deadline runs, until [`Machine::resume`].
+    /// The sink just filled (a stream the application has not drained):
+    /// the client is not stalled, so no deadline runs until
+    /// [`Machine::resume`]; meanwhile the driver passes `sink_full` and
+    /// nothing is read.
     pub fn pause(&mut self) {
-        if let Phase::Body { reading, .. } = &mut self.phase {
-            if *reading == Reading::Open {
-                *reading = Reading::Paused;
-                self.deadline = None;
-            }
+        if let Phase::Body {
+            reading: Reading::Open,
+            ..
+        } = self.phase
+        {
+            self.deadline = None;
         }
     }
 
-    /// The application drained a full sink: the client's time runs again.
-    pub fn resume(&mut self, config: &Config, now: Instant) {
-        if let Phase::Body { reading, .. } = &mut self.phase {
-            if *reading == Reading::Paused {
-                *reading = Reading::Open;
-                self.arm(Timer::Body, now, config.request_timeout);
-            }
+    /// The application made room in a full sink: the client's time runs
+    /// again.
+    pub fn resume(&mut self, limits: &Limits, now: Instant) {
+        if let Phase::Body {
+            reading: Reading::Open,
+            ..
+        } = self.phase
+        {
+            self.arm(Timer::Body, now, limits.request_timeout);
         }
     }
 
@@ -723,7 +775,7 @@ impl Machine {
     /// answer (the answer is dropped).
     pub fn respond(
         &mut self,
-        config: &Config,
+        limits: &Limits,
         out: &mut Vec<u8>,
         head: &ResponseHead<'_>,
         rx_empty: bool,
@@ -735,7 +787,7 @@ impl Machine {
         let after = self.encode(out, head, rx_empty);
         let with_body = !self.head_only && head.framing != Framing::None;
         self.phase = Phase::Respond { after };
-        self.arm(Timer::Send, now, config.send_timeout);
+        self.arm(Timer::Send, now, limits.send_timeout);
         Some(Answered { after, with_body })
     }
 
@@ -747,7 +799,7 @@ impl Machine {
     /// waits for an answer.
     pub fn stream(
         &mut self,
-        config: &Config,
+        limits: &Limits,
         out: &mut Vec<u8>,
         head: &ResponseHead<'_>,
         rx_empty: bool,
@@ -763,38 +815,38 @@ impl Machine {
         } else {
             Phase::Respond { after }
         };
-        self.arm(Timer::Send, now, config.send_timeout);
+        self.arm(Timer::Send, now, limits.send_timeout);
         Some(with_body)
     }
 
     /// The application ended its stream: the rest is sent as any
     /// response.
-    pub fn stream_ended(&mut self, config: &Config, now: Instant) {
+    pub fn stream_ended(&mut self, limits: &Limits, now: Instant) {
         if let Phase::Streaming { after } = self.phase {
             self.phase = Phase::Respond { after };
-            self.arm(Timer::Send, now, config.send_timeout);
+            self.arm(Timer::Send, now, limits.send_timeout);
         }
     }
 
     /// The application accepted a WebSocket upgrade (the driver queues
     /// `101 Switching Protocols`). False when no request waits for it
     /// (a body still being read cannot be upgraded).
-    pub fn upgrade(&mut self, config: &Config, now: Instant) -> bool {
+    pub fn upgrade(&mut self, limits: &Limits, now: Instant) -> bool {
         if !matches!(self.phase, Phase::Dispatched) {
             return false;
         }
         self.keep_alive = false;
         self.phase = Phase::Upgraded { closing: false };
-        self.arm(Timer::Send, now, config.send_timeout);
+        self.arm(Timer::Send, now, limits.send_timeout);
         true
     }
 
     /// The driver moved what the application queued (a stream's or
     /// WebSocket's bytes) towards the socket: `got` bytes or none,
     /// `ended` when the application has finished.
-    pub fn pulled(&mut self, config: &Config, now: Instant, got: bool, ended: bool) {
+    pub fn pulled(&mut self, limits: &Limits, now: Instant, got: bool, ended: bool) {
         match &mut self.phase {
-            Phase::Streaming { .. } if ended => self.stream_ended(config, now),
+            Phase::Streaming { .. } if ended => self.stream_ended(limits, now),
             // The application's Close frame was just taken: wait a moment
             // for the client's answer (once; later pulls leave it be).
             Phase::Upgraded { closing } if ended => {
@@ -810,7 +862,7 @@ impl Machine {
                 } else if self.deadline.is_none() {
                     // Bytes to send after a quiet spell: the client's time
                     // to take them starts now.
-                    self.arm(Timer::Send, now, config.send_timeout);
+                    self.arm(Timer::Send, now, limits.send_timeout);
                 }
             }
             _ => {}
@@ -833,14 +885,14 @@ impl Machine {
     /// stalled. (After our WebSocket Close the short wait for the client's
     /// answer stands.)
     #[inline]
-    pub fn written(&mut self, config: &Config, now: Instant) {
+    pub fn written(&mut self, limits: &Limits, now: Instant) {
         let guarded = match self.phase {
             Phase::Respond { .. } | Phase::Streaming { .. } => true,
             Phase::Upgraded { closing } => !closing,
             _ => false,
         };
         if guarded {
-            self.arm(Timer::Send, now, config.send_timeout);
+            self.arm(Timer::Send, now, limits.send_timeout);
         }
     }
 
@@ -855,7 +907,7 @@ impl Machine {
     /// buffered. `None` when no response was being sent.
     pub fn response_sent(
         &mut self,
-        config: &Config,
+        limits: &Limits,
         rx_empty: bool,
         now: Instant,
     ) -> Option<Finished> {
@@ -877,12 +929,12 @@ impl Machine {
             }
         } else if rx_empty {
             self.phase = Phase::Idle;
-            self.arm(Timer::Idle, now, config.keep_alive_timeout);
+            self.arm(Timer::Idle, now, limits.keep_alive_timeout);
             Finished::Idle
         } else {
             // A pipelined request is already here.
             self.phase = Phase::Head;
-            self.arm(Timer::Head, now, config.request_timeout);
+            self.arm(Timer::Head, now, limits.request_timeout);
             Finished::Pipelined
         };
         Some(finished)

@@ -9,7 +9,48 @@
 //!    1 2 3         K
 //! ```
 
-use super::session::ProtocolError;
+use std::fmt;
+
+/// The client broke the protocol: send a Close frame with `code`, then
+/// close the connection (RFC 6455 §7.1.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProtocolError {
+    /// The close status code to send (1002, 1007 or 1009).
+    pub code: u16,
+    /// What went wrong, short enough for a Close frame's reason.
+    pub reason: &'static str,
+}
+
+impl ProtocolError {
+    /// 1002: the frames themselves break the protocol.
+    pub(crate) fn protocol(reason: &'static str) -> ProtocolError {
+        ProtocolError {
+            code: close_code::PROTOCOL_ERROR,
+            reason,
+        }
+    }
+
+    /// 1007: bytes that are not valid UTF-8 where text is required.
+    pub(crate) fn invalid_data(reason: &'static str) -> ProtocolError {
+        ProtocolError {
+            code: close_code::INVALID_DATA,
+            reason,
+        }
+    }
+
+    /// The payload of the Close frame that reports this error.
+    pub fn close_payload(&self) -> Vec<u8> {
+        close_payload(self.code, self.reason)
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WebSocket protocol error {}: {}", self.code, self.reason)
+    }
+}
+
+impl std::error::Error for ProtocolError {}
 
 /// A frame's opcode (RFC 6455 §5.2, §11.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

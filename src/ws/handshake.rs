@@ -24,6 +24,7 @@ pub fn accept_key(sec_websocket_key: &str) -> String {
 
 /// Why an upgrade request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HandshakeError {
     /// The method is not `GET`.
     NotGet,

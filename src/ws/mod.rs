@@ -8,6 +8,6 @@ pub mod frame;
 pub mod handshake;
 pub mod session;
 
-pub use frame::{FrameHeader, Opcode, close_code, close_payload, encode_frame};
+pub use frame::{FrameHeader, Opcode, ProtocolError, close_code, close_payload, encode_frame};
 pub use handshake::{HandshakeError, accept_key, validate};
-pub use session::{Message, ProtocolError, Receiver};
+pub use session::{Message, Receiver};

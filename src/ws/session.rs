@@ -48,9 +48,9 @@
 //! read. Besides that the receiver holds one frame header (at most 14 bytes)
 //! and one control payload (at most 125 bytes).
 
-use std::fmt;
-
-use super::frame::{self, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, close_code};
+use super::frame::{
+    self, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, ProtocolError, close_code,
+};
 
 /// A complete message from the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,47 +67,6 @@ pub enum Message {
     /// and reason, if it sent any. Echo a Close frame, then close (§5.5.1).
     Close(Option<(u16, String)>),
 }
-
-/// The client broke the protocol: send a Close frame with `code`, then
-/// close the connection (RFC 6455 §7.1.7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProtocolError {
-    /// The close status code to send (1002, 1007 or 1009).
-    pub code: u16,
-    /// What went wrong, short enough for a Close frame's reason.
-    pub reason: &'static str,
-}
-
-impl ProtocolError {
-    /// 1002: the frames themselves break the protocol.
-    pub(crate) fn protocol(reason: &'static str) -> ProtocolError {
-        ProtocolError {
-            code: close_code::PROTOCOL_ERROR,
-            reason,
-        }
-    }
-
-    /// 1007: bytes that are not valid UTF-8 where text is required.
-    pub(crate) fn invalid_data(reason: &'static str) -> ProtocolError {
-        ProtocolError {
-            code: close_code::INVALID_DATA,
-            reason,
-        }
-    }
-
-    /// The payload of the Close frame that reports this error.
-    pub fn close_payload(&self) -> Vec<u8> {
-        frame::close_payload(self.code, self.reason)
-    }
-}
-
-impl fmt::Display for ProtocolError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WebSocket protocol error {}: {}", self.code, self.reason)
-    }
-}
-
-impl std::error::Error for ProtocolError {}
 
 /// Where the receiver is in the byte stream.
 #[derive(Debug)]
@@ -395,32 +354,19 @@ fn parse_close(payload: &[u8]) -> Result<Option<(u16, String)>, ProtocolError> {
     }
 }
 
+/// Masked client frames built by hand, independent of `encode_frame`
+/// (the integration tests use the same builder).
+#[cfg(test)]
+#[path = "../../tests/common/ws.rs"]
+mod client_frames;
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     type Event = Result<Message, ProtocolError>;
 
-    const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
-
-    /// A masked client frame, built by hand (independent of `encode_frame`).
-    fn client_frame(b0: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![b0];
-        match payload.len() {
-            n @ 0..=125 => out.push(0x80 | n as u8),
-            n @ 126..=0xFFFF => {
-                out.push(0x80 | 126);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                out.push(0x80 | 127);
-                out.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        out.extend_from_slice(&KEY);
-        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ KEY[i % 4]));
-        out
-    }
+    use super::client_frames::{MASK as KEY, masked as client_frame};
 
     fn frames(parts: &[(u8, &[u8])]) -> Vec<u8> {
         parts

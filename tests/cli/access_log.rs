@@ -2,10 +2,11 @@
 //! the response ends, with the body bytes really sent, refusals included;
 //! a paused download is not cut off, a stopped one is, and says so.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
+use crate::common::client::{read_up_to, small_buffer_tcp};
 use crate::util::{PATIENCE, Server, write_file};
 
 /// The figures after the request part of an access line: status, bytes,
@@ -34,29 +35,7 @@ fn line_for(server: &Server, request: &str) -> String {
 /// A client with a small receive buffer, so what it does not read stays
 /// on the server's side.
 fn small_buffer_client(server: &Server) -> TcpStream {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.set_recv_buffer_size(16 * 1024).unwrap();
-    socket.connect(&server.addr().into()).unwrap();
-    let stream: TcpStream = socket.into();
-    stream.set_read_timeout(Some(PATIENCE)).unwrap();
-    stream.set_write_timeout(Some(PATIENCE)).unwrap();
-    stream
-}
-
-/// Reads up to `n` bytes (or to the end, or a reset); returns the count.
-fn read_up_to(stream: &mut TcpStream, n: usize) -> usize {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut got = 0;
-    while got < n {
-        let want = buf.len().min(n - got);
-        match stream.read(&mut buf[..want]) {
-            Ok(0) => break,
-            Ok(k) => got += k,
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
-            Err(e) => panic!("read: {e} after {got} bytes"),
-        }
-    }
-    got
+    small_buffer_tcp(server.addr(), PATIENCE)
 }
 
 #[test]

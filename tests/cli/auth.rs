@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use tempfile::NamedTempFile;
 
-use crate::util::{PATIENCE, RawResponse, Server, path_str, read_to_close, write_file};
+use crate::util::{PATIENCE, Response, Server, path_str, read_to_close, write_file};
 
 /// The cost `htpasswd -B` uses by default: about 77 ms a check.
 const COST: u32 = 10;
@@ -73,7 +73,7 @@ fn put_request(name: &str, authorization: &str, body: &[u8]) -> Vec<u8> {
 }
 
 /// Sends a request and returns the answer and how long it took.
-fn timed(server: &Server, request: &[u8]) -> (RawResponse, Duration) {
+fn timed(server: &Server, request: &[u8]) -> (Response, Duration) {
     let started = Instant::now();
     let answer = server.raw(request);
     (answer, started.elapsed())
@@ -221,9 +221,9 @@ fn password_checks_beyond_the_pending_bound_get_503_with_retry_after() {
             stream
         })
         .collect();
-    let answers: Vec<RawResponse> = streams.iter_mut().map(read_to_close).collect();
+    let answers: Vec<Response> = streams.iter_mut().map(read_to_close).collect();
 
-    let busy: Vec<&RawResponse> = answers.iter().filter(|a| a.status == 503).collect();
+    let busy: Vec<&Response> = answers.iter().filter(|a| a.status == 503).collect();
     let refused = answers.iter().filter(|a| a.status == 401).count();
     assert_eq!(
         busy.len() + refused,

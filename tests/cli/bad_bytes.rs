@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use crate::util::{RawResponse, Server, read_to_close, write_file};
+use crate::util::{Response, Server, read_to_close, write_file};
 
 /// Valid UTF-8 of 2, 3 and 4 bytes, a byte that is never UTF-8, a lone
 /// lead byte.
@@ -41,7 +41,7 @@ fn altered(base: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// Sends `request` on a connection of its own and reads the answer.
-fn send(server: &Server, request: &[u8]) -> RawResponse {
+fn send(server: &Server, request: &[u8]) -> Response {
     let mut stream = server.connect();
     stream.write_all(request).unwrap();
     read_to_close(&mut stream)
@@ -57,7 +57,7 @@ fn get(path: &[u8], headers: &[u8]) -> Vec<u8> {
     request
 }
 
-fn assert_2xx_or_4xx(resp: &RawResponse, what: &[u8]) {
+fn assert_2xx_or_4xx(resp: &Response, what: &[u8]) {
     assert!(
         (200..300).contains(&resp.status) || (400..500).contains(&resp.status),
         "{:?} answered {}",

@@ -156,21 +156,16 @@ impl Cdp {
     }
 }
 
-fn chromium_missing() -> bool {
-    if Path::new(CHROMIUM).exists() {
-        return false;
-    }
-    eprintln!(
-        "note: {CHROMIUM} is not installed; skipping (scripts/install-test-deps.sh installs it)"
+fn require_chromium() {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is not installed: scripts/install-test-deps.sh installs it"
     );
-    true
 }
 
 #[test]
 fn listing_upload_form_works_in_headless_chromium() {
-    if chromium_missing() {
-        return;
-    }
+    require_chromium();
     let server = Server::builder().uploads().start();
     write_file(server.root(), "existing.txt", b"listed");
     let source = TempDir::new().unwrap();

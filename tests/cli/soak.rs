@@ -13,15 +13,16 @@
 //! test run and checks what each one must leave behind, not flatness
 //! (too short to measure).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Socket, Type};
 
+use crate::common::client::Client;
+use crate::common::examples::Example;
+use crate::common::procfs;
 use crate::util::{PATIENCE, Server, wait_until};
 
 /// How much of each kind of work one run does.
@@ -97,12 +98,12 @@ fn run(scale: &Scale, check_flat: bool) {
     expected.sort();
     wait_until("cut-off uploads removed", || server.uploaded() == expected);
 
-    let echo = WsEcho::start();
-    let ws = Sampled::new(echo.child.id());
+    let echo = Example::start("ws_echo", &[], 1);
+    let ws = Sampled::new(echo.pid());
     report.push(ws.phase(
         "WebSocket sessions (ws_echo)",
         scale.websocket_sessions,
-        |n| websocket_sessions(echo.port, n),
+        |n| websocket_sessions(echo.addr().port(), n),
     ));
 
     for phase in &report {
@@ -143,28 +144,17 @@ impl Sampled {
     }
 
     fn fds(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/fd", self.pid))
-            .expect("/proc/PID/fd")
-            .count()
+        procfs::open_fds(self.pid)
     }
 
     fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS in /proc/PID/status")
+        procfs::status_kib(self.pid, "VmRSS")
     }
 
     /// User plus system time so far.
     fn cpu(&self) -> Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap();
-        // The command name may hold spaces: fields count from after its ')'.
-        let after = &stat[stat.rfind(')').expect("comm in /proc/PID/stat") + 2..];
-        let fields: Vec<&str> = after.split(' ').collect();
-        let ticks: u32 = fields[11].parse::<u32>().unwrap() + fields[12].parse::<u32>().unwrap();
-        TICK * ticks
+        let ticks = procfs::cpu_ticks(&format!("/proc/{}/stat", self.pid));
+        TICK * u32::try_from(ticks).unwrap()
     }
 
     /// Waits (bounded) until the process is back to `fds` descriptors:
@@ -298,48 +288,16 @@ fn connect_from(source: u8, addr: SocketAddr) -> TcpStream {
     stream
 }
 
-/// Reads one response: its status, whether the server closes after it.
-/// The body is read and checked for length.
-fn read_response(reader: &mut BufReader<TcpStream>) -> (u16, bool) {
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    let status: u16 = line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {line:?}"));
-    let mut length = 0usize;
-    let mut close = false;
-    loop {
-        line.clear();
-        reader.read_line(&mut line).unwrap();
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':').unwrap();
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = value.parse().unwrap();
-        } else if name.eq_ignore_ascii_case("connection") {
-            close = value.eq_ignore_ascii_case("close");
-        }
-    }
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body).unwrap();
-    (status, close)
-}
-
 fn keep_alive_requests(addr: SocketAddr, total: u64) -> u64 {
     in_parallel(total, |t, share| {
         let request = b"GET /small.txt HTTP/1.1\r\nHost: soak\r\n\r\n";
-        let mut reader = BufReader::new(connect_from(2 + t as u8, addr));
+        let mut client = Client::new(connect_from(2 + t as u8, addr));
         for _ in 0..share {
-            reader.get_mut().write_all(request).unwrap();
-            let (status, close) = read_response(&mut reader);
-            assert_eq!(status, 200);
-            if close {
+            let response = client.send(request).read_response();
+            assert_eq!(response.status, 200);
+            if response.closes() {
                 // --keep-alive-max-requests reached: a new connection.
-                reader = BufReader::new(connect_from(2 + t as u8, addr));
+                client = Client::new(connect_from(2 + t as u8, addr));
             }
         }
         share
@@ -352,14 +310,13 @@ fn new_connections(addr: SocketAddr, total: u64) -> u64 {
         for i in 0..share {
             // Eight source addresses per thread.
             let source = 10 + (t * 8 + i % 8) as u8;
-            let mut stream = connect_from(source, addr);
-            stream.write_all(request).unwrap();
-            let mut reader = BufReader::new(stream);
-            let (status, close) = read_response(&mut reader);
-            assert_eq!((status, close), (200, true));
-            let mut rest = Vec::new();
-            reader.read_to_end(&mut rest).unwrap();
-            assert!(rest.is_empty(), "bytes after the response");
+            let mut client = Client::new(connect_from(source, addr));
+            let response = client.send(request).read_response();
+            assert_eq!((response.status, response.closes()), (200, true));
+            assert!(
+                client.read_to_close().is_empty(),
+                "bytes after the response"
+            );
         }
         share
     })
@@ -391,64 +348,11 @@ fn uploads(addr: SocketAddr, first: u64, total: u64) -> u64 {
                 continue;
             }
             stream.write_all(&body).unwrap();
-            let (status, _) = read_response(&mut BufReader::new(stream));
+            let status = Client::new(stream).read_response().status;
             assert_eq!(status, 201, "upload {i}");
         }
         share
     })
-}
-
-/// The library's `ws_echo` example, killed on drop.
-struct WsEcho {
-    child: Child,
-    port: u16,
-    _stdout: BufReader<std::process::ChildStdout>,
-}
-
-impl Drop for WsEcho {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl WsEcho {
-    fn start() -> WsEcho {
-        // The test binary is target/<profile>/deps/cli-HASH.
-        let exe = std::env::current_exe().unwrap();
-        let path: PathBuf = exe
-            .parent()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join("examples/ws_echo");
-        assert!(
-            path.is_file(),
-            "{} is not built: `cargo test --all-targets` or scripts/soak.sh builds it",
-            path.display()
-        );
-        // Port 0: it prints the port it got.
-        let mut child = Command::new(&path)
-            .arg("0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("run ws_echo");
-        let mut line = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        stdout.read_line(&mut line).unwrap();
-        let port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("ws_echo printed {line:?}"));
-        WsEcho {
-            child,
-            port,
-            _stdout: stdout,
-        }
-    }
 }
 
 fn websocket_sessions(port: u16, total: u64) -> u64 {

@@ -501,7 +501,7 @@ fn empty_file_is_served_with_length_0() {
     let resp = crate::util::read_to_close(&mut stream);
     assert_eq!(resp.status, 200);
     assert_eq!(resp.header("content-length"), Some("0"));
-    let second = crate::util::RawResponse::parse(resp.body.clone());
+    let second = crate::util::Response::parse(resp.body.clone());
     assert_eq!(second.status, 200);
     assert_eq!(second.header("content-length"), Some("0"));
     assert!(second.body.is_empty());

@@ -9,7 +9,7 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use tempfile::TempDir;
 
 use crate::tls_certs::{KeyKind, generate};
-use crate::util::{RawResponse, Server, connect, path_str, port_of, write_file};
+use crate::util::{Response, Server, connect, path_str, port_of, read_to_close, write_file};
 
 struct Https {
     server: Server,
@@ -44,7 +44,7 @@ fn https(extra: &[&str], banner_lines: usize) -> Https {
 }
 
 /// `request` over TLS to the server; the answer read until close.
-fn tls_request(h: &Https, request: &[u8]) -> RawResponse {
+fn tls_request(h: &Https, request: &[u8]) -> Response {
     let conn = ClientConnection::new(
         Arc::clone(&h.client),
         ServerName::try_from("localhost").unwrap(),
@@ -53,18 +53,7 @@ fn tls_request(h: &Https, request: &[u8]) -> RawResponse {
     let tcp: TcpStream = connect(h.server.addr());
     let mut stream = StreamOwned::new(conn, tcp);
     stream.write_all(request).unwrap();
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => raw.extend_from_slice(&buf[..n]),
-            // A close without close_notify after a complete answer.
-            Err(e) if !raw.is_empty() && e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => panic!("TLS read: {e}"),
-        }
-    }
-    RawResponse::parse(raw)
+    read_to_close(&mut stream)
 }
 
 #[test]

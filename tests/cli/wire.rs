@@ -3,7 +3,7 @@
 //! `multipart/byteranges` boundary, backslashes in multipart filenames,
 //! and `/rpc` caching.
 
-use crate::util::{RawResponse, Server, agent, find, write_file};
+use crate::util::{Response, Server, agent, find, write_file};
 
 #[test]
 fn malformed_percent_escapes_in_the_path_answer_400() {
@@ -88,7 +88,7 @@ fn if_match_and_if_unmodified_since_give_412() {
 }
 
 /// The boundary of a `multipart/byteranges` answer.
-fn boundary_of(resp: &RawResponse) -> String {
+fn boundary_of(resp: &Response) -> String {
     let content_type = resp.header("content-type").unwrap();
     content_type
         .strip_prefix("multipart/byteranges; boundary=")

@@ -2,7 +2,6 @@
 //! the body bytes really sent and how it ended — refusals by the library
 //! included.
 
-use std::io::Read;
 use std::net::TcpStream;
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, channel};
@@ -10,6 +9,8 @@ use std::time::Duration;
 
 use uhttp::{AccessLog, Config, Outcome, Response};
 
+pub use crate::common::client::read_up_to;
+use crate::common::client::small_buffer_tcp;
 use crate::util::{Client, IO_TIMEOUT, TestServer, serve};
 
 /// What a test keeps of a record (the record borrows from the loop).
@@ -27,7 +28,7 @@ pub struct Record {
 }
 
 /// `config` with an access log that sends each record to the receiver.
-pub fn recording(config: Config) -> (Config, Receiver<Record>) {
+pub fn recording(mut config: Config) -> (Config, Receiver<Record>) {
     let (tx, rx) = channel();
     let tx = Mutex::new(tx);
     let hook = AccessLog::new(move |done| {
@@ -44,10 +45,7 @@ pub fn recording(config: Config) -> (Config, Receiver<Record>) {
         };
         let _ = tx.lock().unwrap().send(record);
     });
-    let config = Config {
-        access_log: Some(hook),
-        ..config
-    };
+    config.access_log = Some(hook);
     (config, rx)
 }
 
@@ -121,29 +119,7 @@ fn records_a_stream_when_it_ends_with_its_wire_bytes() {
 /// A client whose kernel buffers are small, so what it leaves unread
 /// stays on the server's side.
 pub fn small_buffer_client(server: &TestServer) -> TcpStream {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.set_recv_buffer_size(16 * 1024).unwrap();
-    socket.connect(&server.addr().into()).unwrap();
-    let stream: TcpStream = socket.into();
-    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    stream
-}
-
-/// Reads `n` bytes (or to the end) from `stream`; returns how many came.
-pub fn read_up_to(stream: &mut TcpStream, n: usize) -> usize {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut got = 0;
-    while got < n {
-        let want = buf.len().min(n - got);
-        match stream.read(&mut buf[..want]) {
-            Ok(0) => break,
-            Ok(k) => got += k,
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
-            Err(e) => panic!("read: {e} after {got} bytes"),
-        }
-    }
-    got
+    small_buffer_tcp(server.addr(), IO_TIMEOUT)
 }
 
 #[test]
@@ -172,12 +148,11 @@ fn records_a_download_cut_short_by_the_client_with_the_bytes_sent() {
 
 #[test]
 fn records_refusals_by_the_library() {
-    let (config, records) = recording(Config {
-        max_headers_length: 1024,
-        max_content_length: 100,
-        request_timeout: Duration::from_millis(300),
-        ..Config::default()
-    });
+    let mut config = Config::default();
+    config.max_headers_length = 1024;
+    config.max_content_length = 100;
+    config.request_timeout = Duration::from_millis(300);
+    let (config, records) = recording(config);
     let server = serve(config, |req| req.respond(200, "ok").unwrap());
     let long_header = format!(
         "GET / HTTP/1.1\r\nHost: t\r\nX: {}\r\n\r\n",
@@ -243,10 +218,9 @@ fn records_refusals_by_the_library() {
 
 #[test]
 fn a_connection_that_sends_no_request_makes_no_record() {
-    let (config, records) = recording(Config {
-        request_timeout: Duration::from_millis(200),
-        ..Config::default()
-    });
+    let mut config = Config::default();
+    config.request_timeout = Duration::from_millis(200);
+    let (config, records) = recording(config);
     let server = serve(config, |req| req.respond(200, "ok").unwrap());
     let mut silent = server.connect();
     silent.expect_closed();

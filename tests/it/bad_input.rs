@@ -9,12 +9,10 @@ use uhttp::Config;
 use crate::util::{TestServer, serve};
 
 fn server() -> TestServer {
-    let config = Config {
-        max_headers_length: 1024,
-        max_content_length: 1000,
-        request_timeout: Duration::from_millis(300),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_headers_length = 1024;
+    config.max_content_length = 1000;
+    config.request_timeout = Duration::from_millis(300);
     serve(config, |req| req.respond(200, "fine").unwrap())
 }
 

@@ -20,10 +20,8 @@ fn child_server() {
     let Ok(file) = std::env::var(MODE_VAR) else {
         return;
     };
-    let config = Config {
-        request_timeout: Duration::from_secs(30),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.request_timeout = Duration::from_secs(30);
     let mut server = HttpServer::with_config("127.0.0.1:0", config).unwrap();
     println!("listening {}", server.local_addr());
     loop {
@@ -100,23 +98,12 @@ impl ChildServer {
 
     /// Resident memory in KiB (`VmRSS` of `/proc/PID/status`).
     pub fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS")
+        crate::common::procfs::status_kib(self.pid(), "VmRSS")
     }
 
     /// User plus system CPU time in clock ticks (`/proc/PID/stat`).
     pub fn cpu_ticks(&self) -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
-        // Fields after the command name (which may hold spaces), from 3.
-        let rest = &stat[stat.rfind(')').unwrap() + 2..];
-        let fields: Vec<&str> = rest.split(' ').collect();
-        let utime: u64 = fields[11].parse().unwrap();
-        let stime: u64 = fields[12].parse().unwrap();
-        utime + stime
+        crate::common::procfs::cpu_ticks(&format!("/proc/{}/stat", self.pid()))
     }
 
     pub fn is_running(&mut self) -> bool {

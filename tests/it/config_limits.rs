@@ -18,10 +18,8 @@ fn head_of_len(len: usize) -> String {
 
 #[test]
 fn accepts_a_head_of_exactly_max_headers_length_and_refuses_one_more_with_431() {
-    let config = Config {
-        max_headers_length: 512,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_headers_length = 512;
     let server = serve(config, echo_len);
     let mut client = server.connect();
     assert_eq!(client.send(head_of_len(512)).read_response().status, 200);
@@ -33,10 +31,8 @@ fn accepts_a_head_of_exactly_max_headers_length_and_refuses_one_more_with_431() 
 
 #[test]
 fn refuses_an_endless_head_with_431_without_waiting_for_its_end() {
-    let config = Config {
-        max_headers_length: 1024,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_headers_length = 1024;
     let server = serve(config, echo_len);
     let mut client = server.connect();
     client.send("GET / HTTP/1.1\r\nHost: t\r\nX-Pad: ");
@@ -48,10 +44,8 @@ fn refuses_an_endless_head_with_431_without_waiting_for_its_end() {
 
 #[test]
 fn accepts_a_body_of_exactly_max_content_length() {
-    let config = Config {
-        max_content_length: 1000,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_content_length = 1000;
     let server = serve(config, echo_len);
     let mut client = server.connect();
     client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n");
@@ -61,10 +55,8 @@ fn accepts_a_body_of_exactly_max_content_length() {
 
 #[test]
 fn refuses_a_body_over_max_content_length_with_413_on_the_headers() {
-    let config = Config {
-        max_content_length: 1000,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_content_length = 1000;
     let server = serve(config, echo_len);
     let mut client = server.connect();
     // The body is never sent: the answer must come from the head alone.
@@ -77,10 +69,8 @@ fn refuses_a_body_over_max_content_length_with_413_on_the_headers() {
 
 #[test]
 fn refuses_an_oversized_expect_100_continue_body_without_sending_100() {
-    let config = Config {
-        max_content_length: 1000,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_content_length = 1000;
     let server = serve(config, echo_len);
     let mut client = server.connect();
     client.send(
@@ -95,10 +85,8 @@ fn refuses_an_oversized_expect_100_continue_body_without_sending_100() {
 
 #[test]
 fn refuses_a_chunked_body_growing_over_max_content_length_with_413() {
-    let config = Config {
-        max_content_length: 1000,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_content_length = 1000;
     let server = serve(config, echo_len);
     let mut client = server.connect();
     client.send("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
@@ -111,10 +99,8 @@ fn refuses_a_chunked_body_growing_over_max_content_length_with_413() {
 
 #[test]
 fn answers_a_slowloris_head_with_408_and_closes() {
-    let config = Config {
-        request_timeout: Duration::from_millis(300),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.request_timeout = Duration::from_millis(300);
     let server = serve(config, echo_len);
     let mut client = server.connect();
     let start = Instant::now();
@@ -131,10 +117,8 @@ fn answers_a_slowloris_head_with_408_and_closes() {
 
 #[test]
 fn closes_a_connection_that_never_sends_a_byte_after_request_timeout() {
-    let config = Config {
-        request_timeout: Duration::from_millis(200),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.request_timeout = Duration::from_millis(200);
     let server = serve(config, echo_len);
     let mut client = server.connect();
     // Nothing was requested, so nothing is answered: just a close.
@@ -145,15 +129,13 @@ fn closes_a_connection_that_never_sends_a_byte_after_request_timeout() {
 /// no limit, instead of a panic on every accept.
 #[test]
 fn the_largest_timeouts_and_sizes_mean_no_limit_not_a_panic() {
-    let config = Config {
-        keep_alive_timeout: Duration::MAX,
-        request_timeout: Duration::MAX,
-        send_timeout: Duration::MAX,
-        max_headers_length: usize::MAX,
-        max_content_length: u64::MAX,
-        max_send_buffer: usize::MAX,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.keep_alive_timeout = Duration::MAX;
+    config.request_timeout = Duration::MAX;
+    config.send_timeout = Duration::MAX;
+    config.max_headers_length = usize::MAX;
+    config.max_content_length = u64::MAX;
+    config.max_send_buffer = usize::MAX;
     let server = serve(config, echo_len);
     let mut client = server.connect();
     for _ in 0..2 {

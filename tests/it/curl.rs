@@ -6,7 +6,8 @@ use std::process::Command;
 use serde_json::{Value, json};
 use uhttp::{Config, Event};
 
-use crate::util::{has_curl, serve, serve_events, write_pattern_file};
+use crate::common::require;
+use crate::util::{serve, serve_events, write_pattern_file};
 
 fn curl(args: &[&str]) -> String {
     let out = Command::new("curl")
@@ -24,10 +25,7 @@ fn curl(args: &[&str]) -> String {
 
 #[test]
 fn curl_gets_and_posts_json() {
-    if !has_curl() {
-        eprintln!("skipped: curl is not installed");
-        return;
-    }
+    require("curl");
     let server = serve(Config::default(), |req| {
         let body = req.json().unwrap_or(Value::Null);
         req.respond_json(200, &json!({"method": req.method(), "json": body}))
@@ -48,20 +46,15 @@ fn curl_gets_and_posts_json() {
 
 #[test]
 fn curl_uploads_a_file_with_expect_continue_in_event_mode() {
-    if !has_curl() {
-        eprintln!("skipped: curl is not installed");
-        return;
-    }
+    require("curl");
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("source.bin");
     write_pattern_file(&source, 3 * 1024 * 1024);
     let target = dir.path().join("target.bin");
     let to = target.clone();
-    let config = Config {
-        event_mode: true,
-        max_content_length: 8 * 1024 * 1024,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.event_mode = true;
+    config.max_content_length = 8 * 1024 * 1024;
     let server = serve_events(config, move |event| match event {
         Event::Headers(req) => req.accept_body_to_file(&to).unwrap(),
         Event::Complete(req) => req
@@ -83,10 +76,7 @@ fn curl_uploads_a_file_with_expect_continue_in_event_mode() {
 
 #[test]
 fn curl_downloads_a_file() {
-    if !has_curl() {
-        eprintln!("skipped: curl is not installed");
-        return;
-    }
+    require("curl");
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("data.bin");
     write_pattern_file(&source, 5 * 1024 * 1024 + 1);

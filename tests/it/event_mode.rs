@@ -6,13 +6,12 @@ use std::sync::mpsc;
 use std::time::Duration;
 use uhttp::{Config, Error, Event, Request};
 
-use crate::util::{IO_TIMEOUT, eventually, serve_events, write_pattern_file};
+use crate::util::{IO_TIMEOUT, serve_events, wait_until, write_pattern_file};
 
 fn event_config() -> Config {
-    Config {
-        event_mode: true,
-        ..Config::default()
-    }
+    let mut config = Config::default();
+    config.event_mode = true;
+    config
 }
 
 /// Names an event for the log the tests compare.
@@ -96,10 +95,8 @@ fn streams_the_body_as_data_events_whose_buffers_sum_to_the_body() {
     const LEN: usize = 3 * 1024 * 1024 + 17;
     let body: Vec<u8> = (0..LEN).map(|i| (i * 7 % 256) as u8).collect();
     let (done_tx, done_rx) = mpsc::channel();
-    let config = Config {
-        max_content_length: 8 * 1024 * 1024,
-        ..event_config()
-    };
+    let mut config = event_config();
+    config.max_content_length = 8 * 1024 * 1024;
     let server = serve_events(config, move |event| match event {
         Event::Headers(req) => {
             req.set_context((Vec::<u8>::new(), 0usize));
@@ -171,10 +168,8 @@ fn writes_the_body_to_a_file() {
     write_pattern_file(&source, 2 * 1024 * 1024 + 3);
     let body = std::fs::read(&source).unwrap();
     let to = target.clone();
-    let config = Config {
-        max_content_length: 4 * 1024 * 1024,
-        ..event_config()
-    };
+    let mut config = event_config();
+    config.max_content_length = 4 * 1024 * 1024;
     let server = serve_events(config, move |event| match event {
         Event::Headers(req) => req.accept_body_to_file(&to).unwrap(),
         Event::Complete(req) => {
@@ -214,9 +209,9 @@ fn reports_an_error_and_removes_the_partial_file_when_the_client_vanishes() {
     seen_rx.recv_timeout(IO_TIMEOUT).unwrap();
     client.send([b'a'; 1000]);
     // Wait until the file holds the bytes, so the disconnect is mid-body.
-    assert!(eventually(IO_TIMEOUT, || {
+    wait_until("the file to hold 1000 bytes", || {
         std::fs::metadata(&target).is_ok_and(|m| m.len() == 1000)
-    }));
+    });
     drop(client);
     let (kind, error, received) = rx.recv_timeout(IO_TIMEOUT).unwrap();
     assert_eq!(kind, "Error");
@@ -307,10 +302,8 @@ fn keeps_application_state_in_the_context_slot() {
 #[test]
 fn refuses_a_streamed_body_over_max_content_length_with_error_and_413() {
     let (tx, rx) = mpsc::channel::<&'static str>();
-    let config = Config {
-        max_content_length: 100,
-        ..event_config()
-    };
+    let mut config = event_config();
+    config.max_content_length = 100;
     let server = serve_events(config, move |event| {
         tx.send(kind(&event)).unwrap();
         match event {
@@ -346,11 +339,9 @@ fn a_slow_reader_of_data_events_does_not_time_the_client_out() {
     // stream buffer: the pause is the application's, not the client's,
     // so no 408 may come of it.
     const LEN: usize = 2 * 1024 * 1024;
-    let config = Config {
-        request_timeout: Duration::from_millis(200),
-        max_content_length: 4 * 1024 * 1024,
-        ..event_config()
-    };
+    let mut config = event_config();
+    config.request_timeout = Duration::from_millis(200);
+    config.max_content_length = 4 * 1024 * 1024;
     // Data and Complete both go to the worker, in order: answering on the
     // loop thread could take the count before the worker added its last
     // read to it.
@@ -403,10 +394,8 @@ fn reports_an_error_when_head_partial_body_and_close_come_together() {
     let target = dir.path().join("partial.bin");
     let to = target.clone();
     let (tx, rx) = mpsc::channel::<&'static str>();
-    let config = Config {
-        request_timeout: Duration::from_secs(30),
-        ..event_config()
-    };
+    let mut config = event_config();
+    config.request_timeout = Duration::from_secs(30);
     let server = serve_events(config, move |event| {
         tx.send(kind(&event)).unwrap();
         if let Event::Headers(req) = event {

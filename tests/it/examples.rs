@@ -1,94 +1,17 @@
 //! The examples, run as programs for a request or two each (built first
-//! with `cargo build --examples`; if that is impossible and no binary is
-//! there, the tests say so and pass).
+//! with `cargo build --examples`; a test fails when its example cannot be
+//! built).
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use serde_json::json;
 
+use crate::common::examples::Example;
 use crate::util::{Client, write_pattern_file};
-
-/// A running example; killed when dropped.
-struct Example {
-    child: Child,
-    addrs: Vec<SocketAddr>,
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Builds the examples once per test run through a nested cargo, so the
-/// binaries are there and current even under `cargo test --all-targets`
-/// (which builds examples only as test harnesses). The variables cargo set
-/// for this test process are removed first: inherited, they make the
-/// nested build see a changed environment and rebuild dependencies.
-fn build_examples() -> bool {
-    static BUILT: OnceLock<bool> = OnceLock::new();
-    *BUILT.get_or_init(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut command = Command::new(cargo);
-        command
-            .args(["build", "--quiet", "--examples"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy().into_owned();
-            if key.starts_with("CARGO_") && key != "CARGO_HOME" && key != "CARGO_TARGET_DIR" {
-                command.env_remove(&key);
-            }
-        }
-        command.status().is_ok_and(|s| s.success())
-    })
-}
-
-fn example_path(name: &str) -> Option<PathBuf> {
-    if !build_examples() {
-        eprintln!("note: cargo build --examples failed; using the binaries there are");
-    }
-    // target/debug/deps/it-HASH → target/debug/examples/NAME
-    let exe = std::env::current_exe().ok()?;
-    let path = exe.parent()?.parent()?.join("examples").join(name);
-    path.exists().then_some(path)
-}
-
-/// Starts example `name` with port 0 and `args`, and reads the URLs it
-/// prints (`expect` of them).
-fn start(name: &str, args: &[&str], expect: usize) -> Option<Example> {
-    let Some(path) = example_path(name) else {
-        eprintln!("skipped: example {name} is not built (run cargo build --examples)");
-        return None;
-    };
-    let mut child = Command::new(path)
-        .arg("0")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the example");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut addrs = Vec::new();
-    while addrs.len() < expect {
-        let line = lines.next().expect("the example printed its URL").unwrap();
-        let at = line.find("http://").expect("a URL") + "http://".len();
-        addrs.push(line[at..].trim().parse().unwrap());
-    }
-    std::thread::spawn(move || for _ in lines {});
-    Some(Example { child, addrs })
-}
 
 #[test]
 fn hello_serves_html_json_and_404() {
-    let Some(example) = start("hello", &[], 1) else {
-        return;
-    };
+    let example = Example::start("hello", &[], 1);
     let mut client = Client::connect(example.addrs[0]);
     let page = client.get("/");
     assert_eq!(page.status, 200);
@@ -106,9 +29,7 @@ fn hello_serves_html_json_and_404() {
 #[test]
 fn event_upload_streams_a_body_to_a_file_and_answers_its_size() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(example) = start("event_upload", &[dir.path().to_str().unwrap()], 1) else {
-        return;
-    };
+    let example = Example::start("event_upload", &[dir.path().to_str().unwrap()], 1);
     let source = dir.path().join("source.bin");
     write_pattern_file(&source, 1024 * 1024 + 5);
     let body = std::fs::read(&source).unwrap();
@@ -135,9 +56,7 @@ fn event_upload_streams_a_body_to_a_file_and_answers_its_size() {
 
 #[test]
 fn delayed_answers_a_fast_request_while_a_slow_one_waits() {
-    let Some(example) = start("delayed", &[], 1) else {
-        return;
-    };
+    let example = Example::start("delayed", &[], 1);
     let mut slow = Client::connect(example.addrs[0]);
     slow.send("GET /slow?ms=700 HTTP/1.1\r\nHost: t\r\n\r\n");
     let start = Instant::now();
@@ -151,9 +70,7 @@ fn delayed_answers_a_fast_request_while_a_slow_one_waits() {
 
 #[test]
 fn two_servers_answers_each_listener_with_its_name() {
-    let Some(example) = start("two_servers", &[], 2) else {
-        return;
-    };
+    let example = Example::start("two_servers", &[], 2);
     assert_eq!(Client::connect(example.addrs[0]).get("/").text(), "site\n");
     assert_eq!(Client::connect(example.addrs[1]).get("/").text(), "admin\n");
 }

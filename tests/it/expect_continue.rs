@@ -37,10 +37,8 @@ fn ignores_expect_continue_on_http_10() {
 #[test]
 fn event_mode_sends_100_only_once_the_body_is_accepted() {
     let (tx, rx) = mpsc::channel();
-    let config = Config {
-        event_mode: true,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.event_mode = true;
     let server = serve_events(config, move |event| match event {
         Event::Headers(req) => tx.send(req).unwrap(),
         Event::Complete(req) => req.respond(200, req.data().to_vec()).unwrap(),
@@ -59,10 +57,8 @@ fn event_mode_sends_100_only_once_the_body_is_accepted() {
 
 #[test]
 fn event_mode_refusal_on_the_headers_sends_no_100_and_reads_no_body() {
-    let config = Config {
-        event_mode: true,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.event_mode = true;
     let server = serve_events(config, move |event| match event {
         Event::Headers(req) => req.respond(403, "no uploads").unwrap(),
         other => panic!("unexpected {other:?}"),

@@ -63,10 +63,8 @@ fn keeps_http_10_open_when_asked_with_keep_alive() {
 
 #[test]
 fn adds_connection_close_on_the_last_of_keep_alive_max_requests() {
-    let config = Config {
-        keep_alive_max_requests: 3,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.keep_alive_max_requests = 3;
     let server = serve(config, ok);
     let mut client = server.connect();
     assert!(!client.get("/1").closes());
@@ -92,11 +90,9 @@ fn fill_with_idle(server: &TestServer, count: usize) -> Vec<Client> {
 // Issue 9, item 8: idle keep-alive connections never lock out a new client.
 #[test]
 fn closes_the_longest_idle_connection_to_admit_a_client_at_the_limit() {
-    let config = Config {
-        max_waiting_clients: 20,
-        keep_alive_timeout: Duration::from_secs(30),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_waiting_clients = 20;
+    config.keep_alive_timeout = Duration::from_secs(30);
     let server = serve(config, ok);
     let mut idle = fill_with_idle(&server, 20);
 
@@ -126,11 +122,9 @@ fn closes_the_longest_idle_connection_to_admit_a_client_at_the_limit() {
 
 #[test]
 fn a_full_house_of_busy_connections_makes_a_new_client_wait_until_one_finishes() {
-    let config = Config {
-        max_waiting_clients: 20,
-        keep_alive_timeout: Duration::from_secs(30),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_waiting_clients = 20;
+    config.keep_alive_timeout = Duration::from_secs(30);
     // Requests are held by the test, unanswered, until it lets them go.
     let (held, requests) = mpsc::channel::<uhttp::Request>();
     let server = serve(config, move |req| {
@@ -206,10 +200,8 @@ fn answers_a_client_that_half_closes_after_its_request() {
 fn drops_a_client_that_vanishes_mid_body_at_once() {
     // request_timeout is long: the close must come from the EOF, not a
     // 408 (which would also be past the client's read timeout).
-    let config = Config {
-        request_timeout: Duration::from_secs(30),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.request_timeout = Duration::from_secs(30);
     let server = serve(config, |req| {
         panic!("a partial body was dispatched: {req:?}")
     });

@@ -4,15 +4,12 @@
 //! context, dropped by the loop with the last handle on the request.
 
 use std::io::Read;
-use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once};
-use std::thread::JoinHandle;
 
-use uhttp::{Body, Config, Event, HttpServer, LoopHandle, Part, Response};
+use uhttp::{Body, Config, Event, HttpServer, Part, Response};
 
-use crate::util::Client;
+use crate::util::{Client, TestServer, run_loop};
 
 /// Errors logged by the library while this test binary runs.
 static ERRORS: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -58,71 +55,42 @@ fn big_body() -> Arc<[u8]> {
     (0..BIG).map(|i| (i % 251) as u8).collect()
 }
 
-struct Running {
-    addr: SocketAddr,
-    handle: LoopHandle,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.handle.interrupt();
-        if let Some(thread) = self.thread.take() {
-            if thread.join().is_err() && !std::thread::panicking() {
-                panic!("the server thread panicked");
-            }
-        }
-    }
-}
-
 /// `/big`: a large shared body; `/small`; `/panic`: answered, with a
 /// context that panics when the loop drops it; `/handler-panic`: the
 /// handler panics, and catches it as the crate docs advise; `/count`: the
 /// server's open connections.
-fn serve(big: Arc<[u8]>) -> Running {
+fn serve(big: Arc<[u8]>) -> TestServer {
     let mut server = HttpServer::with_config("127.0.0.1:0", Config::default()).expect("bind");
-    let addr = server.local_addr();
+    let addrs = vec![vec![server.local_addr()]];
     let handle = server.handle();
-    let stop = Arc::new(AtomicBool::new(false));
-    let thread_stop = Arc::clone(&stop);
-    let thread = std::thread::spawn(move || {
-        while !thread_stop.load(Ordering::SeqCst) {
-            let Some(Event::Request(req)) = server.wait(None).expect("wait") else {
-                continue;
-            };
-            let path = req.path().to_owned();
-            if path == "/handler-panic" {
-                let caught = catch_unwind(AssertUnwindSafe(move || {
-                    let _unanswered = req;
-                    panic!("a bug in the handler");
-                }));
-                assert!(caught.is_err());
-                continue;
-            }
-            match path.as_str() {
-                "/big" => req.send(Response::new(200).body(Body::Parts(vec![Part::Shared {
-                    data: Arc::clone(&big),
-                    offset: 0,
-                    len: big.len(),
-                }]))),
-                "/panic" => {
-                    req.set_context(PanicsOnDrop);
-                    req.respond(200, "doomed")
-                }
-                "/count" => req.respond(200, server.connections().to_string()),
-                _ => req.respond(200, "small"),
-            }
-            .expect("respond");
+    run_loop(addrs, handle, move || {
+        let Some(Event::Request(req)) = server.wait(None).expect("wait") else {
+            return;
+        };
+        let path = req.path().to_owned();
+        if path == "/handler-panic" {
+            let caught = catch_unwind(AssertUnwindSafe(move || {
+                let _unanswered = req;
+                panic!("a bug in the handler");
+            }));
+            assert!(caught.is_err());
+            return;
         }
-    });
-    Running {
-        addr,
-        handle,
-        stop,
-        thread: Some(thread),
-    }
+        match path.as_str() {
+            "/big" => req.send(Response::new(200).body(Body::Parts(vec![Part::Shared {
+                data: Arc::clone(&big),
+                offset: 0,
+                len: big.len(),
+            }]))),
+            "/panic" => {
+                req.set_context(PanicsOnDrop);
+                req.respond(200, "doomed")
+            }
+            "/count" => req.respond(200, server.connections().to_string()),
+            _ => req.respond(200, "small"),
+        }
+        .expect("respond");
+    })
 }
 
 #[test]
@@ -133,7 +101,7 @@ fn a_panic_in_the_loop_closes_one_connection_and_the_rest_are_served() {
 
     // A download in progress: the head and a little of the body read,
     // most of it still with the server (more than the socket buffers hold).
-    let mut download = Client::connect(server.addr);
+    let mut download = Client::connect(server.addr());
     download.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
@@ -154,11 +122,11 @@ fn a_panic_in_the_loop_closes_one_connection_and_the_rest_are_served() {
         .expect("read some body");
 
     // A keep-alive client, one request answered.
-    let mut keep_alive = Client::connect(server.addr);
+    let mut keep_alive = Client::connect(server.addr());
     assert_eq!(keep_alive.get("/small").text(), "small");
 
     // The panic: this connection is closed, with nothing sent.
-    let mut doomed = Client::connect(server.addr);
+    let mut doomed = Client::connect(server.addr());
     let doomed_addr = doomed.stream.local_addr().unwrap();
     doomed.send("GET /panic HTTP/1.1\r\nHost: t\r\n\r\n");
     doomed.expect_closed();
@@ -181,7 +149,7 @@ fn a_panic_in_the_loop_closes_one_connection_and_the_rest_are_served() {
 
     // New connections are served, and the count no longer holds the
     // panicked one: the download, the keep-alive client and this one.
-    let mut fresh = Client::connect(server.addr);
+    let mut fresh = Client::connect(server.addr());
     let count = fresh.get("/count");
     assert_eq!(count.text(), "3");
 
@@ -199,9 +167,9 @@ fn a_panic_in_the_loop_closes_one_connection_and_the_rest_are_served() {
 #[test]
 fn a_handler_panic_caught_by_the_application_answers_500_and_serving_goes_on() {
     let server = serve(Arc::from(&b"big"[..]));
-    let mut client = Client::connect(server.addr);
+    let mut client = Client::connect(server.addr());
     let resp = client.get("/handler-panic");
     assert_eq!(resp.status, 500);
-    let mut fresh = Client::connect(server.addr);
+    let mut fresh = Client::connect(server.addr());
     assert_eq!(fresh.get("/small").text(), "small");
 }

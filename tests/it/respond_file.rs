@@ -95,10 +95,8 @@ fn streams_a_file_intact_through_a_tiny_max_send_buffer() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("file.bin");
     write_pattern_file(&path, LEN);
-    let config = Config {
-        max_send_buffer: 1000,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_send_buffer = 1000;
     let served = path.clone();
     let server = serve(config, move |req| req.respond_file(&served).unwrap());
     let mut client = server.connect();

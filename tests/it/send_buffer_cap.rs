@@ -57,10 +57,8 @@ fn closes_a_download_that_stalls_past_send_timeout_while_serving_others() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.bin");
     write_pattern_file(&path, LEN);
-    let config = Config {
-        send_timeout: Duration::from_millis(300),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.send_timeout = Duration::from_millis(300);
     let served = path.clone();
     let server = serve(config, move |req| {
         if req.path() == "/big" {

@@ -30,10 +30,9 @@ fn download_server(
 
 #[test]
 fn a_download_paused_longer_than_request_timeout_completes() {
-    let (server, records, _dir) = download_server(Config {
-        request_timeout: Duration::from_secs(1),
-        ..Config::default()
-    });
+    let mut config = Config::default();
+    config.request_timeout = Duration::from_secs(1);
+    let (server, records, _dir) = download_server(config);
     let mut stream = small_buffer_client(&server);
     stream
         .write_all(b"GET /big HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
@@ -56,10 +55,9 @@ fn a_download_paused_longer_than_request_timeout_completes() {
 
 #[test]
 fn a_reader_that_stops_longer_than_send_timeout_is_cut_off() {
-    let (server, records, _dir) = download_server(Config {
-        send_timeout: Duration::from_secs(1),
-        ..Config::default()
-    });
+    let mut config = Config::default();
+    config.send_timeout = Duration::from_secs(1);
+    let (server, records, _dir) = download_server(config);
     let mut stream = small_buffer_client(&server);
     stream
         .write_all(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n")

@@ -30,10 +30,8 @@ fn ignores_x_forwarded_for_from_an_untrusted_peer() {
 
 #[test]
 fn believes_x_forwarded_for_from_a_trusted_proxy() {
-    let config = Config {
-        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     assert_eq!(
         ask(config, "198.51.100.1, 203.0.113.5"),
         // Only the hop the trusted proxy reported is believed: 203.0.113.5
@@ -44,10 +42,8 @@ fn believes_x_forwarded_for_from_a_trusted_proxy() {
 
 #[test]
 fn walks_back_through_several_trusted_proxies() {
-    let config = Config {
-        trusted_proxies: vec!["127.0.0.1".parse().unwrap(), "10.0.0.7".parse().unwrap()],
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.trusted_proxies = vec!["127.0.0.1".parse().unwrap(), "10.0.0.7".parse().unwrap()];
     assert_eq!(
         ask(config, "198.51.100.1, 10.0.0.7"),
         "198.51.100.1 198.51.100.1,10.0.0.7,127.0.0.1"

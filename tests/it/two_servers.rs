@@ -9,10 +9,8 @@ fn serves_two_listeners_from_one_loop_each_with_its_config() {
     let mut event_loop = EventLoop::new().unwrap();
     let any = ["127.0.0.1:0".parse().unwrap()];
     let site = event_loop.add_server(&any, Config::default()).unwrap();
-    let small = Config {
-        max_headers_length: 200,
-        ..Config::default()
-    };
+    let mut small = Config::default();
+    small.max_headers_length = 200;
     let admin = event_loop.add_server(&any, small).unwrap();
     assert_ne!(site, admin);
     assert_eq!(site.index(), 0);

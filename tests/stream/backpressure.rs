@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use uhttp::{Config, Error, Event, Response, ResponseStream, WebSocket};
 
-use crate::util::{IO_TIMEOUT, serve};
+use crate::util::{IO_TIMEOUT, serve_events};
 
 const CAP: usize = 64 * 1024;
 const PIECE: usize = 16 * 1024;
@@ -18,10 +18,9 @@ const PIECE: usize = 16 * 1024;
 const QUIET: Duration = Duration::from_millis(300);
 
 fn config() -> Config {
-    Config {
-        max_send_buffer: CAP,
-        ..Config::default()
-    }
+    let mut config = Config::default();
+    config.max_send_buffer = CAP;
+    config
 }
 
 /// Piece `k` of the test stream: bytes that differ between pieces and
@@ -103,7 +102,7 @@ fn expected(pieces: usize) -> Vec<u8> {
 fn refuses_sends_at_the_cap_until_the_client_reads_then_resumes_with_every_byte_in_order() {
     let (stream_tx, streams) = mpsc::channel();
     let (writable_tx, writable) = mpsc::channel();
-    let server = serve(config(), move |event| match event {
+    let server = serve_events(config(), move |event| match event {
         Event::Request(req) => stream_tx
             .send(req.response_stream(Response::new(200)).unwrap())
             .unwrap(),
@@ -154,7 +153,7 @@ fn a_producer_on_the_loop_thread_resumes_on_writable_until_done() {
     const TOTAL: usize = 512; // 8 MiB
     let (report_tx, report) = mpsc::channel();
     let mut state: Option<(ResponseStream, usize, usize, usize)> = None;
-    let server = serve(config(), move |event| {
+    let server = serve_events(config(), move |event| {
         match event {
             Event::Request(req) => {
                 state = Some((req.response_stream(Response::new(200)).unwrap(), 0, 0, 0));
@@ -204,7 +203,7 @@ fn a_producer_on_the_loop_thread_resumes_on_writable_until_done() {
 fn websocket_send_text_is_refused_at_the_cap_and_resumes_on_writable() {
     let (ws_tx, sockets) = mpsc::channel();
     let (writable_tx, writable) = mpsc::channel();
-    let server = serve(config(), move |event| match event {
+    let server = serve_events(config(), move |event| match event {
         Event::Request(req) => ws_tx.send(req.accept_websocket().unwrap()).unwrap(),
         Event::Writable(_) => writable_tx.send(()).unwrap(),
         _ => {}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use uhttp::{Config, Error, Event, Response, ResponseStream};
 
-use crate::util::{IO_TIMEOUT, TestServer, serve};
+use crate::util::{IO_TIMEOUT, TestServer, serve_events};
 
 /// Clock ticks (normally 10 ms each) the loop thread may use while idle
 /// for `IDLE`: a spinning loop would use all of them.
@@ -34,7 +34,7 @@ fn stream_server(config: Config) -> Started {
     let (stream_tx, streams) = mpsc::channel();
     let (closed_tx, closed) = mpsc::channel();
     let (writable_tx, writable) = mpsc::channel();
-    let server = serve(config, move |event| match event {
+    let server = serve_events(config, move |event| match event {
         Event::Request(req) => stream_tx
             .send(req.response_stream(Response::new(200)).unwrap())
             .unwrap(),
@@ -83,10 +83,8 @@ fn reports_closed_for_the_request_refuses_later_sends_and_does_not_spin() {
 /// notices (reset or EOF) although it has unsent bytes.
 #[test]
 fn reports_closed_when_a_stalled_client_leaves() {
-    let config = Config {
-        max_send_buffer: 16 * 1024,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_send_buffer = 16 * 1024;
     let Started {
         server,
         streams,

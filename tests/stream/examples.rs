@@ -1,76 +1,12 @@
 //! The example programs, run: each answers its documented URL.
 
+use crate::common::examples::Example;
 use crate::util::Client;
-
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-
-/// A running example program; killed on drop.
-pub struct Example {
-    child: Child,
-    pub port: u16,
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Example {
-    /// Starts `target/<profile>/examples/NAME` on a free port; `None` (with
-    /// a note) when it was not built.
-    pub fn start(name: &str) -> Option<Example> {
-        let Some(path) = example_path(name) else {
-            eprintln!("skipped: example {name} not built (cargo test --all-targets builds it)");
-            return None;
-        };
-        // The port is picked by binding port 0 and letting go; another
-        // process may grab it meanwhile, so try twice.
-        for _ in 0..2 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
-            let mut child = Command::new(&path)
-                .arg(port.to_string())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("run the example");
-            // It prints "listening on ..." once bound; EOF means it failed.
-            let mut line = String::new();
-            let mut stdout = BufReader::new(child.stdout.take().unwrap());
-            if stdout.read_line(&mut line).unwrap_or(0) > 0 && line.starts_with("listening on") {
-                return Some(Example { child, port });
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("example {name} did not start");
-    }
-
-    fn connect(&self) -> Client {
-        Client::connect(([127, 0, 0, 1], self.port).into())
-    }
-}
-
-fn example_path(name: &str) -> Option<PathBuf> {
-    // The test binary is target/<profile>/deps/stream-HASH.
-    let exe = std::env::current_exe().ok()?;
-    let profile_dir = exe.parent()?.parent()?;
-    let path = profile_dir.join("examples").join(name);
-    path.is_file().then_some(path)
-}
 
 #[test]
 fn sse_clock_sends_ticks() {
-    let Some(example) = Example::start("sse_clock") else {
-        return;
-    };
-    let mut client = example.connect();
+    let example = Example::start("sse_clock", &[], 1);
+    let mut client = Client::connect(example.addr());
     client.request("GET", "/events", "HTTP/1.1");
     let head = client.head();
     assert_eq!(head.status, 200);
@@ -90,10 +26,8 @@ fn sse_clock_sends_ticks() {
 
 #[test]
 fn mjpeg_sends_png_frames() {
-    let Some(example) = Example::start("mjpeg") else {
-        return;
-    };
-    let mut client = example.connect();
+    let example = Example::start("mjpeg", &[], 1);
+    let mut client = Client::connect(example.addr());
     client.request("GET", "/stream", "HTTP/1.1");
     let head = client.head();
     let content_type = head.header("content-type").unwrap();
@@ -121,10 +55,8 @@ fn mjpeg_sends_png_frames() {
 
 #[test]
 fn ndjson_sends_the_requested_number_of_records() {
-    let Some(example) = Example::start("ndjson") else {
-        return;
-    };
-    let mut client = example.connect();
+    let example = Example::start("ndjson", &[], 1);
+    let mut client = Client::connect(example.addr());
     client.request("GET", "/records?n=1000", "HTTP/1.1");
     let head = client.head();
     assert_eq!(head.header("content-type"), Some("application/x-ndjson"));
@@ -141,10 +73,8 @@ fn ndjson_sends_the_requested_number_of_records() {
 
 #[test]
 fn ws_echo_echoes_and_serves_its_page() {
-    let Some(example) = Example::start("ws_echo") else {
-        return;
-    };
-    let url = format!("ws://127.0.0.1:{}/ws", example.port);
+    let example = Example::start("ws_echo", &[], 1);
+    let url = format!("ws://{}/ws", example.addr());
     let (mut ws, _) = tungstenite::connect(&url).expect("connect");
     for message in [
         tungstenite::Message::text("echo me"),
@@ -153,7 +83,7 @@ fn ws_echo_echoes_and_serves_its_page() {
         ws.send(message.clone()).unwrap();
         assert_eq!(ws.read().unwrap(), message);
     }
-    let mut client = example.connect();
+    let mut client = Client::connect(example.addr());
     client.request("GET", "/", "HTTP/1.1");
     let head = client.head();
     assert_eq!(head.status, 200);

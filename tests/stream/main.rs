@@ -3,6 +3,11 @@
 
 mod backpressure;
 mod chunked;
+// The harness shared by the four test binaries; each uses a different part
+// of it, and the rest would be reported as dead code in this one.
+#[allow(dead_code)]
+#[path = "../common/mod.rs"]
+mod common;
 mod disconnect;
 mod examples;
 mod multipart;

@@ -11,7 +11,8 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use uhttp::ws::{HandshakeError, Message};
 use uhttp::{Config, Error, Event, WebSocket};
 
-use crate::util::{Client, IO_TIMEOUT, TestServer, serve};
+use crate::common::ws::masked;
+use crate::util::{Client, IO_TIMEOUT, TestServer, serve_events};
 
 /// What the application saw.
 #[derive(Debug, PartialEq)]
@@ -28,7 +29,7 @@ enum Seen {
 fn ws_server(config: Config) -> (TestServer, mpsc::Receiver<Seen>, mpsc::Receiver<WebSocket>) {
     let (seen_tx, seen) = mpsc::channel();
     let (ws_tx, sockets) = mpsc::channel();
-    let server = serve(config, move |event| match event {
+    let server = serve_events(config, move |event| match event {
         Event::Request(req) if req.path() == "/ws" => match req.accept_websocket() {
             Ok(ws) => {
                 let _ = seen_tx.send(Seen::Opened);
@@ -72,8 +73,6 @@ fn close_code_of(seen: Seen) -> u16 {
 /// The RFC 6455 §1.3 example key and its accept value.
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
-/// The masking key of the RFC 6455 §5.7 examples.
-const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 /// A raw WebSocket client past the handshake.
 struct RawWs {
@@ -164,25 +163,6 @@ fn upgrade_request(method: &str, extra: &[(&str, &str)]) -> String {
     }
     text.push_str("\r\n");
     text
-}
-
-/// A masked client frame with first byte `b0`.
-fn masked(b0: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![b0];
-    match payload.len() {
-        n @ 0..=125 => out.push(0x80 | n as u8),
-        n @ 126..=0xFFFF => {
-            out.push(0x80 | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(&MASK);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
-    out
 }
 
 fn tungstenite_client(
@@ -388,10 +368,8 @@ fn closes_with_1007_on_invalid_utf8_text() {
 
 #[test]
 fn closes_with_1009_on_a_message_over_max_content_length() {
-    let config = Config {
-        max_content_length: 1024,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_content_length = 1024;
     let (server, seen, _) = ws_server(config);
     let mut ws = RawWs::open(&server, &seen);
     ws.send(&masked(0x82, &[1; 1024]));
@@ -557,10 +535,8 @@ fn interleaves_websocket_events_with_http_requests_in_one_loop() {
 #[test]
 #[ignore = "a measurement, not a check"]
 fn ws_echo_throughput() {
-    let Some(example) = crate::examples::Example::start("ws_echo") else {
-        return;
-    };
-    let url = format!("ws://127.0.0.1:{}/ws", example.port);
+    let example = crate::common::examples::Example::start("ws_echo", &[], 1);
+    let url = format!("ws://{}/ws", example.addr());
     let (mut client, _) = tungstenite::connect(&url).expect("connect");
     if let tungstenite::stream::MaybeTlsStream::Plain(s) = client.get_ref() {
         s.set_nodelay(true).unwrap();
@@ -604,10 +580,8 @@ fn ws_echo_throughput() {
 fn stops_reading_a_ping_flood_whose_pongs_are_not_read() {
     const CAP: usize = 64 * 1024;
     const LIMIT: usize = 48 << 20;
-    let config = Config {
-        max_send_buffer: CAP,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.max_send_buffer = CAP;
     let (server, seen, _) = ws_server(config);
     let mut ws = RawWs::open(&server, &seen);
     let ping = masked(0x89, &[b'p'; 125]);
@@ -615,7 +589,7 @@ fn stops_reading_a_ping_flood_whose_pongs_are_not_read() {
     for _ in 0..512 {
         batch.extend_from_slice(&ping);
     }
-    let socket = ws.client.reader.get_mut();
+    let socket = &mut ws.client.stream;
     socket
         .set_write_timeout(Some(Duration::from_millis(500)))
         .unwrap();
@@ -650,7 +624,7 @@ fn stops_reading_a_ping_flood_whose_pongs_are_not_read() {
 
 #[test]
 fn carries_cookies_and_headers_on_the_101() {
-    let server = serve(Config::default(), |event| {
+    let server = serve_events(Config::default(), |event| {
         if let Event::Request(req) = event {
             let response = uhttp::Response::new(200)
                 .header("X-Session", "abc")
@@ -670,7 +644,7 @@ fn carries_cookies_and_headers_on_the_101() {
 #[test]
 fn closes_a_client_that_never_answers_the_servers_close_within_the_short_wait() {
     let (seen_tx, seen) = mpsc::channel();
-    let server = serve(Config::default(), move |event| match event {
+    let server = serve_events(Config::default(), move |event| match event {
         Event::Request(req) => {
             req.accept_websocket().unwrap();
             let _ = seen_tx.send(Seen::Opened);
@@ -686,7 +660,7 @@ fn closes_a_client_that_never_answers_the_servers_close_within_the_short_wait() 
     // The client keeps talking and never sends its Close: the server's
     // wait (2 s) must not restart with every frame.
     let start = Instant::now();
-    let stream = ws.client.reader.get_ref().try_clone().unwrap();
+    let stream = ws.client.stream.try_clone().unwrap();
     stream
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
@@ -697,7 +671,7 @@ fn closes_a_client_that_never_answers_the_servers_close_within_the_short_wait() 
             break;
         }
         let mut byte = [0u8; 1];
-        match ws.client.reader.read(&mut byte) {
+        match ws.client.read_some(&mut byte) {
             Ok(0) => {
                 closed = true;
                 break;

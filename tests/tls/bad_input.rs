@@ -20,12 +20,12 @@ fn start(extra: &[&str]) -> (Server, Pair, tempfile::TempDir) {
     let root = site();
     let mut args = pair.args();
     args.extend(extra.iter().map(|s| s.to_string()));
-    let server = Server::start(root.path(), &args);
+    let server = Server::serving(root.path(), &args);
     (server, pair, root)
 }
 
 fn served_after(server: &Server, pair: &Pair) {
-    let mut client = Client::connect(server.addr, &Trust::Root(pair.material.leaf().clone()));
+    let mut client = Client::connect(server.addr(), &Trust::Root(pair.material.leaf().clone()));
     let response = client.get("/hello.txt");
     assert_eq!(response.status, 200);
     assert_eq!(response.text(), "hello over TLS\n");
@@ -54,7 +54,7 @@ fn read_until_closed(sock: &mut TcpStream) -> (Vec<u8>, Duration) {
 #[test]
 fn plain_http_on_the_tls_port_is_closed_with_an_alert() {
     let (server, pair, _root) = start(&[]);
-    let mut sock = TcpStream::connect(server.addr).unwrap();
+    let mut sock = TcpStream::connect(server.addr()).unwrap();
     sock.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .unwrap();
     let (got, _) = read_until_closed(&mut sock);
@@ -70,14 +70,14 @@ fn plain_http_on_the_tls_port_is_closed_with_an_alert() {
 fn random_bytes_on_the_tls_port_are_closed() {
     let (server, pair, _root) = start(&[]);
     for _ in 0..3 {
-        let mut sock = TcpStream::connect(server.addr).unwrap();
+        let mut sock = TcpStream::connect(server.addr()).unwrap();
         // The server may close before it has read everything: a write
         // error is fine, hanging is not.
         let _ = sock.write_all(&random_bytes(1024));
         read_until_closed(&mut sock);
     }
     // Random bytes after a valid record header.
-    let mut sock = TcpStream::connect(server.addr).unwrap();
+    let mut sock = TcpStream::connect(server.addr()).unwrap();
     let mut bytes = vec![0x16, 0x03, 0x01, 0x04, 0x00];
     bytes.extend(random_bytes(1024));
     let _ = sock.write_all(&bytes);
@@ -93,12 +93,12 @@ fn unfinished_client_hello_is_closed_by_the_request_timeout() {
     let hello = client_hello();
     let mut stalled = Vec::new();
     for cut in [1, 5, hello.len() / 2, hello.len() - 1] {
-        let mut sock = TcpStream::connect(server.addr).unwrap();
+        let mut sock = TcpStream::connect(server.addr()).unwrap();
         sock.write_all(&hello[..cut]).unwrap();
         stalled.push(sock);
     }
     // A connection that sends nothing at all is bound the same way.
-    stalled.push(TcpStream::connect(server.addr).unwrap());
+    stalled.push(TcpStream::connect(server.addr()).unwrap());
     // While they stall, others are served.
     served_after(&server, &pair);
     let started = Instant::now();
@@ -116,7 +116,7 @@ fn idle_connection_after_the_handshake_is_closed_by_the_request_timeout() {
     let (server, pair, _root) = start(&["--request-timeout", "1"]);
     let trust = Trust::Root(pair.material.leaf().clone());
     let mut client =
-        Client::connect_with(server.addr, client::config(&trust, client::BOTH)).unwrap();
+        Client::connect_with(server.addr(), client::config(&trust, client::BOTH)).unwrap();
     let started = Instant::now();
     assert!(client.is_closed_by_server());
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -130,7 +130,7 @@ fn client_vanishing_mid_handshake_costs_only_its_connection() {
     let (server, pair, _root) = start(&[]);
     for reset in [false, true] {
         for _ in 0..20 {
-            let sock = TcpStream::connect(server.addr).unwrap();
+            let sock = TcpStream::connect(server.addr()).unwrap();
             let mut sock = socket2::Socket::from(sock);
             sock.write_all(&client_hello()).unwrap();
             // Wait for the server's first flight, so the server is

@@ -35,9 +35,9 @@ fn curl_fetches_over_tls_1_2_and_1_3_verifying_the_certificate() {
     }
     let pair = Pair::localhost(KeyKind::EcdsaP256Sec1);
     let root = site();
-    let server = Server::start(root.path(), &pair.args());
-    let url = format!("https://localhost:{}/1k.bin", server.addr.port());
-    let resolve = format!("localhost:{}:127.0.0.1", server.addr.port());
+    let server = Server::serving(root.path(), &pair.args());
+    let url = format!("https://localhost:{}/1k.bin", server.addr().port());
+    let resolve = format!("localhost:{}:127.0.0.1", server.addr().port());
     for (flags, version) in [
         (&["--tlsv1.2", "--tls-max", "1.2"][..], "TLSv1.2"),
         (&["--tlsv1.3"][..], "TLSv1.3"),
@@ -90,12 +90,12 @@ fn curl_rejects_the_certificate_without_the_ca() {
     }
     let pair = Pair::localhost(KeyKind::Ed25519);
     let root = site();
-    let server = Server::start(root.path(), &pair.args());
+    let server = Server::serving(root.path(), &pair.args());
     let out = Command::new("curl")
         .args(["-sS", "--fail"])
         .arg(format!(
             "https://127.0.0.1:{}/hello.txt",
-            server.addr.port()
+            server.addr().port()
         ))
         .env("CURL_CA_BUNDLE", "/dev/null")
         .output()
@@ -107,7 +107,7 @@ fn curl_rejects_the_certificate_without_the_ca() {
         .arg(&pair.cert)
         .arg(format!(
             "https://127.0.0.1:{}/hello.txt",
-            server.addr.port()
+            server.addr().port()
         ))
         .output()
         .unwrap();
@@ -126,11 +126,11 @@ fn openssl_s_client_verifies_negotiates_alpn_and_fetches() {
     }
     let pair = Pair::localhost(KeyKind::RsaPkcs8);
     let root = site();
-    let server = Server::start(root.path(), &pair.args());
+    let server = Server::serving(root.path(), &pair.args());
     for (flag, version) in [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")] {
         let mut child = Command::new("openssl")
             .args(["s_client", "-connect"])
-            .arg(server.addr.to_string())
+            .arg(server.addr().to_string())
             .args(["-servername", "localhost", "-alpn", "h2,http/1.1"])
             .args(["-verify_return_error", "-verify_hostname", "localhost"])
             .arg("-CAfile")
@@ -175,10 +175,10 @@ fn an_ip_address_as_sni_does_not_log_a_warning_per_connection() {
     }
     let pair = Pair::localhost(KeyKind::EcdsaP256Pkcs8);
     let root = site();
-    let server = Server::start(root.path(), &pair.args());
+    let server = Server::serving(root.path(), &pair.args());
     let mut child = Command::new("openssl")
         .args(["s_client", "-connect"])
-        .arg(server.addr.to_string())
+        .arg(server.addr().to_string())
         .args(["-servername", "127.0.0.1", "-quiet", "-ign_eof"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -200,7 +200,7 @@ fn an_ip_address_as_sni_does_not_log_a_warning_per_connection() {
     // The access-log line comes after any handshake warning would have.
     server
         .stderr
-        .wait_for(0, "the access-log line", |l| l.contains("/sni-check"));
+        .wait_for_from(0, "the access-log line", |l| l.contains("/sni-check"));
     let lines = server.stderr.all();
     assert!(!lines.iter().any(|l| l.contains("WARN")), "{lines:#?}");
 }

@@ -15,13 +15,13 @@ fn starts_and_serves(kind: KeyKind) {
     }
     let pair = Pair::localhost(kind);
     let root = site();
-    let server = Server::start(root.path(), &pair.args());
+    let server = Server::serving(root.path(), &pair.args());
     let trust = Trust::Root(pair.material.leaf().clone());
     for (versions, want) in [
         (client::TLS13, ProtocolVersion::TLSv1_3),
         (client::TLS12, ProtocolVersion::TLSv1_2),
     ] {
-        let mut client = Client::connect_with(server.addr, client::config(&trust, versions))
+        let mut client = Client::connect_with(server.addr(), client::config(&trust, versions))
             .unwrap_or_else(|e| panic!("{kind:?} {want:?}: {e}"));
         assert_eq!(client.version(), want, "{kind:?}");
         assert_eq!(client.chain(), pair.material.chain, "{kind:?}");
@@ -58,10 +58,10 @@ fn serves_with_an_ed25519_key() {
 fn sends_the_whole_chain_leaf_then_intermediate() {
     let pair = Pair::write(generate_chain("localhost"));
     let root = site();
-    let server = Server::start(root.path(), &pair.args());
+    let server = Server::serving(root.path(), &pair.args());
     for versions in [client::TLS13, client::TLS12] {
         let mut client =
-            Client::connect_with(server.addr, client::config(&Trust::Any, versions)).unwrap();
+            Client::connect_with(server.addr(), client::config(&Trust::Any, versions)).unwrap();
         let chain = client.chain();
         assert_eq!(chain.len(), 2);
         assert_eq!(chain, pair.material.chain);

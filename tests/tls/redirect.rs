@@ -43,7 +43,7 @@ fn start() -> (Server, Pair, tempfile::TempDir) {
     let root = site();
     let mut args = pair.args();
     args.extend(["--redirect-http".into(), "0".into()]);
-    let server = Server::start(root.path(), &args);
+    let server = Server::serving(root.path(), &args);
     (server, pair, root)
 }
 
@@ -51,8 +51,8 @@ fn start() -> (Server, Pair, tempfile::TempDir) {
 fn prints_the_redirect_listener_and_redirects_get_and_head_with_301() {
     let (server, pair, _root) = start();
     let plain = server.redirect.expect("a redirect listener");
-    assert_ne!(plain.port(), server.addr.port());
-    let https = server.addr.port();
+    assert_ne!(plain.port(), server.addr().port());
+    let https = server.addr().port();
     for method in ["GET", "HEAD"] {
         let (status, location, text) = send(
             plain,
@@ -79,7 +79,7 @@ fn prints_the_redirect_listener_and_redirects_get_and_head_with_301() {
         location.as_deref(),
         Some(&*format!("https://127.0.0.1:{https}/hello.txt"))
     );
-    let mut client = Client::connect(server.addr, &Trust::Root(pair.material.leaf().clone()));
+    let mut client = Client::connect(server.addr(), &Trust::Root(pair.material.leaf().clone()));
     assert_eq!(client.get("/hello.txt").text(), "hello over TLS\n");
 }
 
@@ -87,7 +87,7 @@ fn prints_the_redirect_listener_and_redirects_get_and_head_with_301() {
 fn redirects_other_methods_with_308() {
     let (server, _pair, _root) = start();
     let plain = server.redirect.unwrap();
-    let https = server.addr.port();
+    let https = server.addr().port();
     for (method, body) in [
         ("POST", "a=1"),
         ("PUT", "some file"),
@@ -127,7 +127,7 @@ fn redirects_other_methods_with_308() {
 fn keeps_ipv6_literals_in_brackets_and_strips_the_port() {
     let (server, _pair, _root) = start();
     let plain = server.redirect.unwrap();
-    let https = server.addr.port();
+    let https = server.addr().port();
     for (host, want) in [
         ("[::1]:8080", format!("https://[::1]:{https}/p?q=1")),
         ("[::1]", format!("https://[::1]:{https}/p?q=1")),
@@ -159,7 +159,7 @@ fn uses_the_host_of_an_absolute_form_target() {
         location.as_deref(),
         Some(&*format!(
             "https://example.net:{}/a/b?c",
-            server.addr.port()
+            server.addr().port()
         ))
     );
 }
@@ -190,7 +190,7 @@ fn keeps_a_plain_connection_alive_across_redirects() {
     .unwrap();
     let mut raw = String::new();
     sock.read_to_string(&mut raw).unwrap();
-    let port = server.addr.port();
+    let port = server.addr().port();
     let first = raw
         .find(&format!("Location: https://h:{port}/a"))
         .expect(&raw);

@@ -22,7 +22,7 @@ fn wait_for_leaf(server: &Server, want: &CertificateDer<'_>) {
         "new connections to get the new certificate",
         RELOAD_WITHIN,
         || {
-            let client = Client::connect(server.addr, &Trust::Any);
+            let client = Client::connect(server.addr(), &Trust::Any);
             (client.leaf() == *want).then_some(())
         },
     );
@@ -43,9 +43,9 @@ fn still_serves(client: &mut Client, leaf: &CertificateDer<'_>) {
 fn reloads_files_replaced_by_rename_keeping_open_connections() {
     let pair = Pair::localhost(KeyKind::EcdsaP256Pkcs8);
     let root = site();
-    let server = Server::start(root.path(), &pair.args());
+    let server = Server::serving(root.path(), &pair.args());
     let old = pair.material.leaf().clone();
-    let mut open = Client::connect(server.addr, &Trust::Root(old.clone()));
+    let mut open = Client::connect(server.addr(), &Trust::Root(old.clone()));
     assert_eq!(open.get("/hello.txt").status, 200);
 
     // A new pair of another key type: key first, then certificate.
@@ -55,11 +55,11 @@ fn reloads_files_replaced_by_rename_keeping_open_connections() {
     wait_for_leaf(&server, new.leaf());
 
     still_serves(&mut open, &old);
-    let mut fresh = Client::connect(server.addr, &Trust::Root(new.leaf().clone()));
+    let mut fresh = Client::connect(server.addr(), &Trust::Root(new.leaf().clone()));
     assert_eq!(fresh.get("/hello.txt").status, 200);
     let (_, line) = server
         .stderr
-        .wait_for(0, "reloaded", |l| l.contains("reloaded certificate"));
+        .wait_for_from(0, "reloaded", |l| l.contains("reloaded certificate"));
     assert!(line.contains(pair.cert.to_str().unwrap()), "{line}");
     assert!(line.contains("subject localhost"), "{line}");
     assert!(line.contains("expires "), "{line}");
@@ -89,8 +89,8 @@ fn reloads_when_certbot_repoints_the_live_symlinks() {
     let key = live.join("privkey.pem");
 
     let root = site();
-    let server = Server::start(root.path(), &tls_args(&cert, &key));
-    let mut open = Client::connect(server.addr, &Trust::Root(first.leaf().clone()));
+    let server = Server::serving(root.path(), &tls_args(&cert, &key));
+    let mut open = Client::connect(server.addr(), &Trust::Root(first.leaf().clone()));
     assert_eq!(open.get("/hello.txt").status, 200);
 
     let second = localhost(KeyKind::EcdsaP256Pkcs8);
@@ -117,29 +117,31 @@ fn reloads_when_certbot_repoints_the_live_symlinks() {
 fn keeps_the_old_certificate_when_the_replacement_is_broken() {
     let pair = Pair::localhost(KeyKind::EcdsaP256Pkcs8);
     let root = site();
-    let server = Server::start(root.path(), &pair.args());
+    let server = Server::serving(root.path(), &pair.args());
     let old = pair.material.leaf().clone();
 
     // A new certificate whose key never arrives: mismatched pair.
     let new = localhost(KeyKind::EcdsaP256Pkcs8);
     replace_file(&pair.cert, &new.cert_pem);
-    let (at, line) = server.stderr.wait_for(0, "about the failed reload", |l| {
-        l.contains("certificate reload failed")
-    });
+    let (at, line) = server
+        .stderr
+        .wait_for_from(0, "about the failed reload", |l| {
+            l.contains("certificate reload failed")
+        });
     assert!(line.contains("ERROR"), "{line}");
     assert!(line.contains("does not match"), "{line}");
     assert!(line.contains(pair.cert.to_str().unwrap()), "{line}");
-    let mut client = Client::connect(server.addr, &Trust::Root(old.clone()));
+    let mut client = Client::connect(server.addr(), &Trust::Root(old.clone()));
     assert_eq!(client.get("/hello.txt").status, 200);
 
     // Garbage in the key file: still the old certificate.
     replace_file(&pair.key, "-----BEGIN PRIVATE KEY-----\nnot base64\n");
     server
         .stderr
-        .wait_for(at + 1, "about the second failure", |l| {
+        .wait_for_from(at + 1, "about the second failure", |l| {
             l.contains("certificate reload failed") && l.contains(pair.key.to_str().unwrap())
         });
-    assert_eq!(Client::connect(server.addr, &Trust::Any).leaf(), old);
+    assert_eq!(Client::connect(server.addr(), &Trust::Any).leaf(), old);
     still_serves(&mut client, &old);
 
     // The matching key arrives: the new pair is served.
@@ -152,8 +154,8 @@ fn keeps_the_old_certificate_when_the_replacement_is_broken() {
 fn sighup_reloads_the_certificate() {
     let pair = Pair::localhost(KeyKind::Ed25519);
     let root = site();
-    let server = Server::start(root.path(), &pair.args());
-    let mut open = Client::connect(server.addr, &Trust::Root(pair.material.leaf().clone()));
+    let server = Server::serving(root.path(), &pair.args());
+    let mut open = Client::connect(server.addr(), &Trust::Root(pair.material.leaf().clone()));
     assert_eq!(open.get("/hello.txt").status, 200);
     assert!(
         !server
@@ -168,10 +170,10 @@ fn sighup_reloads_the_certificate() {
     server.signal("HUP");
     let (at, _) = server
         .stderr
-        .wait_for(0, "SIGHUP", |l| l.contains("SIGHUP: reloading"));
+        .wait_for_from(0, "SIGHUP", |l| l.contains("SIGHUP: reloading"));
     server
         .stderr
-        .wait_for(at, "after SIGHUP", |l| l.contains("reloaded certificate"));
+        .wait_for_from(at, "after SIGHUP", |l| l.contains("reloaded certificate"));
     still_serves(&mut open, pair.material.leaf());
 
     // Files edited in place, then SIGHUP (as `ExecReload=` does after a

@@ -49,7 +49,7 @@ fn check_chunk(offset: u64, chunk: &[u8]) {
 }
 
 fn refused(server: &Server) -> bool {
-    match TcpStream::connect(server.addr) {
+    match TcpStream::connect(server.addr()) {
         Err(e) => {
             assert_eq!(e.kind(), ErrorKind::ConnectionRefused, "{e}");
             true
@@ -62,10 +62,11 @@ fn download_survives(signal: &str) {
     let pair = Pair::localhost(KeyKind::EcdsaP256Pkcs8);
     let root = site();
     big_file(root.path());
-    let mut server = Server::start(root.path(), &pair.args());
-    let mut client = Client::connect(server.addr, &Trust::Root(pair.material.leaf().clone()));
+    let mut server = Server::serving(root.path(), &pair.args());
+    let mut client = Client::connect(server.addr(), &Trust::Root(pair.material.leaf().clone()));
     client.send("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    let (status, headers) = client.read_head();
+    let head = client.head();
+    let (status, headers) = (head.status, head.headers);
     assert_eq!(status, 200);
     let length = headers
         .iter()
@@ -77,7 +78,7 @@ fn download_survives(signal: &str) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut received = 0u64;
     while received < 4 << 20 {
-        let n = client.read_some(&mut buf);
+        let n = client.read_some(&mut buf).expect("read");
         assert!(n > 0);
         check_chunk(received, &buf[..n]);
         received += n as u64;
@@ -85,7 +86,7 @@ fn download_survives(signal: &str) {
     server.signal(signal);
     server
         .stderr
-        .wait_for(0, "about stopping", |l| l.contains("stopping"));
+        .wait_for_from(0, "about stopping", |l| l.contains("stopping"));
     // The listener is closed while the download goes on.
     poll("new connections to be refused", PATIENCE, || {
         refused(&server).then_some(())
@@ -100,7 +101,7 @@ fn download_survives(signal: &str) {
 
     let started = Instant::now();
     while received < BIG {
-        let n = client.read_some(&mut buf);
+        let n = client.read_some(&mut buf).expect("read");
         assert!(n > 0, "download cut at {received} bytes");
         check_chunk(received, &buf[..n]);
         received += n as u64;
@@ -127,9 +128,9 @@ fn sigint_lets_a_large_download_finish_then_exits_0() {
 fn sigterm_with_no_connections_exits_0_promptly() {
     let pair = Pair::localhost(KeyKind::Ed25519);
     let root = site();
-    let mut server = Server::start(root.path(), &pair.args());
+    let mut server = Server::serving(root.path(), &pair.args());
     // Served once, and idle keep-alive connections do not delay the stop.
-    let mut idle = Client::connect(server.addr, &Trust::Root(pair.material.leaf().clone()));
+    let mut idle = Client::connect(server.addr(), &Trust::Root(pair.material.leaf().clone()));
     assert_eq!(idle.get("/hello.txt").status, 200);
     let started = Instant::now();
     server.signal("TERM");

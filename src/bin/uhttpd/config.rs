@@ -105,13 +105,13 @@ impl Startup {
             )),
             None => None,
         };
-        let auth = match &settings.auth {
+        let auth = match &settings.auth() {
             Some(a) => Some(Arc::new(
                 Auth::load(&a.file, a.uploads_only).map_err(StartupError::Auth)?,
             )),
             None => None,
         };
-        let tls = match &settings.tls {
+        let tls = match &settings.tls() {
             Some(files) => {
                 Some(TlsConfig::load(&files.cert, &files.key).map_err(StartupError::Tls)?)
             }
@@ -145,28 +145,24 @@ impl Startup {
             Some(u) => u.max_size.max(settings.max_content_length),
             None => settings.max_content_length,
         };
-        let config = Config {
-            max_waiting_clients: max_connections(settings),
-            keep_alive_timeout: settings.keep_alive_timeout,
-            keep_alive_max_requests: settings.keep_alive_max_requests,
-            max_headers_length: settings.max_headers_length,
-            max_content_length: max_body,
-            request_timeout: settings.request_timeout,
-            send_timeout: settings.send_timeout,
-            access_log: Some(crate::access_log::hook()),
-            trusted_proxies: settings.trusted_proxies.clone(),
-            event_mode: true,
-            tls: tls.clone(),
-            ..Config::default()
-        };
-        let redirect_config = Config {
-            tls: None,
-            // Bodies are never read there: every request is answered on
-            // its headers (event mode), so a body of any size gets its
-            // 308, not a 413.
-            max_content_length: u64::MAX,
-            ..config.clone()
-        };
+        let mut config = Config::default();
+        config.max_waiting_clients = max_connections(settings);
+        config.keep_alive_timeout = settings.keep_alive_timeout;
+        config.keep_alive_max_requests = settings.keep_alive_max_requests;
+        config.max_headers_length = settings.max_headers_length;
+        config.max_content_length = max_body;
+        config.request_timeout = settings.request_timeout;
+        config.send_timeout = settings.send_timeout;
+        config.access_log = Some(crate::access_log::hook());
+        config.trusted_proxies = settings.trusted_proxy.clone();
+        config.event_mode = true;
+        config.tls = tls.clone();
+        let mut redirect_config = config.clone();
+        redirect_config.tls = None;
+        // Bodies are never read there: every request is answered on
+        // its headers (event mode), so a body of any size gets its
+        // 308, not a 413.
+        redirect_config.max_content_length = u64::MAX;
         let upload_form = uploads.as_ref().map(|_| "/upload".to_owned());
         let app = App {
             files: StaticOptions {
@@ -177,11 +173,11 @@ impl Startup {
                     }
                 })?),
                 root,
-                listing: settings.listing,
+                listing: !settings.no_listing,
                 upload_form,
                 cache: Arc::default(),
             },
-            rpc: settings.rpc,
+            rpc: !settings.no_rpc,
             max_content_length: settings.max_content_length,
             uploads,
             redirect: redirect_port.map(|_| (1, main_port)),

@@ -23,6 +23,7 @@ mod systemd;
 mod test_support;
 mod tls_reload;
 mod upload;
+mod utc;
 mod x509;
 
 use std::process::ExitCode;
@@ -58,7 +59,7 @@ fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(msg) => return fail(msg),
     };
-    init_logging(settings.log_level);
+    init_logging(settings.log_level());
     let activated = match systemd::activated_listeners() {
         Ok(activated) => activated,
         Err(msg) => return fail(msg),
@@ -108,9 +109,9 @@ fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
     for sockets in workers {
         loops.push(make_loop(sockets, &config, &redirect_config).map_err(|e| e.to_string())?);
     }
-    let watcher = match (&tls, &settings.tls) {
+    let watcher = match (&tls, settings.tls()) {
         (Some(tls), Some(files)) => Some(Arc::new(
-            CertWatcher::spawn(files.cert.clone(), files.key.clone(), tls.clone())
+            CertWatcher::spawn(files.cert, files.key, tls.clone())
                 .map_err(|e| format!("cannot watch the certificate files: {e}"))?,
         )),
         _ => None,

@@ -32,13 +32,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use log::{debug, error, info, warn};
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use uhttp::tls::{self, TlsConfig};
 
-use crate::x509;
+use crate::{utc, x509};
 
 /// When a check runs after changes.
 #[derive(Clone, Copy)]
@@ -294,22 +294,30 @@ impl State {
     fn log_reloaded(&self) {
         // Read again for the log line only; if the file changed in between,
         // its event brings another reload.
+        let path = self.cert.display();
         let leaf = tls::load_certs(&self.cert)
             .ok()
             .and_then(|chain| chain.into_iter().next());
-        let summary = leaf.as_deref().and_then(x509::summarize);
-        let subject = summary.as_ref().map_or("unknown", |s| s.subject.as_str());
-        let not_after = summary.as_ref().and_then(|s| s.not_after);
-        let expires = not_after.map_or_else(|| "unknown".to_owned(), |t| t.to_string());
+        let summary = match leaf.as_deref().map(x509::summarize) {
+            Some(Ok(summary)) => summary,
+            Some(Err(e)) => {
+                info!(
+                    "reloaded certificate {path}: subject unknown, expires unknown (cannot read it: {e})"
+                );
+                return;
+            }
+            None => {
+                info!("reloaded certificate {path}: subject unknown, expires unknown");
+                return;
+            }
+        };
+        let expires = utc::to_the_second(summary.not_after).unwrap_or_else(|| "unknown".to_owned());
         info!(
-            "reloaded certificate {}: subject {subject}, expires {expires}",
-            self.cert.display()
+            "reloaded certificate {path}: subject {}, expires {expires}",
+            summary.subject
         );
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        if let Some(not_after) = not_after.filter(|t| t.unix_seconds() < now) {
-            warn!("certificate {} expired on {not_after}", self.cert.display());
+        if summary.not_after < SystemTime::now() {
+            warn!("certificate {path} expired on {expires}");
         }
     }
 
@@ -384,9 +392,8 @@ mod tls_certs;
 
 #[cfg(test)]
 mod tests {
-    use super::tls_certs::{KeyKind, Material, generate, generate_with, replace_file, served};
+    use super::tls_certs::{KeyKind, Material, generate, replace_file, served};
     use super::*;
-    use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue};
     use rustls_pki_types::CertificateDer;
     use std::fs;
 
@@ -627,110 +634,5 @@ mod tests {
         let missing = dir.path().join("no/such/dir");
         let result = CertWatcher::spawn(missing.join("cert.pem"), missing.join("key.pem"), tls);
         assert!(result.is_err());
-    }
-
-    fn summary_of(material: &Material) -> x509::Summary {
-        x509::summarize(material.leaf()).unwrap()
-    }
-
-    #[test]
-    fn summary_shows_common_name_and_expiry() {
-        let mut params = CertificateParams::new(vec!["a.test".to_owned()]).unwrap();
-        params.distinguished_name = DistinguishedName::new();
-        params
-            .distinguished_name
-            .push(DnType::OrganizationName, "Org");
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "www.example.test");
-        params.not_after = rcgen::date_time_ymd(2049, 12, 31);
-        let summary = summary_of(&generate_with(KeyKind::EcdsaP256Pkcs8, params));
-        assert_eq!(summary.subject, "www.example.test");
-        assert_eq!(
-            summary.not_after.unwrap().to_string(),
-            "2049-12-31 00:00:00 UTC"
-        );
-
-        // From 2050 on, notAfter is a GeneralizedTime.
-        let mut params = CertificateParams::new(vec!["a.test".to_owned()]).unwrap();
-        params.not_after = rcgen::date_time_ymd(2051, 6, 15);
-        let summary = summary_of(&generate_with(KeyKind::Ed25519, params));
-        assert_eq!(
-            summary.not_after.unwrap().to_string(),
-            "2051-06-15 00:00:00 UTC"
-        );
-    }
-
-    #[test]
-    fn summary_falls_back_to_subject_then_alt_names() {
-        let mut params = CertificateParams::new(vec!["a.test".to_owned()]).unwrap();
-        params.distinguished_name = DistinguishedName::new();
-        params.distinguished_name.push(DnType::CountryName, "CH");
-        params
-            .distinguished_name
-            .push(DnType::OrganizationName, "Org");
-        let summary = summary_of(&generate_with(KeyKind::EcdsaP256Pkcs8, params));
-        assert_eq!(summary.subject, "C=CH, O=Org");
-
-        let names = ["a.test", "b.test", "c.test", "d.test", "127.0.0.1"];
-        let mut params =
-            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-                .unwrap();
-        params.distinguished_name = DistinguishedName::new();
-        let summary = summary_of(&generate_with(KeyKind::EcdsaP256Pkcs8, params));
-        assert_eq!(
-            summary.subject,
-            "DNS:a.test, DNS:b.test, DNS:c.test and 2 more"
-        );
-
-        let mut params = CertificateParams::new(vec!["::1".to_owned()]).unwrap();
-        params.distinguished_name = DistinguishedName::new();
-        let summary = summary_of(&generate_with(KeyKind::EcdsaP256Pkcs8, params));
-        assert_eq!(summary.subject, "IP:::1");
-    }
-
-    #[test]
-    fn summary_decodes_string_types_and_escapes_controls() {
-        let cases: [(DnValue, &str); 4] = [
-            (DnValue::BmpString("Zürich".try_into().unwrap()), "Zürich"),
-            (
-                DnValue::UniversalString("snow ☃".try_into().unwrap()),
-                "snow ☃",
-            ),
-            (
-                DnValue::PrintableString("Printable".try_into().unwrap()),
-                "Printable",
-            ),
-            (
-                DnValue::Utf8String("evil\nINFO forged".into()),
-                "evil\\nINFO forged",
-            ),
-        ];
-        for (value, shown) in cases {
-            let mut params = CertificateParams::new(vec!["a.test".to_owned()]).unwrap();
-            params.distinguished_name = DistinguishedName::new();
-            params.distinguished_name.push(DnType::CommonName, value);
-            let summary = summary_of(&generate_with(KeyKind::EcdsaP256Pkcs8, params));
-            assert_eq!(summary.subject, shown);
-        }
-    }
-
-    #[test]
-    fn summary_never_panics_on_damaged_der() {
-        let material = tls_certs::generate_chain("example.test");
-        let der = material.leaf().as_ref();
-        for len in 0..der.len() {
-            let _ = x509::summarize(&der[..len]);
-        }
-        for i in 0..der.len() {
-            for flip in [0x01, 0x80, 0xff] {
-                let mut damaged = der.to_vec();
-                damaged[i] ^= flip;
-                let _ = x509::summarize(&damaged);
-            }
-        }
-        assert!(x509::summarize(b"").is_none());
-        assert!(x509::summarize(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_none());
-        assert!(x509::summarize(&[0x30, 0x80, 0, 0]).is_none());
     }
 }

@@ -1,337 +1,163 @@
-//! Just enough X.509 (RFC 5280 §4.1) DER reading for the reload log line:
-//! the subject's common name and `notAfter`. Anything unexpected gives
-//! `None`, never a panic.
+//! What the reload log line says about a certificate: who it is for and
+//! when it expires, read with `x509-cert`. Whatever a certificate holds
+//! gives a summary or an error, never a panic.
+//!
+//! `der` reads strictly: a certificate it cannot decode (say, with a
+//! `UniversalString` in a name, a type `der` does not know, or a validity
+//! before 1970) gives its error, which the log line shows.
 
-use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-const SEQUENCE: u8 = 0x30;
-const SET: u8 = 0x31;
-const INTEGER: u8 = 0x02;
-const OID: u8 = 0x06;
-const OCTET_STRING: u8 = 0x04;
-const BOOLEAN: u8 = 0x01;
-const UTC_TIME: u8 = 0x17;
-const GENERALIZED_TIME: u8 = 0x18;
-/// `[0] EXPLICIT Version`.
-const VERSION: u8 = 0xa0;
-/// `[3] EXPLICIT Extensions`.
-const EXTENSIONS: u8 = 0xa3;
-/// GeneralName `[2] IMPLICIT IA5String` and `[7] IMPLICIT OCTET STRING`.
-const DNS_NAME: u8 = 0x82;
-const IP_ADDRESS: u8 = 0x87;
+use x509_cert::der::asn1::{Any, BmpString};
+use x509_cert::der::oid::ObjectIdentifier;
+use x509_cert::der::oid::db::{rfc3280, rfc4519};
+use x509_cert::der::{Decode, ErrorKind, Tag, Tagged};
+use x509_cert::ext::pkix::SubjectAltName;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::{Certificate, TbsCertificate};
 
-/// id-at-commonName, 2.5.4.3.
-const OID_CN: &[u8] = &[0x55, 0x04, 0x03];
-/// id-ce-subjectAltName, 2.5.29.17.
-const OID_SAN: &[u8] = &[0x55, 0x1d, 0x11];
+pub use x509_cert::der::Error;
 
 /// At most this many alternative names are shown.
 const MAX_NAMES: usize = 3;
 
+/// A longer subject is cut to this many characters and ends in `…`.
+const MAX_SUBJECT_CHARS: usize = 200;
+
 /// What the log line says about a certificate.
-pub(super) struct Summary {
+pub struct Summary {
     /// The common name; else the whole subject; else the alternative
     /// names. Control characters are escaped.
-    pub(super) subject: String,
-    pub(super) not_after: Option<Time>,
-}
-
-/// A UTC time from a certificate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Time {
-    year: u16,
-    month: u8,
-    day: u8,
-    hour: u8,
-    minute: u8,
-    second: u8,
-}
-
-impl fmt::Display for Time {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        )
-    }
-}
-
-impl Time {
-    /// `UTCTime` (`YYMMDDHHMMSSZ`, years 1950–2049) or
-    /// `GeneralizedTime` (`YYYYMMDDHHMMSSZ`), as RFC 5280 §4.1.2.5
-    /// allows them (UTC, `Z`); seconds may be missing, a fraction is
-    /// ignored.
-    fn parse(tag: u8, text: &[u8]) -> Option<Time> {
-        let text = text.strip_suffix(b"Z")?;
-        let (year, rest) = match tag {
-            UTC_TIME => {
-                let yy = u16::from(two_digits(text.get(..2)?)?);
-                (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &text[2..])
-            }
-            GENERALIZED_TIME => {
-                let high = u16::from(two_digits(text.get(..2)?)?);
-                let low = u16::from(two_digits(text.get(2..4)?)?);
-                (high * 100 + low, &text[4..])
-            }
-            _ => return None,
-        };
-        let rest = match rest.iter().position(|&b| b == b'.') {
-            Some(dot) if tag == GENERALIZED_TIME => &rest[..dot],
-            Some(_) => return None,
-            None => rest,
-        };
-        let field = |i: usize| rest.get(i..i + 2).and_then(two_digits);
-        let second = match rest.len() {
-            8 => 0,
-            10 => field(8)?,
-            _ => return None,
-        };
-        let time = Time {
-            year,
-            month: field(0)?,
-            day: field(2)?,
-            hour: field(4)?,
-            minute: field(6)?,
-            second,
-        };
-        let valid = (1..=12).contains(&time.month)
-            && (1..=days_in_month(time.year, time.month)).contains(&time.day)
-            && time.hour < 24
-            && time.minute < 60
-            && time.second <= 60;
-        valid.then_some(time)
-    }
-
-    /// Seconds since 1970-01-01 00:00:00 UTC.
-    pub(super) fn unix_seconds(&self) -> i64 {
-        let days = days_from_civil(
-            i64::from(self.year),
-            i64::from(self.month),
-            i64::from(self.day),
-        );
-        days * 86_400
-            + i64::from(self.hour) * 3_600
-            + i64::from(self.minute) * 60
-            + i64::from(self.second)
-    }
-}
-
-fn two_digits(digits: &[u8]) -> Option<u8> {
-    match digits {
-        [a @ b'0'..=b'9', b @ b'0'..=b'9'] => Some((a - b'0') * 10 + (b - b'0')),
-        _ => None,
-    }
-}
-
-fn days_in_month(year: u16, month: u8) -> u8 {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
-/// `days_from_civil`).
-pub(super) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// A DER reader over one level of nesting.
-struct Der<'a>(&'a [u8]);
-
-impl<'a> Der<'a> {
-    fn peek_tag(&self) -> Option<u8> {
-        self.0.first().copied()
-    }
-
-    /// The next element's tag and contents. Only low tag numbers and
-    /// definite lengths (all DER in a certificate uses).
-    fn next(&mut self) -> Option<(u8, &'a [u8])> {
-        let (&tag, rest) = self.0.split_first()?;
-        if tag & 0x1f == 0x1f {
-            return None;
-        }
-        let (&first, rest) = rest.split_first()?;
-        let (len, rest) = if first < 0x80 {
-            (usize::from(first), rest)
-        } else {
-            let count = usize::from(first & 0x7f);
-            if count == 0 || count > 4 || rest.len() < count {
-                return None;
-            }
-            let (bytes, rest) = rest.split_at(count);
-            let len = bytes.iter().try_fold(0usize, |acc, &b| {
-                acc.checked_mul(256)?.checked_add(b.into())
-            })?;
-            (len, rest)
-        };
-        if rest.len() < len {
-            return None;
-        }
-        let (contents, rest) = rest.split_at(len);
-        self.0 = rest;
-        Some((tag, contents))
-    }
-
-    fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
-        let (found, contents) = self.next()?;
-        (found == tag).then_some(contents)
-    }
+    pub subject: String,
+    pub not_after: SystemTime,
 }
 
 /// Reads the log line's facts from a DER certificate.
-pub(super) fn summarize(der: &[u8]) -> Option<Summary> {
-    let mut cert = Der(Der(der).expect(SEQUENCE)?);
-    let mut tbs = Der(cert.expect(SEQUENCE)?);
-    if tbs.peek_tag() == Some(VERSION) {
-        tbs.next()?;
-    }
-    tbs.expect(INTEGER)?; // serialNumber
-    tbs.expect(SEQUENCE)?; // signature
-    tbs.expect(SEQUENCE)?; // issuer
-    let mut validity = Der(tbs.expect(SEQUENCE)?);
-    validity.next()?; // notBefore
-    let not_after = validity
-        .next()
-        .and_then(|(tag, text)| Time::parse(tag, text));
-    let subject = tbs.expect(SEQUENCE)?;
-    tbs.expect(SEQUENCE)?; // subjectPublicKeyInfo
-    let mut alt_names = Vec::new();
-    while let Some((tag, contents)) = tbs.next() {
-        if tag == EXTENSIONS {
-            alt_names = subject_alt_names(contents).unwrap_or_default();
-        }
-    }
+pub fn summarize(der: &[u8]) -> Result<Summary, Error> {
+    let cert = Certificate::from_der(der)?;
+    let tbs = cert.tbs_certificate();
+    let not_after = UNIX_EPOCH
+        .checked_add(tbs.validity().not_after.to_unix_duration())
+        .ok_or(ErrorKind::DateTime)?;
+    Ok(Summary {
+        subject: escape(&shorten(subject(tbs))),
+        not_after,
+    })
+}
 
-    let attributes = name_attributes(subject).unwrap_or_default();
+fn subject(tbs: &TbsCertificate) -> String {
+    let attributes: Vec<_> = tbs.subject().iter().collect();
     let common_name = attributes
         .iter()
         .rev()
-        .find(|(oid, value)| *oid == OID_CN && !value.is_empty());
-    let subject = if let Some((_, cn)) = common_name {
-        cn.clone()
-    } else if !attributes.is_empty() {
-        attributes
+        .filter(|a| a.oid == rfc4519::CN)
+        .find_map(|a| text(&a.value).filter(|cn| !cn.is_empty()));
+    if let Some(cn) = common_name {
+        return cn;
+    }
+    if !attributes.is_empty() {
+        return attributes
             .iter()
-            .map(|(oid, value)| format!("{}={value}", attribute_name(oid)))
+            .map(|a| {
+                let value = text(&a.value).unwrap_or_else(|| hex(a.value.value()));
+                format!("{}={value}", attribute_name(&a.oid))
+            })
             .collect::<Vec<_>>()
-            .join(", ")
-    } else if !alt_names.is_empty() {
-        let mut shown = alt_names[..alt_names.len().min(MAX_NAMES)].join(", ");
-        if alt_names.len() > MAX_NAMES {
-            shown.push_str(&format!(" and {} more", alt_names.len() - MAX_NAMES));
-        }
-        shown
-    } else {
-        "(empty)".to_owned()
+            .join(", ");
+    }
+    let names = alt_names(tbs);
+    if names.is_empty() {
+        return "(empty)".to_owned();
+    }
+    let mut shown = names
+        .iter()
+        .take(MAX_NAMES)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Some(more) = names.len().checked_sub(MAX_NAMES).filter(|&n| n > 0) {
+        shown.push_str(&format!(" and {more} more"));
+    }
+    shown
+}
+
+/// `DNS:` and `IP:` entries of the subjectAltName extension; none if it
+/// is missing or unreadable.
+fn alt_names(tbs: &TbsCertificate) -> Vec<String> {
+    let Ok(Some((_critical, SubjectAltName(names)))) = tbs.get_extension::<SubjectAltName>() else {
+        return Vec::new();
     };
-    Some(Summary { subject, not_after })
+    names
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::DnsName(dns) => Some(format!("DNS:{}", dns.as_str())),
+            GeneralName::IpAddress(ip) => ip_address(ip.as_bytes()).map(|ip| format!("IP:{ip}")),
+            _ => None,
+        })
+        .collect()
 }
 
-/// A Name's attributes in order: (OID contents, escaped text value).
-fn name_attributes(name: &[u8]) -> Option<Vec<(&[u8], String)>> {
-    let mut rdns = Der(name);
-    let mut attributes = Vec::new();
-    while rdns.peek_tag().is_some() {
-        let mut rdn = Der(rdns.expect(SET)?);
-        while rdn.peek_tag().is_some() {
-            let mut pair = Der(rdn.expect(SEQUENCE)?);
-            let oid = pair.expect(OID)?;
-            let (tag, value) = pair.next()?;
-            attributes.push((oid, escape(&decode_string(tag, value)?)));
-        }
-    }
-    Some(attributes)
-}
-
-/// `DNS:` and `IP:` entries of the subjectAltName extension.
-fn subject_alt_names(explicit: &[u8]) -> Option<Vec<String>> {
-    let mut extensions = Der(Der(explicit).expect(SEQUENCE)?);
-    while extensions.peek_tag().is_some() {
-        let mut extension = Der(extensions.expect(SEQUENCE)?);
-        let oid = extension.expect(OID)?;
-        if extension.peek_tag() == Some(BOOLEAN) {
-            extension.next()?; // critical
-        }
-        let value = extension.expect(OCTET_STRING)?;
-        if oid != OID_SAN {
-            continue;
-        }
-        let mut general_names = Der(Der(value).expect(SEQUENCE)?);
-        let mut names = Vec::new();
-        while let Some((tag, contents)) = general_names.next() {
-            match tag {
-                DNS_NAME => names.push(format!(
-                    "DNS:{}",
-                    escape(&String::from_utf8_lossy(contents))
-                )),
-                IP_ADDRESS => {
-                    let ip = match contents.len() {
-                        4 => IpAddr::from(Ipv4Addr::from(<[u8; 4]>::try_from(contents).ok()?)),
-                        16 => IpAddr::from(Ipv6Addr::from(<[u8; 16]>::try_from(contents).ok()?)),
-                        _ => continue,
-                    };
-                    names.push(format!("IP:{ip}"));
-                }
-                _ => {}
-            }
-        }
-        return Some(names);
-    }
-    Some(Vec::new())
-}
-
-/// The directory string types of RFC 5280 §4.1.2.4 and the ASCII ones.
-fn decode_string(tag: u8, bytes: &[u8]) -> Option<String> {
-    match tag {
-        // UTF8String
-        0x0c => Some(String::from_utf8_lossy(bytes).into_owned()),
-        // NumericString, PrintableString, IA5String, VisibleString
-        0x12 | 0x13 | 0x16 | 0x1a => Some(String::from_utf8_lossy(bytes).into_owned()),
-        // TeletexString: in practice Latin-1.
-        0x14 => Some(bytes.iter().map(|&b| char::from(b)).collect()),
-        // BMPString: UTF-16BE.
-        0x1e => {
-            if bytes.len() % 2 != 0 {
-                return None;
-            }
-            let units = bytes
-                .chunks_exact(2)
-                .map(|u| u16::from_be_bytes([u[0], u[1]]));
-            Some(
-                char::decode_utf16(units)
-                    .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-                    .collect(),
-            )
-        }
-        // UniversalString: UTF-32BE.
-        0x1c => {
-            if bytes.len() % 4 != 0 {
-                return None;
-            }
-            Some(
-                bytes
-                    .chunks_exact(4)
-                    .map(|c| {
-                        char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-                            .unwrap_or(char::REPLACEMENT_CHARACTER)
-                    })
-                    .collect(),
-            )
-        }
+fn ip_address(bytes: &[u8]) -> Option<IpAddr> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
+        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
         _ => None,
     }
+}
+
+/// A directory string's text, read leniently as certificates in the wild
+/// need (`*` in a `PrintableString`, Latin-1 in a `TeletexString`); `None`
+/// for a type that is not text.
+fn text(value: &Any) -> Option<String> {
+    let bytes = value.value();
+    match value.tag() {
+        Tag::Utf8String
+        | Tag::PrintableString
+        | Tag::Ia5String
+        | Tag::VisibleString
+        | Tag::NumericString => Some(String::from_utf8_lossy(bytes).into_owned()),
+        Tag::TeletexString => Some(bytes.iter().map(|&b| char::from(b)).collect()),
+        Tag::BmpString => BmpString::from_ucs2(bytes).ok().map(|s| s.to_string()),
+        _ => None,
+    }
+}
+
+/// A value that is not text, as RFC 4514 writes it: `#` and hex.
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(1 + 2 * bytes.len());
+    out.push('#');
+    for byte in bytes {
+        let _ = write!(out, "{byte:02x}"); // writing to a String cannot fail
+    }
+    out
+}
+
+/// The usual short name of a subject attribute, else its dotted OID.
+fn attribute_name(oid: &ObjectIdentifier) -> String {
+    let short = match *oid {
+        rfc4519::CN => "CN",
+        rfc4519::SERIAL_NUMBER => "serialNumber",
+        rfc4519::C => "C",
+        rfc4519::L => "L",
+        rfc4519::ST => "ST",
+        rfc4519::O => "O",
+        rfc4519::OU => "OU",
+        rfc3280::EMAIL_ADDRESS => "emailAddress",
+        _ => return oid.to_string(),
+    };
+    short.to_owned()
+}
+
+/// At most [`MAX_SUBJECT_CHARS`] characters (not bytes: a cut never
+/// splits one).
+fn shorten(mut text: String) -> String {
+    if let Some((cut, _)) = text.char_indices().nth(MAX_SUBJECT_CHARS) {
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
 }
 
 /// Control characters escaped, so a name cannot forge log lines.
@@ -347,127 +173,227 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// The usual short name of a subject attribute, else its dotted OID.
-fn attribute_name(oid: &[u8]) -> String {
-    let short = match oid {
-        [0x55, 0x04, 0x03] => "CN",
-        [0x55, 0x04, 0x05] => "serialNumber",
-        [0x55, 0x04, 0x06] => "C",
-        [0x55, 0x04, 0x07] => "L",
-        [0x55, 0x04, 0x08] => "ST",
-        [0x55, 0x04, 0x0a] => "O",
-        [0x55, 0x04, 0x0b] => "OU",
-        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01] => "emailAddress",
-        _ => return dotted(oid).unwrap_or_else(|| "?".to_owned()),
-    };
-    short.to_owned()
-}
-
-/// An OID's contents in dotted form (X.690 §8.19).
-fn dotted(oid: &[u8]) -> Option<String> {
-    let mut arcs = Vec::new();
-    let mut value: u64 = 0;
-    for &byte in oid {
-        value = value.checked_mul(128)? | u64::from(byte & 0x7f);
-        if byte & 0x80 == 0 {
-            arcs.push(value);
-            value = 0;
-        }
-    }
-    if oid.last().is_none_or(|b| b & 0x80 != 0) {
-        return None;
-    }
-    let (&first, rest) = arcs.split_first()?;
-    let (a, b) = match first {
-        0..=39 => (0, first),
-        40..=79 => (1, first - 40),
-        _ => (2, first - 80),
-    };
-    let mut text = format!("{a}.{b}");
-    for arc in rest {
-        text.push_str(&format!(".{arc}"));
-    }
-    Some(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, KeyPair};
 
-    #[test]
-    fn parses_utc_and_generalized_times() {
-        let t = Time::parse(UTC_TIME, b"491231235959Z").unwrap();
-        assert_eq!(t.to_string(), "2049-12-31 23:59:59 UTC");
-        let t = Time::parse(UTC_TIME, b"500101000000Z").unwrap();
-        assert_eq!(t.to_string(), "1950-01-01 00:00:00 UTC");
-        let t = Time::parse(GENERALIZED_TIME, b"20500101120000Z").unwrap();
-        assert_eq!(t.to_string(), "2050-01-01 12:00:00 UTC");
-        let t = Time::parse(GENERALIZED_TIME, b"20240229010203.5Z").unwrap();
-        assert_eq!(t.to_string(), "2024-02-29 01:02:03 UTC");
-        let t = Time::parse(UTC_TIME, b"2601021304Z").unwrap();
-        assert_eq!(t.to_string(), "2026-01-02 13:04:00 UTC");
+    /// A self-signed certificate with `subject` and the alternative `names`.
+    fn certificate(subject: &[(DnType, DnValue)], names: &[&str]) -> Vec<u8> {
+        certificate_with(subject, names, |_| {})
+    }
+
+    fn certificate_with(
+        subject: &[(DnType, DnValue)],
+        names: &[&str],
+        adjust: impl FnOnce(&mut CertificateParams),
+    ) -> Vec<u8> {
+        let names = names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let mut params = CertificateParams::new(names).unwrap();
+        params.distinguished_name = DistinguishedName::new();
+        for (kind, value) in subject {
+            params.distinguished_name.push(kind.clone(), value.clone());
+        }
+        adjust(&mut params);
+        let key = KeyPair::generate().unwrap();
+        params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    fn utf8(text: &str) -> DnValue {
+        DnValue::Utf8String(text.to_owned())
+    }
+
+    fn subject_of(der: &[u8]) -> String {
+        summarize(der).unwrap().subject
+    }
+
+    fn expiry_of(der: &[u8]) -> String {
+        crate::utc::to_the_second(summarize(der).unwrap().not_after).unwrap()
     }
 
     #[test]
-    fn refuses_malformed_times() {
-        for (tag, text) in [
-            (UTC_TIME, &b"491231235959"[..]),
-            (UTC_TIME, b"491331235959Z"),
-            (UTC_TIME, b"490230000000Z"),
-            (UTC_TIME, b"4912312359Z9Z"),
-            (UTC_TIME, b"491231245959Z"),
-            (UTC_TIME, b"491231235959+0100"),
-            (UTC_TIME, b"49123123595Z"),
-            (UTC_TIME, b"491231235959.1Z"),
-            (GENERALIZED_TIME, b"20230229000000Z"),
-            (GENERALIZED_TIME, b"2050Z"),
-            (GENERALIZED_TIME, b""),
-            (OCTET_STRING, b"20500101000000Z"),
-        ] {
-            assert_eq!(
-                Time::parse(tag, text),
-                None,
-                "{}",
-                String::from_utf8_lossy(text)
-            );
+    fn shows_the_common_name_and_expiry() {
+        let der = certificate_with(
+            &[
+                (DnType::OrganizationName, utf8("Org")),
+                (DnType::CommonName, utf8("www.example.test")),
+            ],
+            &["a.test"],
+            |p| p.not_after = rcgen::date_time_ymd(2049, 12, 31),
+        );
+        assert_eq!(subject_of(&der), "www.example.test");
+        assert_eq!(expiry_of(&der), "2049-12-31 00:00:00 UTC");
+
+        // From 2050 on, notAfter is a GeneralizedTime.
+        let der = certificate_with(&[], &["a.test"], |p| {
+            p.not_after = rcgen::date_time_ymd(2051, 6, 15);
+        });
+        assert_eq!(expiry_of(&der), "2051-06-15 00:00:00 UTC");
+    }
+
+    #[test]
+    fn falls_back_to_the_subject_then_the_alt_names() {
+        let der = certificate(
+            &[
+                (DnType::CountryName, utf8("CH")),
+                (DnType::OrganizationName, utf8("Org")),
+                (DnType::CustomDnType(vec![2, 5, 4, 97]), utf8("VAT")),
+            ],
+            &["a.test"],
+        );
+        assert_eq!(subject_of(&der), "C=CH, O=Org, 2.5.4.97=VAT");
+
+        let names = ["a.test", "b.test", "c.test", "d.test", "127.0.0.1"];
+        assert_eq!(
+            subject_of(&certificate(&[], &names)),
+            "DNS:a.test, DNS:b.test, DNS:c.test and 2 more"
+        );
+        assert_eq!(
+            subject_of(&certificate(&[], &["a.test", "127.0.0.1", "::1"])),
+            "DNS:a.test, IP:127.0.0.1, IP:::1"
+        );
+        assert_eq!(subject_of(&certificate(&[], &["::1"])), "IP:::1");
+        assert_eq!(subject_of(&certificate(&[], &[])), "(empty)");
+    }
+
+    #[test]
+    fn an_empty_common_name_does_not_count() {
+        let der = certificate(&[(DnType::CommonName, utf8(""))], &["a.test"]);
+        assert_eq!(subject_of(&der), "CN=");
+    }
+
+    #[test]
+    fn decodes_string_types_and_escapes_controls() {
+        let cases: [(DnValue, &str); 5] = [
+            (DnValue::BmpString("Zürich".try_into().unwrap()), "Zürich"),
+            (
+                DnValue::PrintableString("Printable".try_into().unwrap()),
+                "Printable",
+            ),
+            (DnValue::Ia5String("ia5@x".try_into().unwrap()), "ia5@x"),
+            (
+                DnValue::TeletexString("Teletex".try_into().unwrap()),
+                "Teletex",
+            ),
+            (utf8("evil\nINFO forged\u{7f}"), "evil\\nINFO forged\\u{7f}"),
+        ];
+        for (value, shown) in cases {
+            let der = certificate(&[(DnType::CommonName, value)], &["a.test"]);
+            assert_eq!(subject_of(&der), shown);
         }
     }
 
     #[test]
-    fn counts_days_and_seconds_from_the_unix_epoch() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(days_from_civil(1969, 12, 31), -1);
-        let t = Time::parse(UTC_TIME, b"380119031407Z").unwrap();
-        assert_eq!(t.unix_seconds(), i64::from(i32::MAX));
-        let t = Time::parse(GENERALIZED_TIME, b"21000301000000Z").unwrap();
-        assert_eq!(t.unix_seconds(), 4_107_542_400);
+    fn shows_multi_byte_utf8_in_common_and_organisation_names() {
+        // 2-, 3- and 4-byte characters.
+        for name in ["Zürich AG", "東京 株式会社", "🦀 crab 𝄞", "é☃𝄞"] {
+            let der = certificate(&[(DnType::CommonName, utf8(name))], &["a.test"]);
+            assert_eq!(subject_of(&der), name);
+            let der = certificate(&[(DnType::OrganizationName, utf8(name))], &["a.test"]);
+            assert_eq!(subject_of(&der), format!("O={name}"));
+        }
     }
 
     #[test]
-    fn reads_dotted_oids() {
-        assert_eq!(dotted(&[0x55, 0x04, 0x03]).as_deref(), Some("2.5.4.3"));
+    fn invalid_utf8_in_a_name_is_replaced() {
+        // rcgen only writes valid strings: damage the DER itself, with a
+        // `\xff` and a lone `\xc3` at every offset of a 4-byte name.
+        let der = certificate(&[(DnType::CommonName, utf8("ABCD"))], &["a.test"]);
+        // The subject comes after the issuer, which is the same name.
+        let at = der.windows(4).rposition(|w| w == b"ABCD").unwrap();
+        for bad in [0xff, 0xc3] {
+            for offset in 0..4 {
+                let mut damaged = der.clone();
+                damaged[at + offset] = bad;
+                let subject = subject_of(&damaged);
+                assert_eq!(subject.chars().filter(|&c| c == '\u{fffd}').count(), 1);
+                assert_eq!(subject.chars().count(), 4, "{subject}");
+            }
+        }
+    }
+
+    #[test]
+    fn cuts_a_very_long_name_at_a_character() {
+        for unit in ["a", "é", "東", "𝄞"] {
+            let name = unit.repeat(5_000);
+            let der = certificate(&[(DnType::CommonName, utf8(&name))], &["a.test"]);
+            let subject = subject_of(&der);
+            assert_eq!(subject.chars().count(), MAX_SUBJECT_CHARS + 1, "{unit}");
+            assert!(subject.ends_with('…'));
+            assert!(subject.starts_with(&unit.repeat(MAX_SUBJECT_CHARS)));
+        }
+        let short = "b".repeat(MAX_SUBJECT_CHARS);
+        let der = certificate(&[(DnType::CommonName, utf8(&short))], &["a.test"]);
+        assert_eq!(subject_of(&der), short);
+    }
+
+    #[test]
+    fn many_attributes_and_names_stay_short() {
+        let subject: Vec<_> = (0..300)
+            .map(|i| {
+                let oid = vec![1, 3, 6, 1, 4, 1, 99_999, i];
+                (DnType::CustomDnType(oid), utf8(&format!("value {i}")))
+            })
+            .collect();
+        let der = certificate(&subject, &["a.test"]);
+        assert_eq!(subject_of(&der).chars().count(), MAX_SUBJECT_CHARS + 1);
+
+        let names: Vec<String> = (0..500).map(|i| format!("host{i}.test")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         assert_eq!(
-            dotted(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01]).as_deref(),
-            Some("1.2.840.113549.1.9.1")
+            subject_of(&certificate(&[], &names)),
+            "DNS:host0.test, DNS:host1.test, DNS:host2.test and 497 more"
         );
-        assert_eq!(dotted(&[]), None);
-        assert_eq!(dotted(&[0x86]), None);
-        assert_eq!(dotted(&[0xff; 20]), None);
     }
 
     #[test]
-    fn escapes_control_characters() {
-        assert_eq!(escape("a\nb\u{7f}c"), "a\\nb\\u{7f}c");
-        assert_eq!(escape("Zürich"), "Zürich");
+    fn reports_what_der_cannot_read() {
+        // UniversalString is a tag `der` does not know.
+        let der = certificate(
+            &[(
+                DnType::CommonName,
+                DnValue::UniversalString("snow ☃".try_into().unwrap()),
+            )],
+            &["a.test"],
+        );
+        let error = summarize(&der).err().unwrap().to_string();
+        assert!(error.contains("0x1c"), "{error}");
+
+        // A validity before 1970.
+        let der = certificate_with(&[], &["a.test"], |p| {
+            p.not_before = rcgen::date_time_ymd(1960, 1, 1);
+        });
+        assert!(summarize(&der).is_err());
     }
 
     #[test]
-    fn decodes_directory_strings() {
-        assert_eq!(decode_string(0x1e, &[0, b'h', 0x00, 0xe9]).unwrap(), "hé");
-        assert_eq!(decode_string(0x1e, &[0, b'h', 0]), None);
-        assert_eq!(decode_string(0x1c, &[0, 0, 0, b'x']).unwrap(), "x");
-        assert_eq!(decode_string(0x14, &[b'a', 0xe9]).unwrap(), "aé");
-        assert_eq!(decode_string(0x04, b"x"), None);
+    fn never_panics_on_damaged_der() {
+        let der = certificate(
+            &[
+                (DnType::CommonName, utf8("東京 example")),
+                (DnType::OrganizationName, utf8("Org")),
+            ],
+            &["example.test", "127.0.0.1"],
+        );
+        assert!(summarize(&der).is_ok());
+        for len in 0..der.len() {
+            assert!(summarize(&der[..len]).is_err(), "{len}");
+        }
+        for i in 0..der.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut damaged = der.clone();
+                damaged[i] ^= flip;
+                let _ = summarize(&damaged);
+            }
+        }
+        assert!(summarize(b"").is_err());
+        assert!(summarize(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(summarize(&[0x30, 0x80, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn writes_non_text_values_in_hex() {
+        assert_eq!(hex(&[0x04, 0xab, 0x00]), "#04ab00");
+        assert_eq!(hex(&[]), "#");
     }
 }

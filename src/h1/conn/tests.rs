@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::config::Config;
 use crate::h1::encode::reason;
 
 const DATE: &[u8] = b"Thu, 01 Jan 1970 00:00:00 GMT";
@@ -31,13 +32,15 @@ enum Seen {
 /// and a wire of what was written.
 struct Scenario {
     machine: Machine,
-    config: Config,
+    limits: Limits,
     start: Instant,
     now: Instant,
     rx: Vec<u8>,
     out: Vec<u8>,
     wire: Vec<u8>,
     seen: Vec<Seen>,
+    /// The body's sink takes no more (the request handle's to say).
+    full: bool,
 }
 
 fn config() -> Config {
@@ -57,15 +60,17 @@ fn event_mode() -> Config {
 impl Scenario {
     fn new(config: Config) -> Self {
         let start = Instant::now();
+        let limits = Limits::from(&config);
         Scenario {
-            machine: Machine::new(&config, start),
-            config,
+            machine: Machine::new(&limits, start),
+            limits,
             start,
             now: start,
             rx: Vec::new(),
             out: Vec::new(),
             wire: Vec::new(),
             seen: Vec::new(),
+            full: false,
         }
     }
 
@@ -96,7 +101,7 @@ impl Scenario {
     fn recv(&mut self, bytes: &[u8]) -> &mut Self {
         assert!(self.machine.closed().is_none(), "bytes after close");
         self.rx.extend_from_slice(bytes);
-        self.machine.received(&self.config, self.now);
+        self.machine.received(&self.limits, self.now);
         self.run()
     }
 
@@ -113,7 +118,9 @@ impl Scenario {
             if self.machine.closed().is_some() {
                 return self;
             }
-            let step = self.machine.advance(&self.config, &self.rx, self.now);
+            let step = self
+                .machine
+                .advance(&self.limits, &self.rx, self.now, self.full);
             match step {
                 Step::Wait => return self,
                 Step::Began => self.seen.push(Seen::Began),
@@ -184,7 +191,7 @@ impl Scenario {
             date: DATE,
         };
         let answered = self.machine.respond(
-            &self.config,
+            &self.limits,
             &mut self.out,
             &head,
             self.rx.is_empty(),
@@ -208,12 +215,12 @@ impl Scenario {
         let n = n.min(self.out.len());
         if n > 0 {
             self.wire.extend(self.out.drain(..n));
-            self.machine.written(&self.config, self.now);
+            self.machine.written(&self.limits, self.now);
         }
         if self.out.is_empty() {
             if let Some(finished) =
                 self.machine
-                    .response_sent(&self.config, self.rx.is_empty(), self.now)
+                    .response_sent(&self.limits, self.rx.is_empty(), self.now)
             {
                 self.seen.push(Seen::Finished(finished));
                 if finished == Finished::Linger {
@@ -440,8 +447,8 @@ fn reading_ahead_of_pipelined_requests_is_bounded() {
     let mut s = Scenario::new(config);
     s.recv(GET);
     let m = &s.machine;
-    assert!(m.wants_read(&s.config, cap - 1, 0, 100));
-    assert!(!m.wants_read(&s.config, cap, 0, 100));
+    assert!(m.wants_read(&s.limits, cap - 1, 0, 100, s.full));
+    assert!(!m.wants_read(&s.limits, cap, 0, 100, s.full));
 }
 
 #[test]
@@ -572,8 +579,8 @@ fn event_mode_sends_continue_only_when_the_body_is_accepted() {
     assert_eq!(s.deadline(), None, "the application takes its time");
     assert!(s.machine.awaits_answer());
     s.at(secs(5));
-    assert_eq!(s.machine.accept_body(&s.config, s.now), Some(true));
-    assert_eq!(s.machine.accept_body(&s.config, s.now), None, "once");
+    assert_eq!(s.machine.accept_body(&s.limits, s.now), Some(true));
+    assert_eq!(s.machine.accept_body(&s.limits, s.now), None, "once");
     assert_eq!(s.deadline(), Some((secs(15), Timer::Body)));
     s.recv(b"abc");
     assert_eq!(
@@ -654,13 +661,18 @@ fn event_mode_takes_a_body_that_came_with_its_head_in_one_event() {
 fn a_paused_sink_stops_reading_and_the_clock_until_resumed() {
     let mut s = Scenario::new(config());
     s.recv(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab");
+    s.full = true;
     s.machine.pause();
     assert_eq!(s.deadline(), None);
-    assert!(!s.machine.wants_read(&s.config, 0, 0, 100));
+    assert!(!s.machine.wants_read(&s.limits, 0, 0, 100, s.full));
+    // Bytes already here wait too.
+    s.recv(b"c");
+    assert_eq!(s.rx, b"c");
     s.at(secs(3));
-    s.machine.resume(&s.config, s.now);
+    s.full = false;
+    s.machine.resume(&s.limits, s.now);
     assert_eq!(s.deadline(), Some((secs(13), Timer::Body)));
-    s.recv(b"cd");
+    s.recv(b"d");
     assert_eq!(s.seen().last(), Some(&Seen::Complete { announced: false }));
 }
 
@@ -668,7 +680,7 @@ fn a_paused_sink_stops_reading_and_the_clock_until_resumed() {
 fn a_failed_sink_ends_keep_alive() {
     let mut s = Scenario::new(event_mode());
     s.recv(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab");
-    s.machine.accept_body(&s.config, s.now);
+    s.machine.accept_body(&s.limits, s.now);
     s.run();
     s.machine.sink_failed();
     assert_eq!(s.deadline(), None);
@@ -693,7 +705,7 @@ fn a_half_closed_client_gets_every_pipelined_answer() {
     let mut s = Scenario::new(config());
     s.recv(b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n")
         .eof();
-    assert!(!s.machine.wants_read(&s.config, 0, 0, 100));
+    assert!(!s.machine.wants_read(&s.limits, 0, 0, 100, s.full));
     s.answer(200, "1").flush().answer(200, "2").flush();
     assert_eq!(s.wire(), ok("1") + &ok_close("2"));
     assert_eq!(
@@ -744,7 +756,7 @@ fn eof_while_streaming_closes() {
     };
     let out = &mut s.out;
     assert_eq!(
-        s.machine.stream(&s.config, out, &head, true, s.now),
+        s.machine.stream(&s.limits, out, &head, true, s.now),
         Some(true)
     );
     assert_eq!(s.machine.peer_closed(true), Some(CloseReason::PeerClosed));
@@ -827,16 +839,16 @@ fn a_stream_has_no_send_deadline_while_it_has_nothing_to_send() {
         date: DATE,
     };
     let out = &mut s.out;
-    s.machine.stream(&s.config, out, &head, true, s.now);
+    s.machine.stream(&s.limits, out, &head, true, s.now);
     s.flush();
     s.at(secs(5));
-    s.machine.pulled(&s.config, s.now, false, false);
+    s.machine.pulled(&s.limits, s.now, false, false);
     assert_eq!(s.deadline(), None);
     s.at(secs(6));
-    s.machine.pulled(&s.config, s.now, true, false);
+    s.machine.pulled(&s.limits, s.now, true, false);
     assert_eq!(s.deadline(), Some((secs(66), Timer::Send)));
     s.at(secs(7));
-    s.machine.pulled(&s.config, s.now, true, true);
+    s.machine.pulled(&s.limits, s.now, true, true);
     assert_eq!(s.deadline(), Some((secs(67), Timer::Send)));
     s.flush();
     assert_eq!(s.seen().last(), Some(&Seen::Finished(Finished::Idle)));
@@ -856,7 +868,7 @@ fn a_close_delimited_stream_closes_the_connection() {
         date: DATE,
     };
     let out = &mut s.out;
-    s.machine.stream(&s.config, out, &head, true, s.now);
+    s.machine.stream(&s.limits, out, &head, true, s.now);
     assert!(s.out.ends_with(b"Connection: close\r\n\r\n"));
 }
 
@@ -864,16 +876,16 @@ fn a_close_delimited_stream_closes_the_connection() {
 fn a_websocket_close_waits_linger_for_the_client_and_writes_do_not_extend_it() {
     let mut s = Scenario::new(config());
     s.recv(b"GET /ws HTTP/1.1\r\nHost: h\r\n\r\n");
-    assert!(s.machine.upgrade(&s.config, s.now));
-    assert!(!s.machine.upgrade(&s.config, s.now), "once");
+    assert!(s.machine.upgrade(&s.limits, s.now));
+    assert!(!s.machine.upgrade(&s.limits, s.now), "once");
     assert_eq!(s.deadline(), Some((secs(60), Timer::Send)));
     s.recv(b"\x81\x80....");
     assert_eq!(s.seen().last(), Some(&Seen::Frames));
     s.at(secs(1));
-    s.machine.pulled(&s.config, s.now, true, true);
+    s.machine.pulled(&s.limits, s.now, true, true);
     assert_eq!(s.deadline(), Some((secs(1) + LINGER, Timer::Linger)));
     s.at(secs(2));
-    s.machine.written(&s.config, s.now);
+    s.machine.written(&s.limits, s.now);
     assert_eq!(s.deadline(), Some((secs(1) + LINGER, Timer::Linger)));
     s.at(secs(1) + LINGER);
     assert_eq!(s.machine.closed(), Some(CloseReason::Timeout));
@@ -883,7 +895,7 @@ fn a_websocket_close_waits_linger_for_the_client_and_writes_do_not_extend_it() {
 fn a_websocket_session_ended_by_the_client_flushes_then_closes() {
     let mut s = Scenario::new(config());
     s.recv(b"GET /ws HTTP/1.1\r\nHost: h\r\n\r\n");
-    s.machine.upgrade(&s.config, s.now);
+    s.machine.upgrade(&s.limits, s.now);
     s.at(secs(3));
     s.machine.session_ended(s.now);
     assert_eq!(s.deadline(), Some((secs(3) + LINGER, Timer::Linger)));
@@ -901,5 +913,5 @@ fn an_answer_with_no_request_waiting_is_dropped() {
     assert!(s.respond_with(200, b"x", false).is_none());
     s.recv(GET).answer(200, "x");
     assert!(s.respond_with(200, b"y", false).is_none());
-    assert!(!s.machine.upgrade(&s.config, s.now));
+    assert!(!s.machine.upgrade(&s.limits, s.now));
 }

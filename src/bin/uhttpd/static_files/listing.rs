@@ -14,6 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::{Value, json};
 
+use crate::utc;
+
 /// Everything but RFC 3986 unreserved characters is encoded in a link, so
 /// no name can turn into a scheme (`a:b`), a query (`?`) or a fragment (`#`).
 const LINK_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -113,7 +115,10 @@ pub fn render_html(url_path: &str, entries: &[Entry], upload_form: Option<&str>)
         } else {
             human_size(entry.size)
         };
-        let modified = entry.modified.map_or_else(|| "-".to_owned(), format_utc);
+        let modified = entry
+            .modified
+            .and_then(utc::to_the_minute)
+            .unwrap_or_else(|| "-".to_owned());
         let _ = writeln!(
             page,
             "<tr><td><a href=\"{href}{slash}\">{name}{slash}</a></td><td>{size}</td><td>{modified}</td></tr>"
@@ -182,37 +187,6 @@ fn human_size(bytes: u64) -> String {
         unit += 1;
     }
     format!("{value:.1} {}", UNITS[unit])
-}
-
-/// `YYYY-MM-DD HH:MM` in UTC; times before 1970 show as `-`.
-fn format_utc(time: SystemTime) -> String {
-    let Ok(since_epoch) = time.duration_since(UNIX_EPOCH) else {
-        return "-".to_owned();
-    };
-    let secs = since_epoch.as_secs();
-    let (year, month, day) = civil_from_days(secs / 86_400);
-    let minutes = secs % 86_400 / 60;
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
-        minutes / 60,
-        minutes % 60
-    )
-}
-
-/// Proleptic Gregorian date of a day count since 1970-01-01 (the
-/// era-based conversion: 400-year eras of 146 097 days).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468; // days since 0000-03-01
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153; // month counted from March
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = era * 400 + year_of_era + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -351,6 +325,16 @@ mod tests {
     }
 
     #[test]
+    fn html_shows_a_dash_for_unknown_and_pre_1970_times() {
+        let mut undated = file("undated", 1);
+        undated.modified = None;
+        let mut old = file("old", 1);
+        old.modified = Some(UNIX_EPOCH - Duration::from_secs(1));
+        let page = render_html("/", &[undated, old], None);
+        assert_eq!(page.matches("<td>1 B</td><td>-</td>").count(), 2, "{page}");
+    }
+
+    #[test]
     fn html_title_escapes_the_url_path() {
         let page = render_html("/%3Cb%3E/", &[], None);
         assert!(page.contains("<title>Index of /&lt;b&gt;/</title>"));
@@ -408,21 +392,5 @@ mod tests {
         for (bytes, want) in cases {
             assert_eq!(human_size(bytes), want, "{bytes}");
         }
-    }
-
-    #[test]
-    fn dates_are_utc_to_the_minute() {
-        let cases = [
-            (0, "1970-01-01 00:00"),
-            (784_111_777, "1994-11-06 08:49"),
-            (951_782_400, "2000-02-29 00:00"),
-            (1_709_251_199, "2024-02-29 23:59"),
-            (4_102_444_800, "2100-01-01 00:00"),
-            (253_402_300_799, "9999-12-31 23:59"),
-        ];
-        for (secs, want) in cases {
-            assert_eq!(format_utc(UNIX_EPOCH + Duration::from_secs(secs)), want);
-        }
-        assert_eq!(format_utc(UNIX_EPOCH - Duration::from_secs(1)), "-");
     }
 }

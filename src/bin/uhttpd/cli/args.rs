@@ -1,0 +1,324 @@
+//! The options of `uhttpd`, each defined once: [`Options`].
+//!
+//! A field is one option everywhere. Its doc comment is the `--help` and
+//! man page text; `#[arg]` says how the command line spells, defaults and
+//! checks it (the man page and completions are rendered from that too);
+//! its name is the config-file key, and `#[serde]`, where present, says how
+//! the file writes the value when TOML's own type does not fit (a size as
+//! `"1G"`, a path relative to the file, a count of at least 1). Adding an
+//! option is adding a field here, then using it.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::builder::{RangedU64ValueParser, TypedValueParser};
+use clap::{ArgAction, Parser};
+use serde::Deserialize;
+
+use super::file::de;
+use super::help::{ABOUT, LONG_ABOUT, examples_help};
+use crate::size::parse_size;
+
+/// Every option of `uhttpd`, as the command line and the config file give
+/// it. [`super::resolve`] layers the two and checks the rules between
+/// options; parsing `Options` alone ignores `--config`.
+#[derive(Debug, Clone, PartialEq, Eq, Parser, Deserialize)]
+#[command(
+    name = "uhttpd",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = examples_help(),
+    max_term_width = 100
+)]
+// A key the file leaves out keeps the command line's default (`Default`).
+#[serde(default, deny_unknown_fields)]
+pub struct Options {
+    /// Directory to serve
+    #[arg(value_name = "ROOT", default_value = ".", value_hint = clap::ValueHint::DirPath)]
+    #[serde(deserialize_with = "de::path")]
+    pub root: PathBuf,
+
+    /// Address to listen on, without a port (repeat for several) [default: all interfaces]
+    ///
+    /// An IPv4 or IPv6 address such as 127.0.0.1 or ::1; the port comes
+    /// from --port. Without --bind, uhttpd listens on all interfaces: on ::
+    /// (which also takes IPv4 connections), or on 0.0.0.0 on hosts without
+    /// IPv6.
+    #[arg(short, long, value_name = "ADDR", help_heading = "Listening")]
+    #[serde(deserialize_with = "de::addresses")]
+    pub bind: Vec<IpAddr>,
+
+    /// Port to listen on; 0 picks a free port and prints it
+    #[arg(
+        short,
+        long,
+        value_name = "PORT",
+        default_value_t = 8080,
+        help_heading = "Listening"
+    )]
+    pub port: u16,
+
+    /// Number of threads accepting connections on the same port
+    ///
+    /// Each worker runs its own poll loop; the kernel spreads new
+    /// connections between them (SO_REUSEPORT). At least 1.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..),
+        help_heading = "Listening"
+    )]
+    #[serde(deserialize_with = "de::at_least_one")]
+    pub workers: usize,
+
+    /// PEM certificate chain for HTTPS (needs --key)
+    ///
+    /// The server's certificate followed by the intermediates, such as
+    /// certbot's fullchain.pem. With --cert and --key, uhttpd serves HTTPS
+    /// instead of HTTP, and reloads the pair when either file changes.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "key",
+        value_hint = clap::ValueHint::FilePath,
+        help_heading = "HTTPS"
+    )]
+    #[serde(deserialize_with = "de::path")]
+    pub cert: Option<PathBuf>,
+
+    /// PEM private key for HTTPS (needs --cert)
+    ///
+    /// RSA, ECDSA or Ed25519 key in PKCS#1, PKCS#8 or SEC1 form, such as
+    /// certbot's privkey.pem.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "cert",
+        value_hint = clap::ValueHint::FilePath,
+        help_heading = "HTTPS"
+    )]
+    #[serde(deserialize_with = "de::path")]
+    pub key: Option<PathBuf>,
+
+    /// Also listen for plain HTTP on PORT and redirect it to HTTPS
+    ///
+    /// Needs --cert and --key (on the command line or in the config file).
+    /// Every request on PORT is answered with a redirect to the same path on
+    /// the HTTPS listener.
+    #[arg(long, value_name = "PORT", help_heading = "HTTPS")]
+    pub redirect_http: Option<u16>,
+
+    /// Accept uploads into DIR (off by default)
+    ///
+    /// PUT /upload/NAME (as "curl -T FILE URL/upload/NAME" sends it) and
+    /// POST /upload from an HTML form store files in DIR. A file appears
+    /// under its name only once it is complete.
+    #[arg(
+        long,
+        value_name = "DIR",
+        value_hint = clap::ValueHint::DirPath,
+        help_heading = "Uploads"
+    )]
+    #[serde(deserialize_with = "de::path")]
+    pub upload_dir: Option<PathBuf>,
+
+    /// Let an upload replace an existing file (otherwise: 409 Conflict)
+    #[arg(long, help_heading = "Uploads")]
+    pub overwrite: bool,
+
+    /// Largest file accepted by an upload, e.g. 500M (larger: 413)
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "1G",
+        value_parser = parse_size,
+        help_heading = "Uploads"
+    )]
+    #[serde(deserialize_with = "de::size")]
+    pub max_upload_size: u64,
+
+    /// Most connections open at once, per worker
+    ///
+    /// At the limit, the connection idle the longest between requests is
+    /// closed to admit a new client; only while every connection is busy
+    /// do new clients wait to be accepted. Default: derived from the
+    /// open-file limit, which uhttpd raises to its hard maximum at
+    /// start-up: (limit - 64) / (2 x workers), or / (3 x workers) with
+    /// --redirect-http, at most 65536 (logged at start-up).
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..),
+        help_heading = "Limits"
+    )]
+    #[serde(deserialize_with = "de::at_least_one")]
+    pub max_connections: Option<usize>,
+
+    /// Seconds an idle keep-alive connection stays open
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "15",
+        value_parser = seconds(),
+        help_heading = "Limits"
+    )]
+    #[serde(deserialize_with = "de::seconds")]
+    pub keep_alive_timeout: Duration,
+
+    /// Requests served on one connection before it is closed (1: no keep-alive)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100,
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..),
+        help_heading = "Limits"
+    )]
+    #[serde(deserialize_with = "de::at_least_one")]
+    pub keep_alive_max_requests: usize,
+
+    /// Seconds allowed from a request's first byte to the end of its headers (then: 408)
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "5",
+        value_parser = seconds(),
+        help_heading = "Limits"
+    )]
+    #[serde(deserialize_with = "de::seconds")]
+    pub request_timeout: Duration,
+
+    /// Seconds a response may go without the client reading any of it before it is cut off
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "60",
+        value_parser = seconds(),
+        help_heading = "Limits"
+    )]
+    #[serde(deserialize_with = "de::seconds")]
+    pub send_timeout: Duration,
+
+    /// Largest request line plus headers (larger: 431)
+    // 8K rather than the library's 4K: browsers with a few cookies exceed 4K.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "8K",
+        value_parser = parse_size_as::<usize>,
+        help_heading = "Limits"
+    )]
+    #[serde(deserialize_with = "de::size")]
+    pub max_headers_length: usize,
+
+    /// Largest request body outside uploads, e.g. for /rpc (larger: 413)
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "512K",
+        value_parser = parse_size,
+        help_heading = "Limits"
+    )]
+    #[serde(deserialize_with = "de::size")]
+    pub max_content_length: u64,
+
+    /// Do not list directories that have no index.html (answer 404)
+    #[arg(long, help_heading = "Features")]
+    pub no_listing: bool,
+
+    /// Turn off the /rpc endpoint that echoes requests back as JSON
+    #[arg(long, help_heading = "Features")]
+    pub no_rpc: bool,
+
+    /// Trust X-Forwarded-For from this proxy address (repeat for several)
+    ///
+    /// Requests coming from ADDR are logged with the client address the
+    /// proxy reports; from any other address the header is ignored.
+    #[arg(long, value_name = "ADDR", help_heading = "Access")]
+    #[serde(deserialize_with = "de::addresses")]
+    pub trusted_proxy: Vec<IpAddr>,
+
+    /// Require an HTTP Basic login from the users listed in FILE
+    ///
+    /// FILE holds user names and password hashes, so that no password
+    /// appears on the command line, where any local user can see it with ps.
+    #[arg(
+        long,
+        value_name = "FILE",
+        value_hint = clap::ValueHint::FilePath,
+        help_heading = "Access"
+    )]
+    #[serde(deserialize_with = "de::path")]
+    pub auth_file: Option<PathBuf>,
+
+    /// With --auth-file: reading stays public, only uploads need a login
+    #[arg(long, help_heading = "Access")]
+    pub auth_uploads_only: bool,
+
+    /// Read settings from a TOML file; options given here override it
+    ///
+    /// Keys are the long option names with _ instead of -, for example:
+    /// port = 8443, upload_dir = "/srv/in", max_upload_size = "1G",
+    /// bind = ["::"], no_listing = true, verbose = 1. Unknown keys
+    /// are an error. Relative paths are relative to the file's directory.
+    /// A list given on the command line (--bind, --trusted-proxy) replaces
+    /// the file's list.
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        value_hint = clap::ValueHint::FilePath
+    )]
+    // Not a key of the file: one file does not name another.
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+
+    /// Log less: -q hides the access log, -qq warnings, -qqq errors
+    #[arg(
+        short,
+        long,
+        action = ArgAction::Count,
+        conflicts_with = "verbose",
+        help_heading = "Logging"
+    )]
+    #[serde(deserialize_with = "de::count")]
+    pub quiet: u8,
+
+    /// Log more: -v adds debug messages, -vv traces (RUST_LOG also works)
+    #[arg(short, long, action = ArgAction::Count, help_heading = "Logging")]
+    #[serde(deserialize_with = "de::count")]
+    pub verbose: u8,
+
+    /// Test-only option, defined here and nowhere else
+    ///
+    /// It proves that one field reaches --help, the config file, the man
+    /// page and the completions (`cli::tests::one_field_is_one_option`).
+    /// The committed man page and completions come from the program, which
+    /// does not have it (`tests/cli/generated.rs`).
+    #[cfg(test)]
+    #[arg(long, value_name = "N", default_value_t = 7, help_heading = "Limits")]
+    pub test_probe: u32,
+}
+
+impl Default for Options {
+    /// Every option at its default, as an empty command line gives it: the
+    /// defaults are written once, in `#[arg]`.
+    fn default() -> Options {
+        // unwrap: no option is required, so no arguments always parse
+        // (`defaults_parse` in the tests).
+        Options::try_parse_from(["uhttpd"]).unwrap()
+    }
+}
+
+/// Whole seconds, at least 1 (`--keep-alive-timeout 30`).
+fn seconds() -> impl TypedValueParser<Value = Duration> + 'static {
+    clap::value_parser!(u64).range(1..).map(Duration::from_secs)
+}
+
+/// A size ([`parse_size`]) that must also fit in `T`.
+fn parse_size_as<T: TryFrom<u64>>(s: &str) -> Result<T, String> {
+    let bytes = parse_size(s)?;
+    T::try_from(bytes).map_err(|_| format!("invalid size \"{}\": too large", s.trim()))
+}

@@ -1,0 +1,647 @@
+//! The command line and the config file, resolved: defaults, every
+//! option from either source, precedence, the rules between options, and
+//! one-line errors. `one_field_is_one_option` shows that an option defined
+//! once in `args.rs` reaches every surface.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::CommandFactory;
+use clap::error::ErrorKind;
+use clap_complete::Shell;
+use log::LevelFilter;
+
+use super::args::Options;
+use super::settings::{AuthSettings, ResolveError, Settings, TlsFiles, resolve_from};
+use crate::generate;
+
+fn settings(args: &[&str]) -> Settings {
+    resolve_from(std::iter::once("uhttpd").chain(args.iter().copied()))
+        .unwrap_or_else(|err| panic!("{args:?}: {err}"))
+}
+
+fn usage_error(args: &[&str]) -> ErrorKind {
+    match resolve_from(std::iter::once("uhttpd").chain(args.iter().copied())) {
+        Err(ResolveError::Usage(err)) => err.kind(),
+        other => panic!("{args:?}: expected a usage error, got {other:?}"),
+    }
+}
+
+fn invalid(args: &[&str]) -> String {
+    match resolve_from(std::iter::once("uhttpd").chain(args.iter().copied())) {
+        Err(ResolveError::Invalid(msg)) => msg,
+        other => panic!("{args:?}: expected an invalid setting, got {other:?}"),
+    }
+}
+
+/// Writes `text` as a config file in a fresh temporary directory.
+fn config_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("uhttpd.toml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
+    let s = settings(&[]);
+    assert_eq!(
+        *s,
+        Options {
+            root: PathBuf::from("."),
+            bind: vec![],
+            port: 8080,
+            workers: 1,
+            cert: None,
+            key: None,
+            redirect_http: None,
+            upload_dir: None,
+            overwrite: false,
+            max_upload_size: 1 << 30,
+            max_connections: None,
+            keep_alive_timeout: Duration::from_secs(15),
+            keep_alive_max_requests: 100,
+            request_timeout: Duration::from_secs(5),
+            send_timeout: Duration::from_secs(60),
+            max_headers_length: 8 << 10,
+            max_content_length: 512 << 10,
+            no_listing: false,
+            no_rpc: false,
+            trusted_proxy: vec![],
+            auth_file: None,
+            auth_uploads_only: false,
+            config: None,
+            quiet: 0,
+            verbose: 0,
+            test_probe: 7,
+        }
+    );
+    assert_eq!(s.tls(), None);
+    assert_eq!(s.auth(), None);
+    assert_eq!(s.log_level(), LevelFilter::Info);
+}
+
+#[test]
+fn defaults_parse() {
+    // What `Options::default` relies on, and what a file leaving every
+    // key out gives.
+    assert_eq!(Options::default(), *settings(&[]));
+}
+
+#[test]
+fn parses_a_full_command_line() {
+    let s = settings(&[
+        "/srv/www",
+        "-b",
+        "::1",
+        "--bind",
+        "127.0.0.1",
+        "-p",
+        "8443",
+        "--workers",
+        "4",
+        "--cert",
+        "full.pem",
+        "--key",
+        "key.pem",
+        "--redirect-http",
+        "8080",
+        "--upload-dir",
+        "/srv/in",
+        "--overwrite",
+        "--max-upload-size",
+        "10M",
+        "--max-connections",
+        "50",
+        "--keep-alive-timeout",
+        "30",
+        "--keep-alive-max-requests",
+        "7",
+        "--request-timeout",
+        "2",
+        "--send-timeout",
+        "90",
+        "--max-headers-length",
+        "16KiB",
+        "--max-content-length",
+        "1024",
+        "--no-listing",
+        "--no-rpc",
+        "--trusted-proxy",
+        "10.0.0.1",
+        "--trusted-proxy",
+        "fd00::1",
+        "--auth-file",
+        "users",
+        "--auth-uploads-only",
+        "-vv",
+    ]);
+    assert_eq!(s.root, PathBuf::from("/srv/www"));
+    assert_eq!(
+        s.bind,
+        [
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        ]
+    );
+    assert_eq!(s.port, 8443);
+    assert_eq!(s.workers, 4);
+    assert_eq!(
+        s.tls(),
+        Some(TlsFiles {
+            cert: "full.pem".into(),
+            key: "key.pem".into()
+        })
+    );
+    assert_eq!(s.redirect_http, Some(8080));
+    assert_eq!(s.upload_dir, Some(PathBuf::from("/srv/in")));
+    assert!(s.overwrite);
+    assert_eq!(s.max_upload_size, 10 << 20);
+    assert_eq!(s.max_connections, Some(50));
+    assert_eq!(s.keep_alive_timeout, Duration::from_secs(30));
+    assert_eq!(s.keep_alive_max_requests, 7);
+    assert_eq!(s.request_timeout, Duration::from_secs(2));
+    assert_eq!(s.send_timeout, Duration::from_secs(90));
+    assert_eq!(s.max_headers_length, 16 << 10);
+    assert_eq!(s.max_content_length, 1024);
+    assert!(s.no_listing);
+    assert!(s.no_rpc);
+    assert_eq!(
+        s.trusted_proxy,
+        [
+            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            "fd00::1".parse::<IpAddr>().unwrap()
+        ]
+    );
+    assert_eq!(
+        s.auth(),
+        Some(AuthSettings {
+            file: "users".into(),
+            uploads_only: true
+        })
+    );
+    assert_eq!(s.log_level(), LevelFilter::Trace);
+}
+
+#[test]
+fn port_zero_means_pick_a_free_port() {
+    assert_eq!(settings(&["-p", "0"]).port, 0);
+}
+
+#[test]
+fn cert_and_key_come_together_or_not_at_all() {
+    assert_eq!(
+        usage_error(&["--cert", "a.pem"]),
+        ErrorKind::MissingRequiredArgument
+    );
+    assert_eq!(
+        usage_error(&["--key", "k.pem"]),
+        ErrorKind::MissingRequiredArgument
+    );
+    assert!(
+        settings(&["--cert", "a.pem", "--key", "k.pem"])
+            .tls()
+            .is_some()
+    );
+    assert!(settings(&[]).tls().is_none());
+}
+
+#[test]
+fn redirect_http_needs_tls_and_another_port() {
+    let msg = invalid(&["--redirect-http", "80"]);
+    assert!(
+        msg.contains("--redirect-http needs --cert and --key"),
+        "{msg}"
+    );
+    let msg = invalid(&[
+        "-p",
+        "8443",
+        "--cert",
+        "c",
+        "--key",
+        "k",
+        "--redirect-http",
+        "8443",
+    ]);
+    assert!(msg.contains("is the HTTPS port itself"), "{msg}");
+}
+
+#[test]
+fn auth_uploads_only_needs_auth_file() {
+    let msg = invalid(&["--auth-uploads-only"]);
+    assert!(
+        msg.contains("--auth-uploads-only needs --auth-file"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn quiet_and_verbose_conflict() {
+    assert_eq!(usage_error(&["-q", "-v"]), ErrorKind::ArgumentConflict);
+    assert_eq!(
+        usage_error(&["--verbose", "--quiet"]),
+        ErrorKind::ArgumentConflict
+    );
+}
+
+#[test]
+fn quiet_and_verbose_counts_set_the_log_level() {
+    let cases: &[(&[&str], LevelFilter)] = &[
+        (&[], LevelFilter::Info),
+        (&["-v"], LevelFilter::Debug),
+        (&["-vv"], LevelFilter::Trace),
+        (&["-vvvv"], LevelFilter::Trace),
+        (&["-q"], LevelFilter::Warn),
+        (&["-qq"], LevelFilter::Error),
+        (&["-q", "-q", "-q"], LevelFilter::Off),
+    ];
+    for &(args, level) in cases {
+        assert_eq!(settings(args).log_level(), level, "{args:?}");
+    }
+}
+
+#[test]
+fn refuses_bad_values_with_usage_errors() {
+    let cases: &[&[&str]] = &[
+        &["--port", "65536"],
+        &["--port", "http"],
+        &["--bind", "localhost"],
+        &["--bind", "127.0.0.1:80"],
+        &["--workers", "0"],
+        &["--max-connections", "0"],
+        &["--keep-alive-timeout", "0"],
+        &["--keep-alive-timeout", "1.5"],
+        &["--send-timeout", "0"],
+        &["--keep-alive-max-requests", "0"],
+        &["--request-timeout=-1"],
+        &["--max-upload-size", "10X"],
+        &["--max-content-length", "1.5M"],
+        &["--trusted-proxy", "proxy.example"],
+    ];
+    for args in cases {
+        assert_eq!(usage_error(args), ErrorKind::ValueValidation, "{args:?}");
+    }
+}
+
+#[test]
+fn bad_size_on_the_command_line_explains_the_format() {
+    let Err(ResolveError::Usage(err)) = resolve_from(["uhttpd", "--max-upload-size", "10X"]) else {
+        panic!("10X accepted");
+    };
+    let text = err.to_string();
+    assert!(
+        text.contains("use a number with an optional K, M or G suffix"),
+        "{text}"
+    );
+}
+
+#[test]
+fn help_and_version_are_usage_outcomes() {
+    assert_eq!(usage_error(&["-h"]), ErrorKind::DisplayHelp);
+    assert_eq!(usage_error(&["--help"]), ErrorKind::DisplayHelp);
+    assert_eq!(usage_error(&["-V"]), ErrorKind::DisplayVersion);
+}
+
+#[test]
+fn help_shows_defaults_units_and_examples() {
+    let help = Options::command().render_long_help().to_string();
+    for needle in [
+        "[default: 8080]",
+        "[default: 1G]",
+        "[default: 15]",
+        "<SECS>",
+        "<SIZE>",
+        "Examples:",
+        "curl -T report.pdf",
+    ] {
+        assert!(help.contains(needle), "help lacks {needle:?}:\n{help}");
+    }
+}
+
+#[test]
+fn config_file_supplies_settings() {
+    let (dir, path) = config_file(
+        r#"
+        root = "site"
+        bind = ["::", "0.0.0.0"]
+        port = 8443
+        workers = 2
+        cert = "/etc/tls/full.pem"
+        key = "/etc/tls/key.pem"
+        redirect_http = 8080
+        upload_dir = "/srv/in"
+        overwrite = true
+        max_upload_size = "1G"
+        max_connections = 10
+        keep_alive_timeout = 30
+        keep_alive_max_requests = 5
+        request_timeout = 3
+        send_timeout = 120
+        max_headers_length = 2048
+        max_content_length = "1M"
+        no_listing = true
+        no_rpc = true
+        trusted_proxy = "10.0.0.1"
+        auth_file = "users"
+        auth_uploads_only = true
+        quiet = true
+        "#,
+    );
+    let s = settings(&["-c", path.to_str().unwrap()]);
+    assert_eq!(s.root, dir.path().join("site"));
+    assert_eq!(
+        s.bind,
+        [
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        ]
+    );
+    assert_eq!(s.port, 8443);
+    assert_eq!(s.workers, 2);
+    assert_eq!(
+        s.tls(),
+        Some(TlsFiles {
+            cert: "/etc/tls/full.pem".into(),
+            key: "/etc/tls/key.pem".into()
+        })
+    );
+    assert_eq!(s.redirect_http, Some(8080));
+    assert_eq!(s.upload_dir, Some(PathBuf::from("/srv/in")));
+    assert!(s.overwrite);
+    assert_eq!(s.max_upload_size, 1 << 30);
+    assert_eq!(s.max_connections, Some(10));
+    assert_eq!(s.keep_alive_timeout, Duration::from_secs(30));
+    assert_eq!(s.keep_alive_max_requests, 5);
+    assert_eq!(s.request_timeout, Duration::from_secs(3));
+    assert_eq!(s.send_timeout, Duration::from_secs(120));
+    assert_eq!(s.max_headers_length, 2048);
+    assert_eq!(s.max_content_length, 1 << 20);
+    assert!(s.no_listing);
+    assert!(s.no_rpc);
+    assert_eq!(s.trusted_proxy, [IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))]);
+    assert_eq!(
+        s.auth(),
+        Some(AuthSettings {
+            file: dir.path().join("users"),
+            uploads_only: true
+        })
+    );
+    assert_eq!(s.log_level(), LevelFilter::Warn);
+    assert_eq!(s.config, Some(path));
+}
+
+#[test]
+fn command_line_overrides_config_file() {
+    let (_dir, path) = config_file(
+        r#"
+        root = "/srv/file-root"
+        port = 8443
+        bind = ["::1"]
+        max_upload_size = "1G"
+        keep_alive_timeout = 30
+        max_connections = 10
+        upload_dir = "/srv/file-in"
+        verbose = 2
+        "#,
+    );
+    let path = path.to_str().unwrap();
+    let s = settings(&[
+        "-c",
+        path,
+        "/srv/cli-root",
+        "-p",
+        "9000",
+        "-b",
+        "127.0.0.1",
+        "--max-upload-size",
+        "5M",
+        "--upload-dir",
+        "/srv/cli-in",
+        "--max-connections",
+        "20",
+        "-q",
+    ]);
+    assert_eq!(s.root, PathBuf::from("/srv/cli-root"));
+    assert_eq!(s.port, 9000);
+    assert_eq!(s.bind, [IpAddr::V4(Ipv4Addr::LOCALHOST)]);
+    assert_eq!(s.max_upload_size, 5 << 20);
+    assert_eq!(s.upload_dir, Some(PathBuf::from("/srv/cli-in")));
+    assert_eq!(s.max_connections, Some(20));
+    assert_eq!(s.log_level(), LevelFilter::Warn);
+    // Not given on the command line: the file's value stays.
+    assert_eq!(s.keep_alive_timeout, Duration::from_secs(30));
+
+    // A value typed on the command line wins even when it equals the default.
+    assert_eq!(settings(&["-c", path, "-p", "8080"]).port, 8080);
+}
+
+#[test]
+fn config_file_can_complete_the_command_line() {
+    let (_dir, path) = config_file("cert = \"/c.pem\"\nkey = \"/k.pem\"\nauth_file = \"/users\"\n");
+    let s = settings(&[
+        "-c",
+        path.to_str().unwrap(),
+        "--redirect-http",
+        "80",
+        "--auth-uploads-only",
+    ]);
+    assert_eq!(s.redirect_http, Some(80));
+    assert!(s.tls().is_some());
+    assert!(s.auth().unwrap().uploads_only);
+}
+
+#[test]
+fn config_file_errors_name_the_file_line_and_key() {
+    let cases = [
+        (
+            "port = 8080\nlisten = \"::\"\n",
+            "line 2: unknown field `listen`",
+        ),
+        ("upload-dir = \"/in\"\n", "unknown field `upload-dir`"),
+        (
+            "max_upload_size = \"10X\"\n",
+            "line 1: invalid size \"10X\": use a number with an optional K, M or G suffix",
+        ),
+        ("max_upload_size = -5\n", "invalid size -5: negative"),
+        ("max_upload_size = 1.5\n", "a number of bytes or a size"),
+        ("port = 70000\n", "line 1:"),
+        (
+            "bind = [\"::1\", \"localhost\"]\n",
+            "invalid IP address \"localhost\"",
+        ),
+        ("keep_alive_timeout = \"30s\"\n", "line 1:"),
+        ("no_listing = \"yes\"\n", "line 1:"),
+        ("port = \n", "line 1:"),
+    ];
+    for (text, expected) in cases {
+        let (_dir, path) = config_file(text);
+        let msg = invalid(&["-c", path.to_str().unwrap()]);
+        assert!(
+            msg.starts_with(&format!("config file {}: ", path.display())),
+            "{text:?}: {msg}"
+        );
+        assert!(msg.contains(expected), "{text:?}: {msg}");
+        assert!(!msg.contains('\n'), "{text:?}: not one line: {msg}");
+    }
+}
+
+#[test]
+fn config_file_values_are_checked_like_the_command_line() {
+    let cases = [
+        ("cert = \"/c.pem\"\n", "--cert and --key go together"),
+        (
+            "redirect_http = 80\n",
+            "--redirect-http needs --cert and --key",
+        ),
+        (
+            "auth_uploads_only = true\n",
+            "--auth-uploads-only needs --auth-file",
+        ),
+        ("quiet = 1\nverbose = 1\n", "quiet and verbose"),
+        // 0 is refused as on the command line, at its line of the file.
+        (
+            "workers = 0\n",
+            "line 1: invalid value 0: must be at least 1",
+        ),
+        (
+            "port = 80\nmax_connections = 0\n",
+            "line 2: invalid value 0: must be at least 1",
+        ),
+        (
+            "keep_alive_max_requests = 0\n",
+            "line 1: invalid value 0: must be at least 1",
+        ),
+        (
+            "keep_alive_timeout = 0\n",
+            "line 1: invalid value 0: must be at least 1 second",
+        ),
+        (
+            "request_timeout = 0\n",
+            "line 1: invalid value 0: must be at least 1 second",
+        ),
+        (
+            "send_timeout = 0\n",
+            "line 1: invalid value 0: must be at least 1 second",
+        ),
+    ];
+    for (text, expected) in cases {
+        let (_dir, path) = config_file(text);
+        let msg = invalid(&["-c", path.to_str().unwrap()]);
+        assert!(msg.contains(expected), "{text:?}: {msg}");
+    }
+}
+
+#[test]
+fn missing_config_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("absent.toml");
+    let msg = invalid(&["-c", path.to_str().unwrap()]);
+    assert!(
+        msg.starts_with(&format!("cannot read config file {}: ", path.display())),
+        "{msg}"
+    );
+}
+
+#[test]
+fn empty_config_file_changes_nothing() {
+    let (_dir, path) = config_file("# nothing set\n");
+    let s = settings(&["-c", path.to_str().unwrap()]);
+    assert_eq!(
+        Options {
+            config: None,
+            ..Options::clone(&s)
+        },
+        *settings(&[])
+    );
+}
+
+/// The test-only option `test_probe` is one field in `args.rs`, under
+/// `#[cfg(test)]`, and nothing else: it is in `--help`, the man page and
+/// every completion script, takes a default, the command line and the
+/// config file, and the command line wins over the file.
+#[test]
+fn one_field_is_one_option() {
+    let help = Options::command().render_long_help().to_string();
+    assert!(help.contains("--test-probe <N>"), "{help}");
+    assert!(help.contains("Test-only option, defined here"), "{help}");
+    assert!(help.contains("[default: 7]"), "{help}");
+
+    assert_eq!(settings(&[]).test_probe, 7);
+    assert_eq!(settings(&["--test-probe", "3"]).test_probe, 3);
+    assert_eq!(
+        usage_error(&["--test-probe", "x"]),
+        ErrorKind::ValueValidation
+    );
+    let (_dir, path) = config_file("test_probe = 5\n");
+    let path = path.to_str().unwrap();
+    assert_eq!(settings(&["-c", path]).test_probe, 5);
+    assert_eq!(settings(&["-c", path, "--test-probe", "7"]).test_probe, 7);
+    let (_dir, bad) = config_file("test_probe = \"five\"\n");
+    assert!(invalid(&["-c", bad.to_str().unwrap()]).contains("line 1:"));
+
+    let man = String::from_utf8(generate::render_man()).unwrap();
+    assert!(man.contains("\\-\\-test\\-probe"), "{man}");
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        let script = String::from_utf8(generate::render_completion(shell)).unwrap();
+        assert!(script.contains("test-probe"), "{shell:?}:\n{script}");
+    }
+
+    // The committed files come from the program, which has no test-only
+    // option (`tests/cli/generated.rs` checks they are current).
+    for (path, _) in generate::FILES {
+        let committed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path));
+        let committed = committed.unwrap();
+        assert!(!committed.contains("test-probe"), "{path}");
+        assert!(!committed.contains("test\\-probe"), "{path}");
+    }
+}
+
+/// Every option is a key of the config file under its id, except
+/// `--config` itself: the file's keys and the command line are one list.
+#[test]
+fn every_option_but_config_is_a_file_key() {
+    let (_dir, path) = config_file("no_such_option = 1\n");
+    let msg = invalid(&["-c", path.to_str().unwrap()]);
+    for arg in Options::command().get_arguments() {
+        let id = arg.get_id().as_str();
+        let listed = msg.contains(&format!("`{id}`"));
+        assert_eq!(listed, id != "config", "{id}: {msg}");
+    }
+}
+
+/// A relative path in the file means the same as the file's directory
+/// joined with it on the command line, for every option taking a path
+/// (found by its value hint, so a new path option is checked too).
+#[test]
+fn every_path_in_the_file_is_relative_to_the_file() {
+    use clap::ValueHint;
+    let command = Options::command();
+    let paths = command.get_arguments().filter(|arg| {
+        matches!(
+            arg.get_value_hint(),
+            ValueHint::FilePath | ValueHint::DirPath | ValueHint::AnyPath
+        ) && arg.get_id() != "config"
+    });
+    let mut checked = 0;
+    for arg in paths {
+        let id = arg.get_id().as_str();
+        let (dir, path) = config_file(&format!("{id} = \"sub/x\"\n"));
+        let from_file = super::file::parse(&path, &std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|err| panic!("{id}: {err}"));
+        let joined = dir.path().join("sub/x");
+        let mut argv = vec!["uhttpd".into()];
+        if let Some(long) = arg.get_long() {
+            argv.push(format!("--{long}"));
+        }
+        argv.push(joined.to_str().unwrap().to_owned());
+        // `requires` (cert needs key) is the settings' business, not the
+        // value's: parse the value alone.
+        let matches = command.clone().ignore_errors(true).get_matches_from(argv);
+        let from_command_line =
+            <Options as clap::FromArgMatches>::from_arg_matches(&matches).unwrap();
+        assert_eq!(from_file, from_command_line, "{id}");
+        checked += 1;
+    }
+    assert_eq!(checked, 5, "root, cert, key, upload_dir, auth_file");
+}

@@ -1,0 +1,85 @@
+//! How uhttpd shows a time: in UTC, date first. The calendar is `der`'s
+//! (already here for certificates), whose range, 1970 to 9999, is the one
+//! certificates use. Used by the directory listing and the certificate log.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use x509_cert::der::DateTime;
+
+/// `YYYY-MM-DD HH:MM`: a modification time in the directory listing.
+pub fn to_the_minute(time: SystemTime) -> Option<String> {
+    let t = date_time(time)?;
+    Some(format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minutes()
+    ))
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC`: a certificate's expiry in the log.
+pub fn to_the_second(time: SystemTime) -> Option<String> {
+    let t = date_time(time)?;
+    Some(format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minutes(),
+        t.seconds()
+    ))
+}
+
+/// `None` before 1970 (a file system or clock that does not know the
+/// time) and after 9999.
+fn date_time(time: SystemTime) -> Option<DateTime> {
+    DateTime::from_unix_duration(time.duration_since(UNIX_EPOCH).ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn formats_to_the_minute() {
+        let cases = [
+            (0, "1970-01-01 00:00"),
+            (784_111_777, "1994-11-06 08:49"),
+            (951_782_400, "2000-02-29 00:00"),
+            (1_709_251_199, "2024-02-29 23:59"),
+            (4_102_444_800, "2100-01-01 00:00"),
+            (253_402_300_799, "9999-12-31 23:59"),
+        ];
+        for (secs, want) in cases {
+            assert_eq!(to_the_minute(at(secs)).as_deref(), Some(want), "{secs}");
+        }
+    }
+
+    #[test]
+    fn formats_to_the_second_with_the_zone() {
+        let cases = [
+            (2_147_483_647, "2038-01-19 03:14:07 UTC"),
+            (2_524_607_999, "2049-12-31 23:59:59 UTC"),
+            (4_107_542_400, "2100-03-01 00:00:00 UTC"),
+            (253_402_300_799, "9999-12-31 23:59:59 UTC"),
+        ];
+        for (secs, want) in cases {
+            assert_eq!(to_the_second(at(secs)).as_deref(), Some(want), "{secs}");
+        }
+    }
+
+    #[test]
+    fn refuses_times_before_1970_and_after_9999() {
+        assert_eq!(to_the_minute(UNIX_EPOCH - Duration::from_secs(1)), None);
+        assert_eq!(to_the_second(at(253_402_300_800)), None);
+        assert_eq!(to_the_minute(at(u64::from(u32::MAX) * 1_000)), None);
+    }
+}
