@@ -849,12 +849,11 @@ impl Machine {
             Phase::Streaming { .. } if ended => self.stream_ended(limits, now),
             // The application's Close frame was just taken: wait a moment
             // for the client's answer (once; later pulls leave it be).
-            Phase::Upgraded { closing } if ended => {
-                if got && !*closing {
-                    *closing = true;
-                    self.arm(Timer::Linger, now, LINGER);
-                }
+            Phase::Upgraded { closing } if ended && got && !*closing => {
+                *closing = true;
+                self.arm(Timer::Linger, now, LINGER);
             }
+            Phase::Upgraded { .. } if ended => {}
             Phase::Streaming { .. } | Phase::Upgraded { .. } => {
                 if !got {
                     // Nothing to send: no stall to time out.

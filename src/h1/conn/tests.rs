@@ -44,11 +44,12 @@ struct Scenario {
 }
 
 fn config() -> Config {
-    let mut config = Config::default();
-    config.request_timeout = Duration::from_secs(10);
-    config.keep_alive_timeout = Duration::from_secs(30);
-    config.send_timeout = Duration::from_secs(60);
-    config
+    Config {
+        request_timeout: Duration::from_secs(10),
+        keep_alive_timeout: Duration::from_secs(30),
+        send_timeout: Duration::from_secs(60),
+        ..Config::default()
+    }
 }
 
 fn event_mode() -> Config {
