@@ -134,7 +134,7 @@ impl Conn {
             || self.machine.closed().is_some()
             || !self
                 .machine
-                .wants_read(&self.limits, self.rx.len(), unsent, CHUNK, self.full)
+                .wants_read(&self.limits, self.rx.len(), unsent, CHUNK, || self.full)
         {
             return;
         }
@@ -203,9 +203,10 @@ impl Conn {
             if self.machine.closed().is_some() {
                 return;
             }
+            let full = self.full;
             match self
                 .machine
-                .advance(&self.limits, &self.rx, self.now, self.full)
+                .advance(&self.limits, &self.rx, self.now, || full)
             {
                 Step::Wait => {
                     self.check_deadline();

@@ -121,6 +121,18 @@ enum Held {
     },
 }
 
+/// Whether the body's sink takes no more for now: a stream whose buffer
+/// waits for `read_buffer()` (the request's to say).
+fn sink_is_full(held: &Held) -> bool {
+    match held {
+        Held::Request {
+            req,
+            sink: Some(Sink::Stream),
+        } => req.is_paused(),
+        _ => false,
+    }
+}
+
 /// One client connection.
 pub(crate) struct Connection {
     transport: Transport,
@@ -253,19 +265,11 @@ impl Connection {
     fn wants_read(&self, limits: &Limits) -> bool {
         let unsent = self.out.buf.len() - self.out.pos;
         self.machine
-            .wants_read(limits, self.rx.len(), unsent, IO_CHUNK, self.sink_full())
+            .wants_read(limits, self.rx.len(), unsent, IO_CHUNK, || self.sink_full())
     }
 
-    /// Whether the body's sink takes no more for now: a stream whose
-    /// buffer waits for `read_buffer()` (the request's to say).
     fn sink_full(&self) -> bool {
-        match &self.held {
-            Held::Request {
-                req,
-                sink: Some(Sink::Stream),
-            } => req.is_paused(),
-            _ => false,
-        }
+        sink_is_full(&self.held)
     }
 
     /// One read into `rx`. Returns whether anything happened.

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use super::{Connection, Ctx, Held, RequestLine, Sink};
+use super::{Connection, Ctx, Held, RequestLine, Sink, sink_is_full};
 use crate::error::RequestError;
 use crate::event::Event;
 use crate::h1::conn::{BodyStart, CONTINUE, Step};
@@ -25,7 +25,8 @@ impl Connection {
     pub(super) fn advance(&mut self, ctx: &mut Ctx<'_>) -> bool {
         let mut progress = false;
         loop {
-            let sink_full = self.sink_full();
+            let held = &self.held;
+            let sink_full = || sink_is_full(held);
             match self
                 .machine
                 .advance(ctx.limits, self.rx.bytes(), ctx.now, sink_full)

@@ -418,8 +418,8 @@ impl Machine {
     }
 
     /// Whether to read from the socket now, with `rx_len` bytes received
-    /// and unused, `unsent` bytes queued, reads of `chunk` bytes, and the
-    /// body's sink full or not.
+    /// and unused, `unsent` bytes queued, reads of `chunk` bytes;
+    /// `sink_full` is asked only while a body is read.
     #[inline]
     pub fn wants_read(
         &self,
@@ -427,13 +427,13 @@ impl Machine {
         rx_len: usize,
         unsent: usize,
         chunk: usize,
-        sink_full: bool,
+        sink_full: impl FnOnce() -> bool,
     ) -> bool {
         let rx_cap = limits.max_headers_length.saturating_add(chunk);
         match &self.phase {
             Phase::Idle | Phase::Head => rx_len < rx_cap,
             Phase::Body { reading, .. } => {
-                *reading == Reading::Open && !sink_full && rx_len < chunk
+                *reading == Reading::Open && rx_len < chunk && !sink_full()
             }
             // Pipelined requests may be read ahead (bounded); after the
             // client's EOF there is nothing more to read.
@@ -476,15 +476,15 @@ impl Machine {
 
     /// Moves the exchange forward on the received bytes `rx`; the driver
     /// uses up what a step says it consumed and calls again while the
-    /// step is not [`Step::Wait`]. `sink_full`: the body's sink takes no
-    /// more for now.
+    /// step is not [`Step::Wait`]. `sink_full` (asked only while a body
+    /// is read): whether the body's sink takes no more for now.
     #[inline]
     pub fn advance<'a>(
         &mut self,
         limits: &Limits,
         rx: &'a [u8],
         now: Instant,
-        sink_full: bool,
+        sink_full: impl FnOnce() -> bool,
     ) -> Step<'a> {
         // The driver asks after every read and write: where nothing can
         // happen the answer costs a match.
@@ -503,7 +503,7 @@ impl Machine {
         limits: &Limits,
         rx: &'a [u8],
         now: Instant,
-        sink_full: bool,
+        sink_full: impl FnOnce() -> bool,
     ) -> Step<'a> {
         match &mut self.phase {
             Phase::Idle if !rx.is_empty() => {
@@ -536,7 +536,7 @@ impl Machine {
                     }
                     return Step::Wait;
                 }
-                if sink_full {
+                if sink_full() {
                     return Step::Wait;
                 }
                 let step = match decoder.decode(rx) {

@@ -119,9 +119,10 @@ impl Scenario {
             if self.machine.closed().is_some() {
                 return self;
             }
+            let full = self.full;
             let step = self
                 .machine
-                .advance(&self.limits, &self.rx, self.now, self.full);
+                .advance(&self.limits, &self.rx, self.now, || full);
             match step {
                 Step::Wait => return self,
                 Step::Began => self.seen.push(Seen::Began),
@@ -448,8 +449,8 @@ fn reading_ahead_of_pipelined_requests_is_bounded() {
     let mut s = Scenario::new(config);
     s.recv(GET);
     let m = &s.machine;
-    assert!(m.wants_read(&s.limits, cap - 1, 0, 100, s.full));
-    assert!(!m.wants_read(&s.limits, cap, 0, 100, s.full));
+    assert!(m.wants_read(&s.limits, cap - 1, 0, 100, || s.full));
+    assert!(!m.wants_read(&s.limits, cap, 0, 100, || s.full));
 }
 
 #[test]
@@ -665,7 +666,7 @@ fn a_paused_sink_stops_reading_and_the_clock_until_resumed() {
     s.full = true;
     s.machine.pause();
     assert_eq!(s.deadline(), None);
-    assert!(!s.machine.wants_read(&s.limits, 0, 0, 100, s.full));
+    assert!(!s.machine.wants_read(&s.limits, 0, 0, 100, || s.full));
     // Bytes already here wait too.
     s.recv(b"c");
     assert_eq!(s.rx, b"c");
@@ -706,7 +707,7 @@ fn a_half_closed_client_gets_every_pipelined_answer() {
     let mut s = Scenario::new(config());
     s.recv(b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n")
         .eof();
-    assert!(!s.machine.wants_read(&s.limits, 0, 0, 100, s.full));
+    assert!(!s.machine.wants_read(&s.limits, 0, 0, 100, || s.full));
     s.answer(200, "1").flush().answer(200, "2").flush();
     assert_eq!(s.wire(), ok("1") + &ok_close("2"));
     assert_eq!(
