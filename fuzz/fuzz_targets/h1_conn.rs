@@ -1,8 +1,9 @@
 //! The connection machine (`h1::conn::Machine`) driven as `conn/` drives
 //! it, with everything a connection meets chosen by the input: the bytes
 //! and how they are split, time steps (deadlines reached or not), the
-//! application's answers (status, body, close, stream, event-mode sinks,
-//! pauses), short writes, the client's EOF and a server stop.
+//! application's answers (status, body, close, stream, WebSocket upgrade,
+//! event-mode sinks, pauses), short writes, the client's EOF and a server
+//! stop.
 //!
 //! Invariants: no panic; never more responses than requests begun; one
 //! answer at a time, so responses go out in request order (the statuses
@@ -97,6 +98,8 @@ struct Conn {
     refused: bool,
     /// The body's sink is full (the request handle's to say).
     full: bool,
+    /// A WebSocket session started (and whether it is still on).
+    upgraded: Option<bool>,
 }
 
 impl Conn {
@@ -118,6 +121,7 @@ impl Conn {
             streaming: None,
             refused: false,
             full: false,
+            upgraded: None,
         }
     }
 
@@ -219,6 +223,7 @@ impl Conn {
                     body,
                 } => {
                     assert!(!self.refused, "a request parsed after a refusal");
+                    assert!(self.upgraded.is_none(), "a request parsed after an upgrade");
                     assert!(consumed > 0 && consumed <= self.rx.len());
                     assert!(!self.pending, "two requests with the application");
                     self.rx.drain(..consumed);
@@ -248,7 +253,18 @@ impl Conn {
                     self.rx.drain(..consumed);
                     self.pending = true;
                 }
-                Step::Frames | Step::Discard => self.rx.clear(),
+                Step::Frames => {
+                    assert_eq!(self.upgraded, Some(true), "frames outside a session");
+                    // A Close frame from the client ends the session.
+                    let close = self.rx.first().is_some_and(|b| b & 0x0f == 0x8);
+                    self.rx.clear();
+                    if close {
+                        self.out.extend_from_slice(b"\x88\x00");
+                        self.upgraded = Some(false);
+                        self.machine.session_ended(self.now);
+                    }
+                }
+                Step::Discard => self.rx.clear(),
                 Step::Refuse(e) => {
                     let status = e.status();
                     assert!(is_refusal_status(status), "{status}");
@@ -268,7 +284,8 @@ impl Conn {
                 self.pending
                     || self.machine.awaits_answer()
                     || self.machine.is_answerable()
-                    || self.streaming.is_some(),
+                    || self.streaming.is_some()
+                    || self.upgraded == Some(true),
                 "waiting forever with nothing held"
             );
         }
@@ -330,6 +347,9 @@ impl Conn {
         if rng.draw() % 4 == 0 {
             return self.start_stream(rng, status);
         }
+        if rng.draw() % 8 == 0 {
+            return self.upgrade();
+        }
         let body = vec![b'b'; rng.draw() as usize % 40];
         let framing = if status_has_no_body(status) {
             Framing::None
@@ -390,8 +410,31 @@ impl Conn {
         self.run();
     }
 
+    /// The application accepts a WebSocket upgrade of the request it
+    /// holds.
+    fn upgrade(&mut self) {
+        if !self.machine.upgrade(&self.limits, self.now) {
+            return;
+        }
+        assert!(self.pending, "upgraded with no request dispatched");
+        self.pending = false;
+        self.queue(101, Vec::new(), false, false);
+        uhttp::ws::handshake::encode_switching_protocols_with(&mut self.out, "a=", b"");
+        self.upgraded = Some(true);
+        self.run();
+    }
+
     /// The application adds to its stream, or ends it.
     fn stream_step(&mut self, rng: &mut Rng) {
+        if self.upgraded == Some(true) {
+            // The application sends a message, or its Close frame.
+            let ended = rng.draw() % 4 == 0;
+            let frame: &[u8] = if ended { b"\x88\x00" } else { b"\x81\x01m" };
+            self.out.extend_from_slice(frame);
+            self.machine.pulled(&self.limits, self.now, true, ended);
+            self.run();
+            return;
+        }
         let Some(chunked) = self.streaming else {
             return;
         };
@@ -486,6 +529,12 @@ impl Conn {
             rest = &rest[len..];
             if status == 100 {
                 continue;
+            }
+            if status == 101 {
+                // WebSocket frames follow, not HTTP.
+                assert_eq!(self.expected.get(seen).map(|e| e.status), Some(101));
+                assert_eq!(seen + 1, self.expected.len(), "a response after an upgrade");
+                return;
             }
             let expected = self
                 .expected
