@@ -81,6 +81,22 @@ impl Default for Config {
     }
 }
 
+/// What the connection machine applies of a server's options.
+impl From<&Config> for crate::h1::conn::Limits {
+    fn from(config: &Config) -> Self {
+        crate::h1::conn::Limits {
+            max_headers_length: config.max_headers_length,
+            max_content_length: config.max_content_length,
+            max_send_buffer: config.max_send_buffer,
+            request_timeout: config.request_timeout,
+            keep_alive_timeout: config.keep_alive_timeout,
+            send_timeout: config.send_timeout,
+            keep_alive_max_requests: config.keep_alive_max_requests,
+            event_mode: config.event_mode,
+        }
+    }
+}
+
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")

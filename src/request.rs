@@ -522,10 +522,6 @@ impl Request {
         self.inner.app_handles.load(Ordering::Acquire) == 0 && !self.is_responded()
     }
 
-    pub(crate) fn head(&self) -> &Head {
-        &self.inner.head
-    }
-
     pub(crate) fn set_body(&self, body: Vec<u8>) {
         let len = body.len() as u64;
         let _ = self.inner.body.set(body);

@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::conn::{BufPool, CloseReason, Connection, Ctx, TlsStream, Transport};
 use crate::error::Error;
 use crate::event::{Event, EventQueue};
+use crate::h1::conn::Limits;
 use crate::h1::encode::DateCache;
 use crate::ids::{ConnRef, ServerId};
 use crate::responder::{Command, Shared};
@@ -37,6 +38,8 @@ const LISTEN_BACKLOG: i32 = 1024;
 
 struct Server {
     config: Config,
+    /// What connections apply of `config`, copied once.
+    limits: Limits,
     connections: usize,
     local_addrs: Vec<SocketAddr>,
 }
@@ -180,6 +183,7 @@ impl EventLoop {
             });
         }
         self.servers.push(Server {
+            limits: Limits::from(&config),
             config,
             connections: 0,
             local_addrs,
@@ -356,13 +360,13 @@ impl EventLoop {
         let server = &self.servers[entry.server];
         let mut ctx = Ctx {
             config: &server.config,
+            limits: &server.limits,
             now,
             date: &mut self.date,
             events: &mut self.ready,
             pool: &mut self.pool,
             shared: &self.shared,
             server: ServerId(entry.server),
-            stopping: self.stopping,
         };
         let conn = &mut entry.conn;
         let panicked = match catch_unwind(AssertUnwindSafe(|| f(conn, &mut ctx))) {
@@ -599,7 +603,8 @@ impl EventLoop {
             token: key,
             serial: self.next_serial,
         };
-        let mut conn = Connection::new(transport, conn_ref, peer, local, config, now);
+        let limits = &self.servers[server].limits;
+        let mut conn = Connection::new(transport, conn_ref, peer, local, limits, now);
         if let Err(e) = self.poll.registry().register(
             conn.socket_mut(),
             Token(key),
@@ -628,13 +633,13 @@ impl Drop for EventLoop {
             }
             let ctx = Ctx {
                 config: &server.config,
+                limits: &server.limits,
                 now,
                 date: &mut self.date,
                 events: &mut self.ready,
                 pool: &mut self.pool,
                 shared: &self.shared,
                 server: ServerId(entry.server),
-                stopping: true,
             };
             entry.conn.abandon(&ctx);
         }

@@ -58,14 +58,17 @@ pub(crate) struct RxBuf {
 
 impl RxBuf {
     /// The bytes received and not yet consumed.
+    #[inline]
     pub fn bytes(&self) -> &[u8] {
         &self.data[self.start..self.end]
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         self.end - self.start
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.start == self.end
     }

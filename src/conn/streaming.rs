@@ -2,7 +2,17 @@
 //! [`Outbox`] the application fills, and (for WebSocket) frames are read
 //! and answered here.
 
-use super::*;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::{Connection, Ctx, Held};
+use crate::event::Event;
+use crate::h1::conn::ResponseHead;
+use crate::h1::encode::{Framing, status_has_no_body};
+use crate::outbox::Outbox;
+use crate::response::Response;
+use crate::websocket::WebSocket;
+use crate::ws::{self, Message, Opcode, close_payload, encode_frame};
 
 impl Connection {
     /// Starts a streamed response; its body comes through `outbox`.
@@ -17,8 +27,6 @@ impl Connection {
             outbox.shut();
             return;
         };
-        let head = req.head();
-        let (head_only, version) = (head.method == "HEAD", head.version);
         let framing = if status_has_no_body(response.status) {
             Framing::None
         } else if chunked {
@@ -27,7 +35,26 @@ impl Connection {
             Framing::Close
         };
         self.set_nodelay();
-        let after = self.write_head(ctx, &response, None, framing, version);
+        if self.out.buf.capacity() == 0 {
+            self.out.buf = ctx.pool.take_tx();
+        }
+        let head = ResponseHead {
+            status: response.status,
+            headers: response.headers.as_bytes(),
+            has_content_type: response.headers.has_content_type,
+            wants_close: response.headers.wants_close,
+            default_type: None,
+            framing,
+            date: ctx.date.get(SystemTime::now()),
+        };
+        let rx_empty = self.rx.is_empty();
+        let Some(with_body) =
+            self.machine
+                .stream(ctx.limits, &mut self.out.buf, &head, rx_empty, ctx.now)
+        else {
+            outbox.shut();
+            return;
+        };
         self.exchange.response_began(
             ctx.config.access_log.as_ref(),
             Some(req.clone()),
@@ -35,14 +62,12 @@ impl Connection {
             response.status,
             self.out.buf.len() - self.out.pos,
         );
-        if head_only || framing == Framing::None {
+        if with_body {
+            self.held = Held::Stream { req, outbox };
+        } else {
             // Nothing of the body may follow this head.
             outbox.shut();
-            self.phase = Phase::Respond { after };
-        } else {
-            self.phase = Phase::Streaming { req, outbox, after };
         }
-        self.deadline = ctx.now.checked_add(ctx.config.send_timeout);
     }
 
     /// Switches to WebSocket: `101 Switching Protocols`, then frames.
@@ -53,10 +78,9 @@ impl Connection {
         response: &Response,
         outbox: Arc<Outbox>,
     ) {
-        let req = match std::mem::replace(&mut self.phase, Phase::Idle) {
-            Phase::Dispatched { req } => req,
-            other => {
-                self.phase = other;
+        let req = match (&self.held, self.machine.upgrade(ctx.limits, ctx.now)) {
+            (Held::Request { req, sink: None }, true) => req.clone(),
+            _ => {
                 outbox.shut();
                 return;
             }
@@ -67,7 +91,6 @@ impl Connection {
             accept,
             response.headers.as_bytes(),
         );
-        self.keep_alive = false;
         self.exchange.response_began(
             ctx.config.access_log.as_ref(),
             Some(req.clone()),
@@ -75,11 +98,10 @@ impl Connection {
             101,
             self.out.buf.len() - self.out.pos,
         );
-        self.phase = Phase::Upgraded {
-            receiver: ws::Receiver::new(req.max_message_size()),
+        self.held = Held::Socket {
+            receiver: Box::new(ws::Receiver::new(req.max_message_size())),
             socket: WebSocket::new(outbox, req),
         };
-        self.deadline = ctx.now.checked_add(ctx.config.send_timeout);
     }
 
     /// Moves a stream's or WebSocket's queued bytes into `out` once `out`
@@ -88,36 +110,24 @@ impl Connection {
         if !self.out.is_empty() {
             return false;
         }
-        self.out.buf.clear();
-        self.out.pos = 0;
-        let (outbox, req) = match &self.phase {
-            Phase::Streaming { outbox, req, .. } => (outbox, req.clone()),
-            Phase::Upgraded { socket, .. } => (socket.outbox(), socket.request().clone()),
+        let (outbox, req, stream) = match &self.held {
+            Held::Stream { outbox, req } => (outbox, req, true),
+            Held::Socket { socket, .. } => (socket.outbox(), socket.request(), false),
             _ => return false,
         };
+        self.out.buf.clear();
+        self.out.pos = 0;
         let taken = outbox.take(&mut self.out.buf);
         let got = !self.out.buf.is_empty();
         if taken.want_writable {
-            ctx.events.push_back(Event::Writable(req));
+            ctx.events.push_back(Event::Writable(req.clone()));
         }
-        match &self.phase {
-            Phase::Streaming { after, .. } if taken.ended => {
-                self.phase = Phase::Respond { after: *after };
-                self.deadline = ctx.now.checked_add(ctx.config.send_timeout);
-                return true;
-            }
-            // The application's Close frame was just taken: wait a moment
-            // for the client's answer (once; later pulls leave it be).
-            Phase::Upgraded { .. } if taken.ended && got => self.deadline = Some(ctx.now + LINGER),
-            Phase::Upgraded { .. } if taken.ended => {}
-            // Nothing to send: no stall to time out.
-            _ if !got => self.deadline = None,
-            // Bytes to send after a quiet spell: the client's time to
-            // take them starts now (the socket may be full already).
-            _ if self.deadline.is_none() => {
-                self.deadline = ctx.now.checked_add(ctx.config.send_timeout)
-            }
-            _ => {}
+        self.machine.pulled(ctx.limits, ctx.now, got, taken.ended);
+        if stream && taken.ended {
+            // The rest is sent as any response; the stream's handles are
+            // done.
+            self.held = Held::None;
+            return true;
         }
         got
     }
@@ -125,7 +135,7 @@ impl Connection {
     /// Feeds `rx` to the WebSocket receiver; answers pings, completes the
     /// close handshake, reports messages.
     pub(super) fn read_frames(&mut self, ctx: &mut Ctx<'_>) -> bool {
-        let Phase::Upgraded { socket, receiver } = &mut self.phase else {
+        let Held::Socket { socket, receiver } = &mut self.held else {
             return false;
         };
         let mut pos = 0;
@@ -167,10 +177,8 @@ impl Connection {
         if ended {
             socket.outbox().shut();
             // Send what is queued (the Close frame last), then close.
-            self.phase = Phase::Respond {
-                after: After::Close,
-            };
-            self.deadline = Some(ctx.now + LINGER);
+            self.held = Held::None;
+            self.machine.session_ended(ctx.now);
         }
         pos > 0
     }

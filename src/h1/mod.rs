@@ -1,9 +1,11 @@
 //! Sans-IO HTTP/1.1: request-head parsing ([`head`]), request-body decoding
-//! ([`body`]), response encoding ([`encode`]) and the framing of streamed
-//! responses ([`stream`]). Nothing here touches a socket or reads the
-//! clock: bytes in, decisions out.
+//! ([`body`]), response encoding ([`encode`]), the framing of streamed
+//! responses ([`stream`]) and the connection machine ([`conn`]) that makes
+//! every protocol decision of a connection. Nothing here touches a socket
+//! or reads the clock: bytes in, decisions out.
 
 pub mod body;
+pub mod conn;
 pub mod encode;
 pub mod head;
 pub mod stream;

@@ -1,0 +1,272 @@
+//! The response side of the driver: answers encoded by the machine and
+//! queued with their bodies, bytes written (`sendfile` for long file parts
+//! on plain connections), and the end of each response.
+
+use std::io;
+use std::time::SystemTime;
+
+use super::outgoing::shrunk;
+use super::{CloseReason, Connection, Ctx, Held, IO_CHUNK, Sink};
+use crate::access_log::Outcome;
+use crate::error::RequestError;
+use crate::h1::conn::{Finished, ResponseHead};
+use crate::h1::encode::{Framing, status_has_no_body};
+use crate::request::Request;
+use crate::response::{Part, Response};
+
+/// Most bytes one `sendfile` call is asked for.
+const SENDFILE_CHUNK: u64 = 1 << 20;
+/// Bodies up to this size are copied behind the head: one write.
+const COALESCE: usize = 16 * 1024;
+
+impl Connection {
+    /// Sends the application's answer to the request this connection is
+    /// serving.
+    pub fn respond(&mut self, ctx: &mut Ctx<'_>, response: Response) {
+        let Some(req) = self.take_request() else {
+            return;
+        };
+        self.start_response(ctx, response, Some(req), None);
+    }
+
+    /// Takes the request being answered out of the held handles; an
+    /// unread body is dropped (the machine closes the connection after the
+    /// answer). `None` when no request is waiting for an answer.
+    pub(super) fn take_request(&mut self) -> Option<Request> {
+        if !self.machine.is_answerable() {
+            log::debug!(
+                "{}: answer for a request no longer current dropped",
+                self.peer
+            );
+            return None;
+        }
+        match std::mem::replace(&mut self.held, Held::None) {
+            Held::Request { req, sink } => {
+                if let Some(Sink::File { file, path }) = sink {
+                    // Answered before the body was read: it never will be.
+                    drop(file);
+                    let _ = std::fs::remove_file(path);
+                }
+                Some(req)
+            }
+            other => {
+                self.held = other;
+                None
+            }
+        }
+    }
+
+    /// The application dropped request `id` unanswered: answer 500 if it is
+    /// the one this connection waits on.
+    pub fn abandoned(&mut self, ctx: &mut Ctx<'_>, id: u64) {
+        let waiting = match &self.held {
+            Held::Request { req, .. } => {
+                self.machine.awaits_answer() && req.id() == id && req.is_abandoned()
+            }
+            _ => false,
+        };
+        if waiting {
+            log::warn!("{}: request dropped without an answer: 500", self.peer);
+            self.respond(ctx, Response::new(500).body("500 Internal Server Error\n"));
+        }
+    }
+
+    /// Has the machine encode the head (it decides `Connection`), queues
+    /// the body. `request` and `refused` are for the access-log record.
+    pub(super) fn start_response(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        response: Response,
+        request: Option<Request>,
+        refused: Option<RequestError>,
+    ) {
+        let framing = if status_has_no_body(response.status) {
+            Framing::None
+        } else {
+            Framing::Length(response.body.len())
+        };
+        if response.body.len() > COALESCE as u64 {
+            self.set_nodelay();
+        }
+        if self.out.buf.capacity() == 0 {
+            self.out.buf = ctx.pool.take_tx();
+        }
+        let head = ResponseHead {
+            status: response.status,
+            headers: response.headers.as_bytes(),
+            has_content_type: response.headers.has_content_type,
+            wants_close: response.headers.wants_close,
+            default_type: response.body.default_content_type(),
+            framing,
+            date: ctx.date.get(SystemTime::now()),
+        };
+        let rx_empty = self.rx.is_empty();
+        let answered =
+            self.machine
+                .respond(ctx.limits, &mut self.out.buf, &head, rx_empty, ctx.now);
+        let Some(answered) = answered else {
+            return;
+        };
+        self.exchange.response_began(
+            ctx.config.access_log.as_ref(),
+            request,
+            refused,
+            response.status,
+            self.out.buf.len() - self.out.pos,
+        );
+        if answered.with_body {
+            for part in response.body.into_parts() {
+                match part {
+                    // Small bytes go right behind the head (one write), but
+                    // only while nothing is queued before them.
+                    Part::Bytes(b) if b.len() <= COALESCE && self.out.parts.is_empty() => {
+                        self.out.buf.extend_from_slice(&b)
+                    }
+                    Part::Shared { data, offset, len }
+                        if len <= COALESCE && self.out.parts.is_empty() =>
+                    {
+                        self.out.buf.extend_from_slice(&data[offset..offset + len])
+                    }
+                    part => self.out.parts.push_back(part),
+                }
+            }
+        }
+    }
+
+    /// Writes as much as the socket takes.
+    pub(super) fn write_some(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let mut progress = false;
+        loop {
+            if self.transport.wants_write() {
+                match self.transport.flush() {
+                    Ok(()) => progress = true,
+                    Err(e) => return self.write_failed(ctx, e) || progress,
+                }
+            }
+            if let Some(done) = self.send_file_part(ctx) {
+                if !done {
+                    return progress;
+                }
+                progress = true;
+                continue;
+            }
+            // File bytes are read in chunks of at most IO_CHUNK, and never
+            // beyond the configured send buffer.
+            let cap = ctx.config.max_send_buffer.clamp(1, IO_CHUNK);
+            let sendfile = !self.transport.is_tls();
+            let more = match self.out.refill(cap, sendfile) {
+                Ok(more) => more,
+                Err(e) => {
+                    log::warn!("{}: reading the response body failed: {e}", self.peer);
+                    self.close(ctx, CloseReason::BodyFailed, "response body failed");
+                    return true;
+                }
+            };
+            if !more {
+                if self.out.next_sendfile().is_some() {
+                    continue;
+                }
+                return progress;
+            }
+            match self.transport.write(&self.out.buf[self.out.pos..]) {
+                Ok(0) => {
+                    self.close(ctx, CloseReason::Io, "connection error");
+                    return true;
+                }
+                Ok(n) => {
+                    self.out.pos += n;
+                    self.exchange.sent(n);
+                    progress = true;
+                    self.machine.written(ctx.limits, ctx.now);
+                }
+                Err(e) => return self.write_failed(ctx, e) || progress,
+            }
+        }
+    }
+
+    /// Sends the next file part with `sendfile` when it is its turn (plain
+    /// connections, long parts): `None` when it is not, `Some(true)` when
+    /// bytes went out, `Some(false)` when the socket is full or the
+    /// connection failed.
+    fn send_file_part(&mut self, ctx: &mut Ctx<'_>) -> Option<bool> {
+        if self.transport.is_tls() {
+            return None;
+        }
+        let (file, offset, len) = self.out.next_sendfile()?;
+        let count = (*len).min(SENDFILE_CHUNK) as usize;
+        let result = match self.transport.sendfile(file, offset, count) {
+            Ok(0) => Err(shrunk()),
+            other => other,
+        };
+        match result {
+            Ok(n) => {
+                *len -= n as u64;
+                if *len == 0 {
+                    self.out.sent_file_part();
+                }
+                self.exchange.sent(n);
+                self.machine.written(ctx.limits, ctx.now);
+                Some(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                log::warn!("{}: reading the response body failed: {e}", self.peer);
+                self.close(ctx, CloseReason::BodyFailed, "response body failed");
+                Some(false)
+            }
+            Err(e) => {
+                self.write_failed(ctx, e);
+                Some(false)
+            }
+        }
+    }
+
+    fn write_failed(&mut self, ctx: &mut Ctx<'_>, e: io::Error) -> bool {
+        match e.kind() {
+            io::ErrorKind::WouldBlock => {
+                self.can_write = false;
+                false
+            }
+            io::ErrorKind::Interrupted => true,
+            _ => {
+                log::debug!("{}: write failed: {e}", self.peer);
+                self.close(ctx, CloseReason::Io, "connection error");
+                true
+            }
+        }
+    }
+
+    /// After the last byte of a response: keep-alive or close, as the
+    /// machine decides.
+    pub(super) fn finish_response(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        if !self.machine.is_responding() || !self.out.is_empty() || self.transport.wants_write() {
+            return false;
+        }
+        self.end_exchange(ctx, Outcome::Complete);
+        self.line = None;
+        let finished = self
+            .machine
+            .response_sent(ctx.limits, self.rx.is_empty(), ctx.now);
+        match finished {
+            Some(Finished::Close) => self.close(ctx, CloseReason::Done, ""),
+            Some(Finished::CloseNotify) => {
+                self.transport.close_notify();
+                self.close(ctx, CloseReason::Done, "");
+            }
+            Some(Finished::Linger) => {
+                self.transport.shutdown_write();
+                self.rx.clear();
+            }
+            Some(Finished::Idle) => {
+                self.set_nodelay();
+                // Idle connections hold no buffers.
+                self.release_buffers(ctx.pool);
+            }
+            Some(Finished::Pipelined) => {
+                self.set_nodelay();
+                self.exchange.request_began(ctx.now);
+            }
+            None => return false,
+        }
+        true
+    }
+}
