@@ -83,16 +83,33 @@ fn answers_a_pipelined_request_split_across_writes() {
 
 #[test]
 fn answers_every_pipelined_request_of_a_client_that_half_closes() {
-    let server = serve(Config::default(), |req| {
+    // The loop is held in the handler of `/hold` while the client sends
+    // its requests and its FIN, so the server reads both together: it knows
+    // the client is done before it answers. (A FIN arriving after the
+    // requests were read is only seen after they are answered.)
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (holding, is_holding) = std::sync::mpsc::channel::<()>();
+    let held = std::sync::Mutex::new((holding, held));
+    let server = serve(Config::default(), move |req| {
+        if req.path() == "/hold" {
+            let held = held.lock().unwrap();
+            held.0.send(()).unwrap();
+            held.1.recv().unwrap();
+        }
         req.respond(200, req.path().to_owned()).unwrap()
     });
+    let mut holder = server.connect();
+    holder.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n");
     let mut client = server.connect();
+    is_holding.recv_timeout(Duration::from_secs(20)).unwrap();
     client.send(
         "GET /1 HTTP/1.1\r\nHost: t\r\n\r\n\
          GET /2 HTTP/1.1\r\nHost: t\r\n\r\n\
          GET /3 HTTP/1.1\r\nHost: t\r\n\r\n",
     );
     client.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    release.send(()).unwrap();
+    assert_eq!(holder.read_response().text(), "/hold");
     for i in 1..=3 {
         let resp = client.read_response();
         assert_eq!(resp.text(), format!("/{i}"));
