@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use super::writing::response_head;
 use super::{Connection, Ctx, Held};
 use crate::event::Event;
-use crate::h1::conn::ResponseHead;
 use crate::h1::encode::{Framing, status_has_no_body};
 use crate::outbox::Outbox;
 use crate::response::Response;
@@ -38,15 +38,7 @@ impl Connection {
         if self.out.buf.capacity() == 0 {
             self.out.buf = ctx.pool.take_tx();
         }
-        let head = ResponseHead {
-            status: response.status,
-            headers: response.headers.as_bytes(),
-            has_content_type: response.headers.has_content_type,
-            wants_close: response.headers.wants_close,
-            default_type: None,
-            framing,
-            date: ctx.date.get(SystemTime::now()),
-        };
+        let head = response_head(&response, framing, None, ctx.date.get(SystemTime::now()));
         let rx_empty = self.rx.is_empty();
         let Some(with_body) =
             self.machine

@@ -91,15 +91,12 @@ impl Connection {
         if self.out.buf.capacity() == 0 {
             self.out.buf = ctx.pool.take_tx();
         }
-        let head = ResponseHead {
-            status: response.status,
-            headers: response.headers.as_bytes(),
-            has_content_type: response.headers.has_content_type,
-            wants_close: response.headers.wants_close,
-            default_type: response.body.default_content_type(),
+        let head = response_head(
+            &response,
             framing,
-            date: ctx.date.get(SystemTime::now()),
-        };
+            response.body.default_content_type(),
+            ctx.date.get(SystemTime::now()),
+        );
         let rx_empty = self.rx.is_empty();
         let answered =
             self.machine
@@ -268,5 +265,23 @@ impl Connection {
             None => return false,
         }
         true
+    }
+}
+
+/// What the machine needs of `response` to encode its head.
+pub(super) fn response_head<'a>(
+    response: &'a Response,
+    framing: Framing,
+    default_type: Option<&'a str>,
+    date: &'a [u8],
+) -> ResponseHead<'a> {
+    ResponseHead {
+        status: response.status,
+        headers: response.headers.as_bytes(),
+        has_content_type: response.headers.has_content_type,
+        wants_close: response.headers.wants_close,
+        default_type,
+        framing,
+        date,
     }
 }
