@@ -11,9 +11,10 @@
 #   cargo +nightly fuzz run -s none TARGET fuzz/artifacts/TARGET/crash-...
 #
 # Needs a nightly toolchain and cargo-fuzz; both are installed when
-# missing. The committed seeds are read from fuzz/corpus/TARGET; what the
-# runs add goes to fuzz/generated/TARGET (ignored by git) and is reused by
-# the next run. FUZZ_SANITIZER=address builds with AddressSanitizer (the
+# missing. The committed seeds are read from fuzz/corpus/TARGET, and the
+# inputs that once crashed it from fuzz/regressions/TARGET; what the runs
+# add goes to fuzz/generated/TARGET (ignored by git) and is reused by the
+# next run. FUZZ_SANITIZER=address builds with AddressSanitizer (the
 # crate forbids unsafe code, so the default is none: about twice the
 # executions per second).
 set -euo pipefail
@@ -68,9 +69,12 @@ for target in "${targets[@]}"; do
     h1_*) dict=(-dict=dict/http.dict) ;;
     esac
     mkdir -p "generated/$target" "corpus/$target"
+    # Inputs that once crashed the target are replayed first, every run.
+    corpora=("generated/$target" "corpus/$target")
+    [ -d "regressions/$target" ] && corpora+=("regressions/$target")
     log=$logs/$target.log
     status=0
-    TMPDIR=$scratch cargo +nightly fuzz run -s "$sanitizer" "$target" "generated/$target" "corpus/$target" -- \
+    TMPDIR=$scratch cargo +nightly fuzz run -s "$sanitizer" "$target" "${corpora[@]}" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len="$max_len" \
         -print_final_stats=1 "${dict[@]}" >"$log" 2>&1 || status=$?
     stats=$(grep -E '^#[0-9]+' "$log" | tail -n 1 |

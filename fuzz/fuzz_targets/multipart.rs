@@ -175,9 +175,16 @@ fn round_trip(seed: u16, payload: &[u8]) {
         let filename = match rng.draw() % 3 {
             0 => None,
             1 => {
+                let quoted = quoted(&text);
                 body.extend_from_slice(b"; filename=");
-                body.extend_from_slice(quoted(&text).as_bytes());
-                Some(text)
+                body.extend_from_slice(quoted.as_bytes());
+                // A quoted filename holding a backslash comes back as
+                // sent, escapes kept, so that uhttpd refuses it (issue 9).
+                let raw = quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"'));
+                match raw {
+                    Some(raw) if raw.contains('\\') => Some(raw.to_owned()),
+                    _ => Some(text),
+                }
             }
             _ => {
                 let encoded: String = text.bytes().map(|b| format!("%{b:02X}")).collect();
