@@ -9,6 +9,12 @@
 pub(crate) const BUF_SIZE: usize = 64 * 1024;
 /// Buffers of each kind the pool keeps for reuse.
 const POOL_MAX: usize = 16;
+/// Per-request states the pool keeps (about 200 bytes each).
+const SERVING_POOL_MAX: usize = 1024;
+
+use std::time::Instant;
+
+use super::exchange::Serving;
 
 /// Free buffers of one loop.
 #[derive(Default)]
@@ -17,6 +23,11 @@ pub(crate) struct BufPool {
     rx: Vec<Vec<u8>>,
     /// Send buffers: empty, with `capacity() >= BUF_SIZE`.
     tx: Vec<Vec<u8>>,
+    /// Per-request state of connections, none of them serving. Boxed:
+    /// connections hold it as a `Box`, which moves to and from the pool
+    /// without copying or allocating.
+    #[allow(clippy::vec_box)]
+    serving: Vec<Box<Serving>>,
 }
 
 impl BufPool {
@@ -35,6 +46,24 @@ impl BufPool {
         self.tx
             .pop()
             .unwrap_or_else(|| Vec::with_capacity(BUF_SIZE))
+    }
+
+    /// Per-request state for a connection that starts serving at `now`.
+    pub(super) fn take_serving(&mut self, now: Instant) -> Box<Serving> {
+        match self.serving.pop() {
+            Some(mut serving) => {
+                *serving = Serving::new(now);
+                serving
+            }
+            None => Box::new(Serving::new(now)),
+        }
+    }
+
+    /// Returns per-request state once its connection is idle or closed.
+    pub(super) fn give_serving(&mut self, serving: Box<Serving>) {
+        if self.serving.len() < SERVING_POOL_MAX {
+            self.serving.push(serving);
+        }
     }
 
     /// Returns a send buffer (its contents are dropped).

@@ -5,10 +5,31 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use super::request_line::RequestLine;
 use crate::access_log::{AccessLog, Completed, Outcome};
 use crate::error::RequestError;
 use crate::ids::ServerId;
 use crate::request::Request;
+
+/// What a connection keeps only while it serves a request: the
+/// access-log accounting and the request line for the panic log. The loop
+/// pools them (see `BufPool`), so an idle keep-alive connection holds
+/// neither, and taking one costs no allocation once the pool is warm.
+pub(super) struct Serving {
+    pub exchange: Exchange,
+    /// The request being served, from its head to the end of its
+    /// response: named in the log if a panic ends the connection.
+    pub line: Option<RequestLine>,
+}
+
+impl Serving {
+    pub fn new(now: Instant) -> Self {
+        Serving {
+            exchange: Exchange::new(now),
+            line: None,
+        }
+    }
+}
 
 /// The accounting of the response under way on one connection. Counting
 /// costs a few integer operations per write; the request is kept (a

@@ -41,7 +41,7 @@ pub(crate) use request_line::RequestLine;
 pub(crate) use transport::{TlsStream, Transport};
 
 use buffer::{BUF_SIZE, RxBuf};
-use exchange::Exchange;
+use exchange::Serving;
 use outgoing::Outgoing;
 
 use crate::access_log::Outcome;
@@ -152,11 +152,9 @@ pub(crate) struct Connection {
     fin_unseen: bool,
     /// `TCP_NODELAY` is set.
     nodelay: bool,
-    /// The response under way, for the access log.
-    exchange: Exchange,
-    /// The request being served, from its head to the end of its
-    /// response: named in the log if a panic ends the connection.
-    line: Option<RequestLine>,
+    /// While a request is served: its access-log accounting and request
+    /// line (from the loop's pool; `None` when idle).
+    serving: Option<Box<Serving>>,
 }
 
 impl Connection {
@@ -181,8 +179,7 @@ impl Connection {
             can_write: true,
             fin_unseen: true,
             nodelay: false,
-            exchange: Exchange::new(now),
-            line: None,
+            serving: None,
         }
     }
 
@@ -196,7 +193,13 @@ impl Connection {
 
     /// The request being served, if any (for the log).
     pub fn request_line(&self) -> Option<RequestLine> {
-        self.line
+        self.serving.as_ref().and_then(|s| s.line)
+    }
+
+    /// The per-request state, taken from the pool when the connection
+    /// starts serving.
+    fn serving(&mut self, pool: &mut BufPool, now: Instant) -> &mut Serving {
+        self.serving.get_or_insert_with(|| pool.take_serving(now))
     }
 
     pub fn socket_mut(&mut self) -> &mut mio::net::TcpStream {
@@ -328,6 +331,9 @@ impl Connection {
     /// Gives the buffers back to the loop's pool (idle or closed).
     pub fn release_buffers(&mut self, pool: &mut BufPool) {
         self.rx.release(pool);
+        if let Some(serving) = self.serving.take() {
+            pool.give_serving(serving);
+        }
         if self.out.is_empty() && self.out.buf.capacity() > 0 {
             pool.give_tx(std::mem::take(&mut self.out.buf));
             self.out.pos = 0;
@@ -353,7 +359,10 @@ impl Connection {
 
     /// The response under way (if any) ended: its access-log record.
     fn end_exchange(&mut self, ctx: &Ctx<'_>, outcome: Outcome) {
-        self.exchange.end(
+        let Some(serving) = &mut self.serving else {
+            return;
+        };
+        serving.exchange.end(
             ctx.config.access_log.as_ref(),
             self.peer,
             ctx.server,
@@ -370,7 +379,11 @@ impl Connection {
 
     /// Ends the connection; the handles in flight learn it is gone.
     pub fn close(&mut self, ctx: &mut Ctx<'_>, reason: CloseReason, why: &str) {
-        if self.exchange.is_responding() {
+        if self
+            .serving
+            .as_ref()
+            .is_some_and(|s| s.exchange.is_responding())
+        {
             // A WebSocket whose Close went out and was not answered in
             // time was still served in full.
             let all_sent = self.out.is_empty() && !self.transport.wants_write();

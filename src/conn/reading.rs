@@ -32,14 +32,17 @@ impl Connection {
                 .advance(ctx.limits, self.rx.bytes(), ctx.now, sink_full)
             {
                 Step::Wait => return progress,
-                Step::Began => self.exchange.request_began(ctx.now),
+                Step::Began => self
+                    .serving(ctx.pool, ctx.now)
+                    .exchange
+                    .request_began(ctx.now),
                 Step::Request {
                     head,
                     consumed,
                     body,
                 } => {
                     self.rx.consume(consumed);
-                    self.line = Some(RequestLine::of(&head));
+                    self.serving(ctx.pool, ctx.now).line = Some(RequestLine::of(&head));
                     let req = self.new_request(ctx, head);
                     self.start_body(ctx, req, body);
                 }

@@ -47,12 +47,13 @@ impl Connection {
             outbox.shut();
             return;
         };
-        self.exchange.response_began(
+        let queued = self.out.buf.len() - self.out.pos;
+        self.serving(ctx.pool, ctx.now).exchange.response_began(
             ctx.config.access_log.as_ref(),
             Some(req.clone()),
             None,
             response.status,
-            self.out.buf.len() - self.out.pos,
+            queued,
         );
         if with_body {
             self.held = Held::Stream { req, outbox };
@@ -83,12 +84,13 @@ impl Connection {
             accept,
             response.headers.as_bytes(),
         );
-        self.exchange.response_began(
+        let queued = self.out.buf.len() - self.out.pos;
+        self.serving(ctx.pool, ctx.now).exchange.response_began(
             ctx.config.access_log.as_ref(),
             Some(req.clone()),
             None,
             101,
-            self.out.buf.len() - self.out.pos,
+            queued,
         );
         self.held = Held::Socket {
             receiver: Box::new(ws::Receiver::new(req.max_message_size())),

@@ -104,12 +104,13 @@ impl Connection {
         let Some(answered) = answered else {
             return;
         };
-        self.exchange.response_began(
+        let queued = self.out.buf.len() - self.out.pos;
+        self.serving(ctx.pool, ctx.now).exchange.response_began(
             ctx.config.access_log.as_ref(),
             request,
             refused,
             response.status,
-            self.out.buf.len() - self.out.pos,
+            queued,
         );
         if answered.with_body {
             for part in response.body.into_parts() {
@@ -172,7 +173,9 @@ impl Connection {
                 }
                 Ok(n) => {
                     self.out.pos += n;
-                    self.exchange.sent(n);
+                    if let Some(serving) = &mut self.serving {
+                        serving.exchange.sent(n);
+                    }
                     progress = true;
                     self.machine.written(ctx.limits, ctx.now);
                 }
@@ -201,7 +204,9 @@ impl Connection {
                 if *len == 0 {
                     self.out.sent_file_part();
                 }
-                self.exchange.sent(n);
+                if let Some(serving) = &mut self.serving {
+                    serving.exchange.sent(n);
+                }
                 self.machine.written(ctx.limits, ctx.now);
                 Some(true)
             }
@@ -239,7 +244,9 @@ impl Connection {
             return false;
         }
         self.end_exchange(ctx, Outcome::Complete);
-        self.line = None;
+        if let Some(serving) = &mut self.serving {
+            serving.line = None;
+        }
         let finished = self
             .machine
             .response_sent(ctx.limits, self.rx.is_empty(), ctx.now);
@@ -260,7 +267,9 @@ impl Connection {
             }
             Some(Finished::Pipelined) => {
                 self.set_nodelay();
-                self.exchange.request_began(ctx.now);
+                self.serving(ctx.pool, ctx.now)
+                    .exchange
+                    .request_began(ctx.now);
             }
             None => return false,
         }
