@@ -781,14 +781,7 @@ impl Machine {
         rx_empty: bool,
         now: Instant,
     ) -> Option<Answered> {
-        if !self.take_turn() {
-            return None;
-        }
-        let after = self.encode(out, head, rx_empty);
-        let with_body = !self.head_only && head.framing != Framing::None;
-        self.phase = Phase::Respond { after };
-        self.arm(Timer::Send, now, limits.send_timeout);
-        Some(Answered { after, with_body })
+        self.answer(limits, out, head, rx_empty, now, false)
     }
 
     /// The application answered with a stream: encodes its head (framing
@@ -805,18 +798,34 @@ impl Machine {
         rx_empty: bool,
         now: Instant,
     ) -> Option<bool> {
+        self.answer(limits, out, head, rx_empty, now, true)
+            .map(|answered| answered.with_body)
+    }
+
+    /// Encodes the answer's head and starts sending it; a streamed body
+    /// comes from the application (`Streaming`), any other from the
+    /// driver (`Respond`).
+    fn answer(
+        &mut self,
+        limits: &Limits,
+        out: &mut Vec<u8>,
+        head: &ResponseHead<'_>,
+        rx_empty: bool,
+        now: Instant,
+        streamed: bool,
+    ) -> Option<Answered> {
         if !self.take_turn() {
             return None;
         }
         let after = self.encode(out, head, rx_empty);
         let with_body = !self.head_only && head.framing != Framing::None;
-        self.phase = if with_body {
+        self.phase = if streamed && with_body {
             Phase::Streaming { after }
         } else {
             Phase::Respond { after }
         };
         self.arm(Timer::Send, now, limits.send_timeout);
-        Some(with_body)
+        Some(Answered { after, with_body })
     }
 
     /// The application ended its stream: the rest is sent as any
