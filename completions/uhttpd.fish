@@ -13,6 +13,7 @@ complete -c uhttpd -l request-timeout -d 'Seconds allowed from a request\'s firs
 complete -c uhttpd -l send-timeout -d 'Seconds a response may go without the client reading any of it before it is cut off' -r
 complete -c uhttpd -l max-headers-length -d 'Largest request line plus headers (larger: 431)' -r
 complete -c uhttpd -l max-content-length -d 'Largest request body outside uploads, e.g. for /rpc (larger: 413)' -r
+complete -c uhttpd -l cache-control -d 'Cache-Control sent with every file [default: no-cache for HTML, max-age=600 for others]' -r
 complete -c uhttpd -l trusted-proxy -d 'Trust X-Forwarded-For from this proxy address (repeat for several)' -r
 complete -c uhttpd -l auth-file -d 'Require an HTTP Basic login from the users listed in FILE' -r -F
 complete -c uhttpd -s c -l config -d 'Read settings from a TOML file; options given here override it' -r -F

@@ -6,6 +6,7 @@ mod access_log;
 mod auth;
 mod bad_bytes;
 mod browser;
+mod cache_control;
 mod command_line;
 // The harness shared by the four test binaries; each uses a different part
 // of it, and the rest would be reported as dead code in this one.

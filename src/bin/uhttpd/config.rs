@@ -16,6 +16,7 @@ use crate::auth::Auth;
 use crate::cli::Settings;
 use crate::fd_limit;
 use crate::static_files::StaticOptions;
+use crate::static_files::freshness::Freshness;
 use crate::systemd::Activated;
 use crate::upload::Uploads;
 
@@ -176,6 +177,10 @@ impl Startup {
                 listing: !settings.no_listing,
                 upload_form,
                 cache: Arc::default(),
+                freshness: match &settings.cache_control {
+                    Some(value) => Freshness::Given(value.clone()),
+                    None => Freshness::Defaults,
+                },
             },
             rpc: !settings.no_rpc,
             max_content_length: settings.max_content_length,

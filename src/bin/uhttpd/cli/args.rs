@@ -19,6 +19,7 @@ use serde::Deserialize;
 use super::file::de;
 use super::help::{ABOUT, LONG_ABOUT, examples_help};
 use crate::size::parse_size;
+use crate::static_files::freshness::CacheControl;
 
 /// Every option of `uhttpd`, as the command line and the config file give
 /// it. [`super::resolve`] layers the two and checks the rules between
@@ -227,6 +228,20 @@ pub struct Options {
     /// Do not list directories that have no index.html (answer 404)
     #[arg(long, help_heading = "Features")]
     pub no_listing: bool,
+
+    /// Cache-Control sent with every file [default: no-cache for HTML, max-age=600 for others]
+    ///
+    /// Without it, HTML files are sent with "no-cache" (browsers check with
+    /// the server before using a stored page: a change shows at once, an
+    /// unchanged page costs a 304) and other files with "max-age=600"
+    /// (used for ten minutes, then checked). VALUE replaces both, e.g.
+    /// "no-cache" while editing a site, or "public, max-age=31536000,
+    /// immutable" for files whose names change with their content; an empty
+    /// VALUE sends no Cache-Control. Listings are always "no-cache", the
+    /// redirect of a directory to its slash "max-age=600"; errors carry
+    /// none.
+    #[arg(long, value_name = "VALUE", help_heading = "Features")]
+    pub cache_control: Option<CacheControl>,
 
     /// Turn off the /rpc endpoint that echoes requests back as JSON
     #[arg(long, help_heading = "Features")]

@@ -67,6 +67,7 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             max_headers_length: 8 << 10,
             max_content_length: 512 << 10,
             no_listing: false,
+            cache_control: None,
             no_rpc: false,
             trusted_proxy: vec![],
             auth_file: None,
@@ -524,6 +525,10 @@ fn config_file_values_are_checked_like_the_command_line() {
             "send_timeout = 0\n",
             "line 1: invalid value 0: must be at least 1 second",
         ),
+        (
+            "port = 80\ncache_control = \"no-cache\\r\\nX: y\"\n",
+            "line 2: a Cache-Control value is printable ASCII",
+        ),
     ];
     for (text, expected) in cases {
         let (_dir, path) = config_file(text);
@@ -644,4 +649,37 @@ fn every_path_in_the_file_is_relative_to_the_file() {
         checked += 1;
     }
     assert_eq!(checked, 5, "root, cert, key, upload_dir, auth_file");
+}
+
+#[test]
+fn cache_control_is_checked_and_kept_as_given() {
+    use crate::static_files::freshness::CacheControl;
+    assert_eq!(settings(&[]).cache_control, None);
+    let given = settings(&["--cache-control", " max-age=60, public "]);
+    let value = given.cache_control.as_ref().map(CacheControl::get);
+    assert_eq!(value, Some(Some("max-age=60, public")));
+    let empty = settings(&["--cache-control", ""]);
+    assert_eq!(
+        empty.cache_control.as_ref().map(CacheControl::get),
+        Some(None)
+    );
+    for bad in ["no-cache\r\nSet-Cookie: a=b", "caf\u{e9}"] {
+        assert_eq!(
+            usage_error(&["--cache-control", bad]),
+            ErrorKind::ValueValidation,
+            "{bad:?}"
+        );
+    }
+    let (_dir, path) = config_file("cache_control = \"no-cache\"\n");
+    let path = path.to_str().unwrap();
+    let from_file = settings(&["-c", path]);
+    assert_eq!(
+        from_file.cache_control.as_ref().map(CacheControl::get),
+        Some(Some("no-cache"))
+    );
+    let overridden = settings(&["-c", path, "--cache-control", "max-age=5"]);
+    assert_eq!(
+        overridden.cache_control.as_ref().map(CacheControl::get),
+        Some(Some("max-age=5"))
+    );
 }

@@ -66,14 +66,23 @@ pub fn not_modified(
     etag: &str,
     mtime: SystemTime,
 ) -> bool {
-    if let Some(list) = if_none_match {
-        let ours = opaque_tag(etag);
-        return list.trim() == "*" || EntityTags::new(list).any(|tag| Some(tag.opaque) == ours);
+    if if_none_match.is_some() {
+        return if_none_match_names(if_none_match, etag);
     }
     match if_modified_since.and_then(parse_date_secs) {
         Some(since) => unix_secs(mtime) <= since,
         None => false,
     }
+}
+
+/// Whether `If-None-Match` lists `etag` (weak comparison) or is `*`:
+/// the answer is a 304 (RFC 9110 §13.1.2). Absent or malformed: false.
+pub fn if_none_match_names(if_none_match: Option<&str>, etag: &str) -> bool {
+    let Some(list) = if_none_match else {
+        return false;
+    };
+    let ours = opaque_tag(etag);
+    list.trim() == "*" || EntityTags::new(list).any(|tag| Some(tag.opaque) == ours)
 }
 
 /// Whether an `If-Range` precondition holds, so the `Range` header is
@@ -249,6 +258,25 @@ mod tests {
         for (inm, ims, want) in cases {
             assert_eq!(not_modified(inm, ims, TAG, at(T)), want, "{inm:?} {ims:?}");
         }
+    }
+
+    #[test]
+    fn if_none_match_names_a_tag_weakly_or_star() {
+        for (list, names) in [
+            (None, false),
+            (Some(TAG), true),
+            (Some("*"), true),
+            (Some(" * "), true),
+            (Some("\"other\", W/\"3e8-2ebc98a1\""), true),
+            (Some("\"other\""), false),
+            (Some(""), false),
+            (Some("\"unterminated"), false),
+            (Some("\u{e9}\"\u{1F600}"), false),
+        ] {
+            assert_eq!(if_none_match_names(list, TAG), names, "{list:?}");
+        }
+        let weak = format!("W/{TAG}");
+        assert!(if_none_match_names(Some(&weak), TAG));
     }
 
     #[test]

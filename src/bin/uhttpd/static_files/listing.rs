@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
+use std::hash::Hasher as _;
 use std::io;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -155,6 +156,14 @@ pub fn render_json(entries: &[Entry]) -> Value {
             })
         })
         .collect()
+}
+
+/// A strong entity tag for a rendered listing: a hash of its bytes, so
+/// it changes whenever anything the listing shows does.
+pub fn listing_etag(body: &[u8]) -> String {
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(body);
+    format!("\"l{:016x}\"", hasher.finish())
 }
 
 /// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and quoted attributes.

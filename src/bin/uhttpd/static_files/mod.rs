@@ -2,10 +2,12 @@
 //!
 //! Each step is a pure function (or reads only the file system) so the
 //! request pipeline can call them in order: [`resolve`] a path, answer
-//! [`conditional`] requests, select a [`range`], or render a [`listing`].
+//! [`conditional`] requests, select a [`range`], or render a [`listing`];
+//! [`freshness`] says which `Cache-Control` each answer carries.
 
 pub mod cache;
 pub mod conditional;
+pub mod freshness;
 pub mod listing;
 pub mod range;
 pub mod resolve;

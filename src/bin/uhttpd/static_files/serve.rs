@@ -10,9 +10,10 @@ use uhttp::{Body, Part, Request, Response, content_type_for, util::split_url};
 
 use super::cache::{CachedFile, FileCache, MAX_FILE};
 use super::conditional::{
-    etag, if_range_matches, last_modified, not_modified, precondition_failed,
+    etag, if_none_match_names, if_range_matches, last_modified, not_modified, precondition_failed,
 };
-use super::listing::{read_entries, render_html, render_json};
+use super::freshness::{Freshness, REDIRECT, REVALIDATE};
+use super::listing::{listing_etag, read_entries, render_html, render_json};
 use super::range::{
     self, RangeOutcome, content_range, multipart_parts, unsatisfiable_content_range,
 };
@@ -32,6 +33,8 @@ pub struct StaticOptions {
     pub upload_form: Option<String>,
     /// Small files kept in memory for a moment.
     pub cache: Arc<FileCache>,
+    /// The `Cache-Control` of files.
+    pub freshness: Freshness,
 }
 
 /// Answers a request for a path under ROOT.
@@ -41,7 +44,7 @@ pub fn serve(options: &StaticOptions, req: &Request) -> Response {
     }
     let (raw_path, query) = split_url(req.url());
     if let Some(cached) = options.cache.get(raw_path, Instant::now()) {
-        return serve_cached(req, cached);
+        return serve_cached(options, req, cached);
     }
     match open(&options.root, &options.root_dir, raw_path) {
         Err(e) => error_response(e.status()),
@@ -54,7 +57,7 @@ pub fn serve(options: &StaticOptions, req: &Request) -> Response {
                 location.push('?');
                 location.push_str(q);
             }
-            Response::redirect(&location, 301)
+            Response::redirect(&location, 301).header("Cache-Control", REDIRECT)
         }
         Ok(Opened::Dir { path, .. }) => serve_dir(options, req, raw_path, &path),
         Ok(Opened::File { file, meta, name }) => serve_file(options, req, &name, file, meta),
@@ -83,17 +86,27 @@ fn serve_dir(options: &StaticOptions, req: &Request, raw_path: &str, dir: &Path)
     let wants_json = req
         .header("accept")
         .is_some_and(|a| a.to_ascii_lowercase().contains("application/json"));
-    if wants_json {
-        Response::new(200)
-            .header("Vary", "Accept")
-            .body(render_json(&entries))
+    let (content_type, body) = if wants_json {
+        ("application/json", render_json(&entries).to_string())
     } else {
-        let html = render_html(raw_path, &entries, options.upload_form.as_deref());
-        Response::new(200)
-            .header("Content-Type", "text/html; charset=utf-8")
-            .header("Vary", "Accept")
-            .body(html)
+        let upload_form = options.upload_form.as_deref();
+        let html = render_html(raw_path, &entries, upload_form);
+        ("text/html; charset=utf-8", html)
+    };
+    // Revalidated at every use: a listing changes with its directory. Its
+    // tag is a hash of the bytes, so an unchanged listing is a 304.
+    let tag = listing_etag(body.as_bytes());
+    let unchanged = if_none_match_names(req.header("if-none-match"), &tag);
+    let response = Response::new(if unchanged { 304 } else { 200 })
+        .header("ETag", &tag)
+        .header("Cache-Control", REVALIDATE)
+        .header("Vary", "Accept");
+    if unchanged {
+        return response;
     }
+    response
+        .header("Content-Type", content_type)
+        .body(body.into_bytes())
 }
 
 /// Where the bytes of a file response come from.
@@ -129,15 +142,21 @@ struct FileInfo<'a> {
     etag: &'a str,
     last_modified: &'a str,
     content_type: &'a str,
+    cache_control: Option<&'a str>,
 }
 
 impl FileInfo<'_> {
-    /// `response` with the validators and `Accept-Ranges`.
+    /// `response` with the validators, `Cache-Control` and
+    /// `Accept-Ranges`: what a 200, a 206 and a 304 all carry.
     fn validators(&self, response: Response) -> Response {
-        response
+        let response = response
             .header("ETag", self.etag)
             .header("Last-Modified", self.last_modified)
-            .header("Accept-Ranges", "bytes")
+            .header("Accept-Ranges", "bytes");
+        match self.cache_control {
+            Some(value) => response.header("Cache-Control", value),
+            None => response,
+        }
     }
 }
 
@@ -171,7 +190,7 @@ fn serve_file(
             options
                 .cache
                 .insert(split_url(req.url()).0, Arc::clone(&cached));
-            return serve_cached(req, cached);
+            return serve_cached(options, req, cached);
         }
         return error_response(500);
     }
@@ -181,18 +200,20 @@ fn serve_file(
         etag: &tag,
         last_modified: &modified,
         content_type: &content_type,
+        cache_control: options.freshness.file(&content_type),
     };
     answer(req, &info, &Source::Disk(Arc::new(file)))
 }
 
 /// Answers from a file kept in memory.
-fn serve_cached(req: &Request, cached: Arc<CachedFile>) -> Response {
+fn serve_cached(options: &StaticOptions, req: &Request, cached: Arc<CachedFile>) -> Response {
     let info = FileInfo {
         len: cached.content.len() as u64,
         mtime: cached.mtime,
         etag: &cached.etag,
         last_modified: &cached.last_modified,
         content_type: &cached.content_type,
+        cache_control: options.freshness.file(&cached.content_type),
     };
     let source = Source::Memory(Arc::clone(&cached));
     answer(req, &info, &source)
