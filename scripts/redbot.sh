@@ -10,7 +10,9 @@
 # If-None-Match and an If-Modified-Since for each), the listing, the
 # directory without its slash (a redirect), a missing path (404) and /rpc.
 # Notes are read from REDbot's HAR output (`-o har`: each entry carries
-# `_red_messages` with a level), not from its prose.
+# `_red_messages` with a level), not from its prose. Each URL must also get
+# the notes that show REDbot's range and conditional requests were made
+# (a check it skipped would otherwise pass unseen).
 #
 #   scripts/redbot.sh                     # build, check, print notes
 #   UHTTPD_BIN=path scripts/redbot.sh     # check that binary instead
@@ -122,10 +124,21 @@ for _ in $(seq 100); do
 done
 [ -n "$base" ] || die "uhttpd did not start: $(cat "$work/stderr")"
 
-paths=(/ /style.css /big.bin /docs/ /docs /missing.html /rpc)
+# Each URL, with the notes REDbot must give it: proof that its range and
+# conditional requests were made and answered right, not skipped.
+checks=(
+    "/ INM_304 IMS_304 RANGE_CORRECT"
+    "/style.css INM_304 IMS_304 RANGE_CORRECT"
+    "/big.bin INM_304 IMS_304 RANGE_CORRECT"
+    "/docs/ INM_304"
+    "/docs"
+    "/missing.html STATUS_NOT_FOUND"
+    "/rpc STORE_NO_STORE"
+)
 
 failed=0
-for path in "${paths[@]}"; do
+for check in "${checks[@]}"; do
+    read -r path expected <<<"$check"
     url=$base$path
     har=$work/$(echo "$path" | tr -c 'A-Za-z0-9.\n' '_').har
     if ! "$VENV/bin/redbot" -o har "$url" >"$har"; then
@@ -133,12 +146,13 @@ for path in "${paths[@]}"; do
         failed=1
         continue
     fi
-    "$VENV/bin/python" - "$path" "$har" <<'EOF' || failed=1
-"""Prints the notes of one REDbot HAR file; exits 1 on a BAD note."""
+    "$VENV/bin/python" - "$path" "$har" "$expected" <<'EOF' || failed=1
+"""Prints the notes of one REDbot HAR file; exits 1 on a BAD note or
+when an expected note is missing."""
 import json
 import sys
 
-path, har_file = sys.argv[1], sys.argv[2]
+path, har_file, expected = sys.argv[1], sys.argv[2], sys.argv[3].split()
 with open(har_file, encoding="utf-8") as f:
     log = json.load(f)["log"]
 if log.get("_red_error"):
@@ -157,17 +171,22 @@ def walk(notes):
 
 counts = {"BAD": 0, "WARN": 0}
 lines = []
+seen = set()
 for entry in log["entries"]:
     status = entry["response"]["status"]
     for note in walk(entry["_red_messages"]):
         level = note["level"]
+        seen.add(note["note_id"])
         if level in counts:
             counts[level] += 1
             lines.append(f"  {level} {note['note_id']}: {note['summary']}")
+missing = [note_id for note_id in expected if note_id not in seen]
 print(f"{path} ({status}): {counts['BAD']} BAD, {counts['WARN']} WARN")
 for line in lines:
     print(line)
-sys.exit(1 if counts["BAD"] else 0)
+if missing:
+    print(f"  FAIL: expected notes missing: {', '.join(missing)}")
+sys.exit(1 if counts["BAD"] or missing else 0)
 EOF
 done
 
@@ -175,4 +194,4 @@ if [ "$failed" != 0 ]; then
     echo "redbot.sh: BAD notes or failed checks (above)" >&2
     exit 1
 fi
-echo "redbot.sh: no BAD notes on ${#paths[@]} URLs"
+echo "redbot.sh: no BAD notes on ${#checks[@]} URLs"
