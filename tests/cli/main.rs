@@ -18,6 +18,7 @@ mod memory;
 mod rpc;
 mod soak;
 mod static_files;
+mod strict_client;
 mod tls;
 mod traversal;
 mod uploads;
