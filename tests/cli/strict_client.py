@@ -48,6 +48,11 @@ def request_bytes(method, target, headers=(), body=None, chunked=False):
     return out
 
 
+def request_bytes_head(method, target, headers=(), body=None, chunked=False):
+    """The bytes h11 writes for a request's head alone."""
+    return h11.Connection(h11.CLIENT).send(make_request(method, target, headers, body, chunked))
+
+
 def make_request(method, target, headers, body, chunked):
     headers = [("Host", "127.0.0.1")] + list(headers)
     if body is not None:
@@ -362,6 +367,18 @@ class Run:
 
         self.continue_accepted(c, "/rpc", b"after the 100", "100-continue rpc", 200)
         self.continue_accepted(c, "/upload/continued.bin", b"c" * 300, "100-continue PUT", 201)
+        self.continue_accepted(c, "/rpc", b"k" * 3000, "100-continue rpc chunked", 200, chunked=True)
+        self.continue_accepted(c, "/upload/continued-chunked.bin", b"k" * 900,
+                               "100-continue PUT chunked", 201, chunked=True)
+        big = request_bytes("GET", "/big.bin")
+        self.continue_accepted(c, "/rpc", b"behind", "100-continue rpc behind a large answer", 200, ahead=big)
+        self.continue_accepted(c, "/upload/behind.bin", b"b" * 200, "100-continue PUT behind a large answer",
+                               201, ahead=big)
+
+        r = c.exchange("GET", "http://127.0.0.1/a.txt")
+        self.expect("absolute-form target", r, 200, size)
+        r = c.exchange("HEAD", "/a.txt", [("Range", "bytes=0-1,3-4")])
+        self.expect("HEAD multi-range", r, 206, 0)
 
         r = c.exchange("OPTIONS", "*")
         self.expect("OPTIONS *", r, r.status)
@@ -370,13 +387,25 @@ class Run:
         self.expect("Connection: close", r, 200, size, keep_alive=False)
         c.expect_closed("Connection: close")
 
-    def continue_accepted(self, c, target, body, step, status):
-        """Expect: 100-continue: the head alone, the 100, then the body."""
-        c.sock.sendall(c.begin("POST" if target == "/rpc" else "PUT", target,
-                               [("Expect", "100-continue")], body))
+        c = self.client()
+        r = c.exchange("GET", "/a.txt", [("Connection", "Keep-Alive, CLOSE")])
+        self.expect("Connection: close in another case", r, 200, size, keep_alive=False)
+        c.expect_closed("Connection: close in another case")
+
+    def continue_accepted(self, c, target, body, step, status, chunked=False, ahead=b""):
+        """Expect: 100-continue: the head alone, the 100, then the body.
+        With `ahead` (a request written in the same send, whose answer is
+        read first), the 100 must come after that whole answer."""
+        method = "POST" if target == "/rpc" else "PUT"
+        head = request_bytes_head(method, target, [("Expect", "100-continue")], body, chunked)
+        c.sock.sendall(ahead + head)
+        if ahead:
+            _, first = c.replay("GET", "/big.bin")
+            self.expect(f"{step}: the answer ahead", first, 200, self.files["/big.bin"])
+        check(c.begin(method, target, [("Expect", "100-continue")], body, chunked) == head, "head")
         none, interim = c.read_answer(interim_ok=True)
         check(none is None and interim == [100], f"{step}: {interim} before the answer")
-        c.sock.sendall(c.finish(body, False))
+        c.sock.sendall(c.finish(body, chunked))
         r, interim = c.read_answer()
         check(interim == [], f"{step}: a second interim response {interim}")
         self.expect(step, r, status)
@@ -444,17 +473,27 @@ class Run:
             ("POST", "/rpc", rpc, "head", "rpc over the limit, head alone"),
             ("POST", "/rpc", rpc, "whole", "rpc over the limit, body sent"),
             ("POST", "/rpc", rpc, "chunked", "rpc chunked over the limit, body sent"),
+            ("POST", "/rpc", rpc, "expect chunked", "rpc chunked over the limit, after a 100"),
         ]
         for method, target, length, how, step in cases:
             c = self.client()
             body = b"r" * length
-            headers = [] if how == "chunked" else [("Content-Length", str(length))]
-            if how == "expect":
+            chunked = how.endswith("chunked")
+            headers = [] if chunked else [("Content-Length", str(length))]
+            if how.startswith("expect"):
                 headers.append(("Expect", "100-continue"))
-            head = c.begin(method, target, headers, body, how == "chunked")
-            rest = c.finish(body, how == "chunked")
+            head = c.begin(method, target, headers, body, chunked)
+            rest = c.finish(body, chunked)
             sender = None
-            if how in ("whole", "chunked"):
+            if how == "expect chunked":
+                # The length is unknown: the server must ask for the body,
+                # and refuses it once past the limit.
+                c.sock.sendall(head)
+                none, interim = c.read_answer(interim_ok=True)
+                check(none is None and interim == [100], f"{step}: {interim}")
+                sender = threading.Thread(target=send_quietly, args=(c.sock, rest))
+                sender.start()
+            elif how in ("whole", "chunked"):
                 # Written while the answer is read: the server may stop
                 # reading (and close) before all of it is sent.
                 sender = threading.Thread(target=send_quietly, args=(c.sock, head + rest))
@@ -493,6 +532,12 @@ class Run:
         r = c.send_raw(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * self.max_headers + b"\r\n\r\n")
         self.expect("headers over the limit", r, 431, keep_alive=False)
         c.expect_closed("headers over the limit")
+
+        # A head that never ends: 408 once the request timeout passes.
+        c = self.client()
+        r = c.send_raw(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n")
+        self.expect("request timeout", r, 408, keep_alive=False)
+        c.expect_closed("request timeout")
 
     def malformed(self):
         """Broken framing: 400 (or the right error), then the close."""
@@ -545,6 +590,11 @@ class Run:
         self.expect("HTTP/1.0 POST", r, 200, keep_alive=False)
         check(json.loads(r.body)["data"] == "hello", "HTTP/1.0 POST body")
         c.expect_closed("HTTP/1.0 POST")
+
+        c = self.client()
+        r = c.send_raw(b"GET /a.txt HTTP/1.0\r\nRange: bytes=0-1,3-4\r\n\r\n")
+        self.expect("HTTP/1.0 multi-range", r, 206, keep_alive=False)
+        c.expect_closed("HTTP/1.0 multi-range")
 
         # Keep-alive asked for: the answer says whether it is kept.
         c = self.client()

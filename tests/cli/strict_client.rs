@@ -2,7 +2,7 @@
 //! parses every response with the `h11` Python library's client state
 //! machine (keep-alive, HEAD, 304, ranges, `/rpc` bodies, uploads,
 //! pipelining, `100-continue` accepted and refused, malformed requests,
-//! HTTP/1.0, the keep-alive limit). Any `h11.RemoteProtocolError` is a
+//! HTTP/1.0, the keep-alive limit, 431 and 408). Any `h11.RemoteProtocolError` is a
 //! framing bug; every answer's status, body length and keep-alive verdict
 //! are checked against what the server's headers said.
 //!
@@ -48,6 +48,9 @@ fn h11_reads_every_answer_without_a_protocol_error() {
         "8K",
         "--keep-alive-max-requests",
         "50",
+        // The 408 step waits this long; every request is written whole.
+        "--request-timeout",
+        "2",
     ]);
     write_file(builder.root(), "a.txt", b"hello world, this is a.txt\n");
     write_file(builder.root(), "big.bin", &big);
@@ -80,16 +83,16 @@ fn h11_reads_every_answer_without_a_protocol_error() {
 
     // What was uploaded landed whole; nothing refused did.
     let uploaded = server.uploaded();
-    assert_eq!(
-        uploaded,
-        ["chunked.bin", "continued.bin", "pipelined.bin", "put.bin"]
-    );
-    for (name, len) in [
+    let want = [
+        ("behind.bin", 200),
         ("chunked.bin", 700),
+        ("continued-chunked.bin", 900),
         ("continued.bin", 300),
         ("pipelined.bin", 100),
         ("put.bin", 500),
-    ] {
+    ];
+    assert_eq!(uploaded, want.map(|(name, _)| name));
+    for (name, len) in want {
         let saved = std::fs::read(server.upload_dir().join(name)).unwrap();
         assert_eq!(saved.len(), len, "{name}");
     }
