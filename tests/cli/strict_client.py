@@ -474,6 +474,9 @@ class Run:
             ("POST", "/rpc", rpc, "whole", "rpc over the limit, body sent"),
             ("POST", "/rpc", rpc, "chunked", "rpc chunked over the limit, body sent"),
             ("POST", "/rpc", rpc, "expect chunked", "rpc chunked over the limit, after a 100"),
+            # A refused HEAD is still a HEAD: the refusal has no body.
+            ("HEAD", "/a.txt", rpc, "head", "HEAD with a body over the limit"),
+            ("HEAD", "/rpc", rpc, "chunked", "HEAD with a chunked body over the limit"),
         ]
         for method, target, length, how, step in cases:
             c = self.client()
