@@ -19,7 +19,8 @@ fi
 # The strict-client check (tests/cli/strict_client.rs) runs h11 from a venv
 # in target/py-venv: pyenv's Python 3.11 when there, else the system one.
 venv="$(dirname "$0")/../target/py-venv"
-if [ ! -x "$venv/bin/python" ]; then
+if ! "$venv/bin/python" -c '' 2>/dev/null; then
+    rm -rf "$venv"
     python="$(pyenv root 2>/dev/null || echo /root/.pyenv)/versions/3.11.7/bin/python"
     if [ ! -x "$python" ]; then
         python=python3

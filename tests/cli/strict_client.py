@@ -594,6 +594,13 @@ class Run:
         check(json.loads(r.body)["data"] == "hello", "HTTP/1.0 POST body")
         c.expect_closed("HTTP/1.0 POST")
 
+        # HTTP/1.0 has no 100-continue (RFC 9110 §10.1.1): no interim answer.
+        c = self.client()
+        r = c.send_raw(b"POST /rpc HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nabc", "POST")
+        check(r.interim == [], f"HTTP/1.0 with Expect: interim {r.interim}")
+        self.expect("HTTP/1.0 with Expect", r, 200, keep_alive=False)
+        c.expect_closed("HTTP/1.0 with Expect")
+
         c = self.client()
         r = c.send_raw(b"GET /a.txt HTTP/1.0\r\nRange: bytes=0-1,3-4\r\n\r\n")
         self.expect("HTTP/1.0 multi-range", r, 206, keep_alive=False)
