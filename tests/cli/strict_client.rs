@@ -19,6 +19,9 @@ use crate::util::{Server, write_file};
 /// The script, next to this file.
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cli/strict_client.py");
 
+/// What `install-test-deps.sh` installs: `h11==VERSION`.
+const REQUIREMENTS: &str = include_str!("strict_client.requirements.txt");
+
 /// The venv's interpreter, checked to import `h11`: the test fails (never
 /// skips) when it is missing.
 fn python() -> PathBuf {
@@ -79,7 +82,14 @@ fn h11_reads_every_answer_without_a_protocol_error() {
         out.status,
         server.finish().join("\n")
     );
-    assert!(stdout.contains(" steps passed"), "{stdout}");
+    // The pinned h11, not whatever the venv had.
+    let pinned = REQUIREMENTS.trim().strip_prefix("h11==").unwrap();
+    let summary = stdout.lines().last().unwrap_or_default();
+    assert!(
+        summary.ends_with(&format!("steps passed (h11 {pinned})")),
+        "{stdout}"
+    );
+    println!("{summary}");
 
     // What was uploaded landed whole; nothing refused did.
     let uploaded = server.uploaded();
