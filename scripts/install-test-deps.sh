@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the programs the tests talk to when they are missing: curl and
-# openssl (real clients), chromium (the upload form test). Debian packages.
+# openssl (real clients), chromium (the upload form test). Debian packages;
+# and a Python venv with h11 (PyPI) for the strict-client check.
 set -euo pipefail
 
 need=()
@@ -14,3 +15,22 @@ if [ ${#need[@]} -gt 0 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# The strict-client check (tests/cli/strict_client.rs) runs h11 from a venv
+# in target/py-venv: pyenv's Python 3.11 when there, else the system one.
+venv="$(dirname "$0")/../target/py-venv"
+if ! "$venv/bin/python" -c '' 2>/dev/null; then
+    rm -rf "$venv"
+    python="$(pyenv root 2>/dev/null || echo /root/.pyenv)/versions/3.11.7/bin/python"
+    if [ ! -x "$python" ]; then
+        python=python3
+        if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+            echo "installing: python3 python3-venv"
+            if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+            $sudo apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+        fi
+    fi
+    "$python" -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../tests/cli/strict_client.requirements.txt"

@@ -507,8 +507,7 @@ impl Machine {
     ) -> Step<'a> {
         match &mut self.phase {
             Phase::Idle if !rx.is_empty() => {
-                self.phase = Phase::Head;
-                self.arm(Timer::Head, now, limits.request_timeout);
+                self.begin_head(limits, now);
                 Step::Began
             }
             Phase::Head => self.parse_head(limits, rx, now),
@@ -563,6 +562,15 @@ impl Machine {
             Phase::Closing if !rx.is_empty() => Step::Discard,
             _ => Step::Wait,
         }
+    }
+
+    /// A new request's head is arriving: until it parses, nothing is
+    /// known of it (a refusal of it is an HTTP/1.1 answer with a body).
+    fn begin_head(&mut self, limits: &Limits, now: Instant) {
+        self.phase = Phase::Head;
+        self.version = Version::Http11;
+        self.head_only = false;
+        self.arm(Timer::Head, now, limits.request_timeout);
     }
 
     fn parse_head<'a>(&mut self, limits: &Limits, rx: &'a [u8], now: Instant) -> Step<'a> {
@@ -657,11 +665,12 @@ impl Machine {
         Step::Refuse(error)
     }
 
+    /// Keeps `version` and `head_only`: a request refused after its head
+    /// (a body over the limit, a broken chunk) is still answered as that
+    /// head asked, a `HEAD` without a body.
     fn refusing(&mut self) {
         self.keep_alive = false;
         self.linger = true;
-        self.version = Version::Http11;
-        self.head_only = false;
         self.phase = Phase::Dispatched;
         self.deadline = None;
     }
@@ -941,8 +950,7 @@ impl Machine {
             Finished::Idle
         } else {
             // A pipelined request is already here.
-            self.phase = Phase::Head;
-            self.arm(Timer::Head, now, limits.request_timeout);
+            self.begin_head(limits, now);
             Finished::Pipelined
         };
         Some(finished)

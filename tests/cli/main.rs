@@ -19,6 +19,7 @@ mod memory;
 mod rpc;
 mod soak;
 mod static_files;
+mod strict_client;
 mod tls;
 mod traversal;
 mod uploads;

@@ -250,3 +250,47 @@ fn a_bad_request_after_a_good_one_on_the_same_connection() {
     assert_eq!(client.read_response().status, 400);
     client.read_to_end();
 }
+
+#[test]
+fn a_refused_head_request_gets_no_body() {
+    // Found by the strict client (tests/cli/strict_client.py): h11 read
+    // the refusal's body as bytes after the end of the answer.
+    let requests: [(&[u8], u16); 3] = [
+        (
+            b"HEAD / HTTP/1.1\r\nHost: t\r\nContent-Length: 1001\r\n\r\n",
+            413,
+        ),
+        (
+            b"HEAD / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n",
+            413,
+        ),
+        (
+            b"HEAD / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            400,
+        ),
+    ];
+    let server = server();
+    for (raw, status) in requests {
+        let mut client = server.connect();
+        client.send(raw);
+        if raw.ends_with(b"3e9\r\n") {
+            client.send(vec![b'x'; 1001]);
+        }
+        let resp = client.read_head_response();
+        let what = String::from_utf8_lossy(raw);
+        assert_eq!(resp.status, status, "{what}");
+        assert!(resp.closes(), "{what}");
+        assert!(resp.header("content-length").is_some(), "{what}");
+        client.expect_closed();
+    }
+    // A malformed request after a HEAD is answered with a body.
+    let mut client = server.connect();
+    client.send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nBad\r\n\r\n");
+    assert_eq!(client.read_head_response().status, 200);
+    let resp = client.read_response();
+    assert_eq!(
+        (resp.status, resp.text().as_str()),
+        (400, "400 Bad Request\n")
+    );
+    client.expect_closed();
+}

@@ -639,6 +639,39 @@ fn a_chunked_body_growing_over_the_limit_is_refused_with_413() {
 }
 
 #[test]
+fn a_head_request_refused_after_its_head_gets_no_body() {
+    let mut config = config();
+    config.max_content_length = 4;
+    let head_of = |status: u16| {
+        let wire = refusal(status);
+        let end = wire.find("\r\n\r\n").unwrap() + 4;
+        wire[..end].to_owned()
+    };
+    // Over the limit by its Content-Length, and by a growing chunked body.
+    let mut s = Scenario::new(config.clone());
+    s.recv(b"HEAD / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n")
+        .flush();
+    assert_eq!(s.wire(), head_of(413));
+    let mut s = Scenario::new(config.clone());
+    s.recv(b"HEAD / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n")
+        .flush();
+    assert_eq!(s.wire(), head_of(413));
+    // A broken chunk.
+    let mut s = Scenario::new(config.clone());
+    s.recv(b"HEAD / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+        .flush();
+    assert_eq!(s.wire(), head_of(400));
+    // A malformed request after a HEAD is not a HEAD: its 400 has a body.
+    let mut s = Scenario::new(config);
+    s.recv(b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nBad\r\n\r\n")
+        .answer(200, "hello")
+        .flush()
+        .flush();
+    let wire = s.wire();
+    assert!(wire.ends_with(&refusal(400)), "{wire}");
+}
+
+#[test]
 fn event_mode_takes_a_body_that_came_with_its_head_in_one_event() {
     let mut s = Scenario::new(event_mode());
     s.recv(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi");
