@@ -91,6 +91,21 @@ impl Outbox {
         Ok(before == 0)
     }
 
+    /// Ends the outbox with what `encode` writes, appended on the
+    /// producer's behalf behind everything it queued, even past the cap
+    /// (the loop's WebSocket Close frame, at most 127 bytes, is never
+    /// refused). Returns false, appending nothing, when the producer ended
+    /// the outbox itself or it is shut.
+    pub fn finish(&self, encode: impl FnOnce(&mut Vec<u8>)) -> bool {
+        let mut state = lock(&self.state);
+        if state.shut || state.ended {
+            return false;
+        }
+        encode(&mut state.buf);
+        state.ended = true;
+        true
+    }
+
     /// Moves the buffered bytes into `into` (which the loop has emptied).
     pub fn take(&self, into: &mut Vec<u8>) -> Taken {
         let mut state = lock(&self.state);
@@ -167,6 +182,25 @@ mod tests {
             outbox.push(false, bytes(b"x")),
             Err(Error::WouldBlock)
         ));
+    }
+
+    #[test]
+    fn finish_appends_behind_the_producer_even_past_the_cap_once() {
+        let outbox = Outbox::new(4);
+        outbox.push(false, bytes(b"0123456789")).unwrap();
+        assert!(outbox.finish(|out| out.extend_from_slice(b"end")));
+        assert!(outbox.is_ended());
+        assert!(!outbox.finish(|_| panic!("ended already")));
+        let mut out = Vec::new();
+        assert!(outbox.take(&mut out).ended);
+        assert_eq!(out, b"0123456789end");
+        // Nothing is added to what the producer ended, or to a shut outbox.
+        let outbox = Outbox::new(64);
+        outbox.push(true, bytes(b"last")).unwrap();
+        assert!(!outbox.finish(|_| panic!("ended by the producer")));
+        let outbox = Outbox::new(64);
+        outbox.shut();
+        assert!(!outbox.finish(|_| panic!("shut")));
     }
 
     #[test]
