@@ -44,8 +44,10 @@ pub enum Event {
     /// what the application sends in answer before it calls `wait()`
     /// again goes out before the server's Close frame (RFC 6455 §7.1.7).
     /// The loop queues that Close when `wait()` is called past the last
-    /// of those messages, and the `Close` event follows; from then on
-    /// sends fail with [`crate::Error::Closed`]. So a handler that
+    /// of those messages (or, if a send was refused with
+    /// [`crate::Error::WouldBlock`], past the [`Event::Writable`] that
+    /// follows), and the `Close` event follows; from then on sends fail
+    /// with [`crate::Error::Closed`]. So a handler that
     /// answers on another thread gets its answer out only if it sends it
     /// before the loop thread calls `wait()` again (e.g. the loop thread
     /// waits for it); an answer sent later is refused, never sent after

@@ -138,6 +138,12 @@ impl Outbox {
         lock(&self.state).buf.len()
     }
 
+    /// Whether a producer was refused for want of room and waits for the
+    /// `Writable` report of the next take.
+    pub fn is_waiting_for_room(&self) -> bool {
+        lock(&self.state).want_writable
+    }
+
     pub fn is_shut(&self) -> bool {
         lock(&self.state).shut
     }

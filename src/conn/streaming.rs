@@ -14,7 +14,9 @@
 //! In `Ending`, the message events are in the loop's queue followed by
 //! [`Queued::EndSession`](crate::event::Queued): when the application
 //! calls `wait()` past them, the loop appends our Close frame to the
-//! outbox behind whatever it sent in answer, and tells it `Close`.
+//! outbox behind whatever it sent in answer, and tells it `Close`. If the
+//! application was refused room (`WouldBlock`), the step waits for the
+//! `Writable` event and comes again behind it.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -143,12 +145,13 @@ impl Connection {
         if !self.out.is_empty() {
             return false;
         }
-        let (outbox, req, done_when_ended) = match &self.held {
-            Held::Stream { outbox, req } => (outbox, req, true),
+        let (outbox, req, done_when_ended, ending) = match &self.held {
+            Held::Stream { outbox, req } => (outbox, req, true, false),
             Held::Socket { socket, session } => (
                 socket.outbox(),
                 socket.request(),
                 matches!(session, Session::Draining),
+                matches!(session, Session::Ending(_)),
             ),
             _ => return false,
         };
@@ -164,6 +167,11 @@ impl Connection {
         let got = !self.out.buf.is_empty();
         if taken.want_writable {
             ctx.events.push_back(Event::Writable(req.clone()));
+            if ending {
+                // The session's Close waited for this room too (see
+                // `end_session`): it follows the application's answer.
+                ctx.events.push_end_session(self.conn);
+            }
         }
         self.machine.pulled(ctx.limits, ctx.now, got, taken.ended);
         if done_when_ended && taken.ended {
@@ -235,12 +243,19 @@ impl Connection {
     /// messages that came before the client's Close (or protocol error)
     /// and sent its answers; our Close frame goes out behind them (unless
     /// the application sent its own already), and the application is
-    /// told `Close`.
+    /// told `Close`. An application waiting for room to send (refused
+    /// with `WouldBlock`) gets its `Writable` event first.
     pub fn end_session(&mut self, ctx: &mut Ctx<'_>) {
         let Held::Socket { socket, session } = &mut self.held else {
             return;
         };
         match std::mem::replace(session, Session::Draining) {
+            // The application was told to wait for room (`WouldBlock`) to
+            // send an answer: the Close waits with it, queued again behind
+            // the `Writable` event (see `pull_outbox`).
+            Session::Ending(pending) if socket.outbox().is_waiting_for_room() => {
+                *session = Session::Ending(pending);
+            }
             Session::Ending(pending) => {
                 let PendingClose { payload, report } = *pending;
                 socket

@@ -931,3 +931,45 @@ fn echoes_16_mib_messages_at_max_message_size_and_refuses_one_byte_more() {
     ws.assert_closed_by_server();
     assert_eq!(close_code_of(next(&seen)), 1009);
 }
+
+/// An answer refused for want of room (`WouldBlock`) is sent after the
+/// `Writable` event, and still goes out before our Close.
+#[test]
+fn an_answer_that_waits_for_room_still_goes_out_before_the_close() {
+    let mut config = Config::default();
+    config.max_send_buffer = 1024;
+    let (seen_tx, seen) = mpsc::channel();
+    let mut waiting: Option<(WebSocket, Vec<u8>)> = None;
+    let server = serve_events(config, move |event| match event {
+        Event::Request(req) => {
+            req.accept_websocket().unwrap();
+            let _ = seen_tx.send(Seen::Opened);
+        }
+        Event::WebSocket(ws, Message::Binary(data)) => {
+            // Over the cap: the first send is taken whole, the second waits.
+            ws.send_binary(&data).unwrap();
+            assert!(matches!(
+                ws.send_binary(&data[..10]),
+                Err(Error::WouldBlock)
+            ));
+            waiting = Some((ws, data[..10].to_vec()));
+        }
+        Event::Writable(_) => {
+            let (ws, rest) = waiting.take().expect("an answer waits");
+            ws.send_binary(&rest).unwrap();
+        }
+        Event::WebSocket(_, message) => drop(seen_tx.send(Seen::Message(message))),
+        _ => {}
+    });
+    let mut ws = RawWs::open(&server, &seen);
+    let data: Vec<u8> = (0..2000u32).map(|i| (i % 256) as u8).collect();
+    ws.send(&[masked(0x82, &data), close_frame(1000)].concat());
+    assert_eq!(ws.frame(), (0x82, data.clone()));
+    assert_eq!(ws.frame(), (0x82, data[..10].to_vec()));
+    assert_eq!(ws.close_code(), 1000);
+    ws.assert_closed_by_server();
+    assert_eq!(
+        next(&seen),
+        Seen::Message(Message::Close(Some((1000, String::new()))))
+    );
+}
