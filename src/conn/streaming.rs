@@ -157,10 +157,11 @@ impl Connection {
         };
         self.out.buf.clear();
         self.out.pos = 0;
-        if self.out.buf.capacity() > ctx.config.max_send_buffer.max(IO_CHUNK) {
-            // A large message went out: the buffer is not handed back to
-            // the outbox, which would hold its memory for the rest of the
-            // session.
+        // Pushes stop at `max_send_buffer`, so a buffer grown (by doubling)
+        // past twice that held one push larger than the cap (a big
+        // WebSocket message): it is not handed back to the outbox, which
+        // would keep its memory for the rest of the session.
+        if self.out.buf.capacity() > ctx.config.max_send_buffer.max(IO_CHUNK).saturating_mul(2) {
             self.out.buf = Vec::new();
         }
         let taken = outbox.take(&mut self.out.buf);
