@@ -178,7 +178,9 @@ impl Connection {
         if done_when_ended && taken.ended {
             // The rest (for a WebSocket: up to our Close frame) is sent as
             // any response; the handles are done.
-            outbox.shut();
+            if matches!(self.held, Held::Socket { .. }) {
+                outbox.shut();
+            }
             self.held = Held::None;
             return true;
         }
