@@ -39,6 +39,21 @@ pub struct Config {
     /// Largest request body in bytes; larger is answered with 413 without
     /// reading it. Default 1 MiB.
     pub max_content_length: u64,
+    /// Largest WebSocket message in bytes (all fragments together, RFC
+    /// 6455 §5.4); a larger one is refused with close code 1009 from its
+    /// frame header, before its payload is read. Default 1 MiB.
+    ///
+    /// A message is held whole before the application sees it, and again
+    /// as a frame while the answer to it is sent, so a connection may hold
+    /// about twice this much: at the default, `max_waiting_clients` (1024)
+    /// clients all sending their largest message at once would take 2 GiB.
+    /// 1 MiB keeps the usual chat and JSON traffic far under the cap and
+    /// matches `max_content_length` (the same client may post a body that
+    /// size); on a small box, lower it (64 KiB: 128 MiB for 1024 such
+    /// clients), or lower `max_waiting_clients`. Raise it only for what
+    /// the application really receives (16 MiB for the Autobahn suite's
+    /// 9.* cases).
+    pub max_message_size: usize,
     /// Time allowed from a request's first byte to the end of its headers,
     /// and without progress while a body arrives (then: 408). Default 10 s.
     pub request_timeout: Duration,
@@ -70,6 +85,7 @@ impl Default for Config {
             keep_alive_max_requests: 100,
             max_headers_length: 8 * 1024,
             max_content_length: 1024 * 1024,
+            max_message_size: 1024 * 1024,
             request_timeout: Duration::from_secs(10),
             send_timeout: Duration::from_secs(60),
             max_send_buffer: 256 * 1024,
@@ -105,6 +121,7 @@ impl std::fmt::Debug for Config {
             .field("keep_alive_max_requests", &self.keep_alive_max_requests)
             .field("max_headers_length", &self.max_headers_length)
             .field("max_content_length", &self.max_content_length)
+            .field("max_message_size", &self.max_message_size)
             .field("request_timeout", &self.request_timeout)
             .field("send_timeout", &self.send_timeout)
             .field("max_send_buffer", &self.max_send_buffer)

@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 
+use crate::ids::ConnRef;
 use crate::request::Request;
 use crate::websocket::WebSocket;
 use crate::ws::Message;
@@ -37,6 +38,20 @@ pub enum Event {
     /// exactly once, when the session ends for any reason: the client's
     /// close (its code), a protocol error (the code sent: 1002, 1007,
     /// 1009) or a vanished client (1006).
+    ///
+    /// Every message that arrived whole before the client's Close frame
+    /// (or before the frame that broke the protocol) is handed out, and
+    /// what the application sends in answer before it calls `wait()`
+    /// again goes out before the server's Close frame (RFC 6455 §7.1.7).
+    /// The loop queues that Close when `wait()` is called past the last
+    /// of those messages (or, if a send was refused with
+    /// [`crate::Error::WouldBlock`], past the [`Event::Writable`] that
+    /// follows), and the `Close` event follows; from then on sends fail
+    /// with [`crate::Error::Closed`]. So a handler that
+    /// answers on another thread gets its answer out only if it sends it
+    /// before the loop thread calls `wait()` again (e.g. the loop thread
+    /// waits for it); an answer sent later is refused, never sent after
+    /// the Close.
     WebSocket(WebSocket, Message),
 }
 
@@ -85,18 +100,37 @@ impl Event {
     }
 }
 
-/// Events waiting for `wait()`. Their requests count as the application's
-/// from the moment they are queued, so a request whose handles were all
-/// dropped is told apart from one with an event still on the way.
+/// What waits in the queue: an event for the application, or a step of
+/// the loop's own that must wait until the application has taken the
+/// events queued before it.
+#[derive(Debug)]
+pub(crate) enum Queued {
+    Event(Event),
+    /// A WebSocket session whose client sent its Close (or broke the
+    /// protocol): the application has taken the messages that came before,
+    /// and answered them; our Close frame goes out now, behind those
+    /// answers.
+    EndSession(ConnRef),
+}
+
+/// Events waiting for `wait()`, in order, with the loop's steps between
+/// them. Their requests count as the application's from the moment they
+/// are queued, so a request whose handles were all dropped is told apart
+/// from one with an event still on the way.
 #[derive(Default)]
-pub(crate) struct EventQueue(VecDeque<Event>);
+pub(crate) struct EventQueue(VecDeque<Queued>);
 
 impl EventQueue {
     pub fn push_back(&mut self, event: Event) {
-        self.0.push_back(event.for_app());
+        self.0.push_back(Queued::Event(event.for_app()));
     }
 
-    pub fn pop_front(&mut self) -> Option<Event> {
+    /// Queues [`Queued::EndSession`] behind the events queued so far.
+    pub fn push_end_session(&mut self, conn: ConnRef) {
+        self.0.push_back(Queued::EndSession(conn));
+    }
+
+    pub fn pop_front(&mut self) -> Option<Queued> {
         self.0.pop_front()
     }
 

@@ -20,8 +20,8 @@ pub(crate) struct Outbox {
 #[derive(Default)]
 struct State {
     buf: Vec<u8>,
-    /// The producer sent its last bytes.
-    ended: bool,
+    /// The last bytes are in, and who put them there.
+    ended: Option<Ender>,
     /// The loop takes nothing more from this outbox: the response may
     /// have no body (`HEAD`, 204, 304), the stream never started, or the
     /// WebSocket session ended.
@@ -30,6 +30,16 @@ struct State {
     shut: bool,
     /// A push was refused; report `Writable` after the next drain.
     want_writable: bool,
+}
+
+/// Who ended an outbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ender {
+    /// The producer, with its last push: more pushes are a mistake.
+    Producer,
+    /// The loop, on the producer's behalf ([`Outbox::finish`]): the
+    /// session is over, more pushes find it closed.
+    Loop,
 }
 
 /// What the loop took out.
@@ -70,8 +80,10 @@ impl Outbox {
         if state.shut {
             return Err(Error::Closed);
         }
-        if state.ended {
-            return Err(Error::InvalidState("the stream has ended"));
+        match state.ended {
+            Some(Ender::Producer) => return Err(Error::InvalidState("the stream has ended")),
+            Some(Ender::Loop) => return Err(Error::Closed),
+            None => {}
         }
         let before = state.buf.len();
         if before >= self.cap {
@@ -87,8 +99,26 @@ impl Outbox {
             state.want_writable = true;
             return Err(Error::WouldBlock);
         }
-        state.ended |= end;
+        if end {
+            state.ended = Some(Ender::Producer);
+        }
         Ok(before == 0)
+    }
+
+    /// Ends the outbox with what `encode` writes, appended on the
+    /// producer's behalf behind everything it queued, even past the cap
+    /// (the loop's WebSocket Close frame, at most 127 bytes, is never
+    /// refused); later pushes get [`Error::Closed`]. Returns false,
+    /// appending nothing, when the producer ended the outbox itself or it
+    /// is shut.
+    pub fn finish(&self, encode: impl FnOnce(&mut Vec<u8>)) -> bool {
+        let mut state = lock(&self.state);
+        if state.shut || state.ended.is_some() {
+            return false;
+        }
+        encode(&mut state.buf);
+        state.ended = Some(Ender::Loop);
+        true
     }
 
     /// Moves the buffered bytes into `into` (which the loop has emptied).
@@ -100,7 +130,7 @@ impl Outbox {
             into.append(&mut state.buf);
         }
         Taken {
-            ended: state.ended,
+            ended: state.ended.is_some(),
             want_writable: std::mem::take(&mut state.want_writable),
         }
     }
@@ -123,12 +153,18 @@ impl Outbox {
         lock(&self.state).buf.len()
     }
 
+    /// Whether a producer was refused for want of room and waits for the
+    /// `Writable` report of the next take.
+    pub fn is_waiting_for_room(&self) -> bool {
+        lock(&self.state).want_writable
+    }
+
     pub fn is_shut(&self) -> bool {
         lock(&self.state).shut
     }
 
     pub fn is_ended(&self) -> bool {
-        lock(&self.state).ended
+        lock(&self.state).ended.is_some()
     }
 }
 
@@ -167,6 +203,29 @@ mod tests {
             outbox.push(false, bytes(b"x")),
             Err(Error::WouldBlock)
         ));
+    }
+
+    #[test]
+    fn finish_appends_behind_the_producer_even_past_the_cap_once() {
+        let outbox = Outbox::new(4);
+        outbox.push(false, bytes(b"0123456789")).unwrap();
+        assert!(outbox.finish(|out| out.extend_from_slice(b"end")));
+        assert!(outbox.is_ended());
+        assert!(!outbox.finish(|_| panic!("ended already")));
+        assert!(matches!(
+            outbox.push(false, bytes(b"late")),
+            Err(Error::Closed)
+        ));
+        let mut out = Vec::new();
+        assert!(outbox.take(&mut out).ended);
+        assert_eq!(out, b"0123456789end");
+        // Nothing is added to what the producer ended, or to a shut outbox.
+        let outbox = Outbox::new(64);
+        outbox.push(true, bytes(b"last")).unwrap();
+        assert!(!outbox.finish(|_| panic!("ended by the producer")));
+        let outbox = Outbox::new(64);
+        outbox.shut();
+        assert!(!outbox.finish(|_| panic!("shut")));
     }
 
     #[test]

@@ -81,8 +81,6 @@ struct Inner {
     is_secure: bool,
     /// Cap of a stream's or WebSocket's send buffer.
     max_send_buffer: usize,
-    /// Largest WebSocket message accepted.
-    max_message_size: usize,
     id: u64,
     body: OnceLock<Vec<u8>>,
     state: Mutex<State>,
@@ -114,7 +112,6 @@ pub(crate) struct Origin {
     pub peer_addr: SocketAddr,
     pub is_secure: bool,
     pub max_send_buffer: usize,
-    pub max_message_size: usize,
     /// Unique within the loop: the connection's serial and the request's
     /// number on it.
     pub id: u64,
@@ -152,7 +149,6 @@ impl Request {
                 forwarded_chain,
                 is_secure: origin.is_secure,
                 max_send_buffer: origin.max_send_buffer,
-                max_message_size: origin.max_message_size,
                 id: origin.id,
                 body: OnceLock::new(),
                 state: Mutex::new(State::default()),
@@ -491,10 +487,6 @@ impl Request {
     /// A number naming this request among all of its loop's requests.
     pub fn id(&self) -> u64 {
         self.inner.id
-    }
-
-    pub(crate) fn max_message_size(&self) -> usize {
-        self.inner.max_message_size
     }
 
     /// Cap of a stream's or WebSocket's send buffer.

@@ -19,7 +19,7 @@ use slab::Slab;
 use crate::config::Config;
 use crate::conn::{BufPool, CloseReason, Connection, Ctx, TlsStream, Transport};
 use crate::error::Error;
-use crate::event::{Event, EventQueue};
+use crate::event::{Event, EventQueue, Queued};
 use crate::h1::conn::Limits;
 use crate::h1::encode::DateCache;
 use crate::ids::{ConnRef, ServerId};
@@ -240,8 +240,11 @@ impl EventLoop {
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<Option<Event>, Error> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
-            if let Some(event) = self.ready.pop_front() {
-                return Ok(Some(event));
+            while let Some(queued) = self.ready.pop_front() {
+                match queued {
+                    Queued::Event(event) => return Ok(Some(event)),
+                    Queued::EndSession(conn) => self.end_session(conn),
+                }
             }
             self.run_commands();
             if !self.ready.is_empty() {
@@ -308,11 +311,7 @@ impl EventLoop {
         let mut commands = std::mem::take(&mut self.commands);
         for command in commands.drain(..) {
             let conn = command.conn();
-            let current = self
-                .conns
-                .get(conn.token)
-                .is_some_and(|e| e.conn.serial() == conn.serial);
-            if !current {
+            if !self.is_current(conn) {
                 continue;
             }
             self.with_conn(conn.token, now, |c, ctx| {
@@ -339,6 +338,25 @@ impl EventLoop {
             });
         }
         self.commands = commands;
+    }
+
+    /// The application has taken (and answered) the WebSocket messages
+    /// that came before the client's Close: our Close frame is queued
+    /// behind its answers.
+    fn end_session(&mut self, conn: ConnRef) {
+        if self.is_current(conn) {
+            self.with_conn(conn.token, Instant::now(), |c, ctx| {
+                c.end_session(ctx);
+                c.drive(ctx);
+            });
+        }
+    }
+
+    /// Whether `conn` is still open (its slot not reused by another).
+    fn is_current(&self, conn: ConnRef) -> bool {
+        self.conns
+            .get(conn.token)
+            .is_some_and(|e| e.conn.serial() == conn.serial)
     }
 
     /// Runs `f` on a connection with its context; removes the connection

@@ -255,13 +255,16 @@ impl Conn {
                 }
                 Step::Frames => {
                     assert_eq!(self.upgraded, Some(true), "frames outside a session");
-                    // A Close frame from the client ends the session.
+                    // A Close frame from the client ends the session: once
+                    // the application has taken the messages before it, our
+                    // Close is queued behind its answers and taken.
                     let close = self.rx.first().is_some_and(|b| b & 0x0f == 0x8);
                     self.rx.clear();
                     if close {
-                        self.out.extend_from_slice(b"\x88\x00");
                         self.upgraded = Some(false);
-                        self.machine.session_ended(self.now);
+                        self.machine.session_ending();
+                        self.out.extend_from_slice(b"\x88\x00");
+                        self.machine.pulled(&self.limits, self.now, true, true);
                     }
                 }
                 Step::Discard => self.rx.clear(),

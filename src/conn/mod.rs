@@ -40,6 +40,8 @@ pub(crate) use buffer::BufPool;
 pub(crate) use request_line::RequestLine;
 pub(crate) use transport::{TlsStream, Transport};
 
+use streaming::Session;
+
 use buffer::{BUF_SIZE, RxBuf};
 use exchange::Serving;
 use outgoing::Outgoing;
@@ -54,7 +56,7 @@ use crate::outbox::Outbox;
 use crate::request::Request;
 use crate::responder::Shared;
 use crate::websocket::WebSocket;
-use crate::ws::{self, Message, close_code};
+use crate::ws::{Message, close_code};
 
 /// Bytes read from a socket per call, and file bytes read per chunk.
 const IO_CHUNK: usize = BUF_SIZE;
@@ -113,12 +115,7 @@ enum Held {
     /// A streamed response: its body comes through `outbox`.
     Stream { req: Request, outbox: Arc<Outbox> },
     /// A WebSocket session.
-    Socket {
-        socket: WebSocket,
-        /// Boxed: it is most of a `Held`'s size, and requests, which are
-        /// far more common, would move it around for nothing.
-        receiver: Box<ws::Receiver>,
-    },
+    Socket { socket: WebSocket, session: Session },
 }
 
 /// Whether the body's sink takes no more for now: a stream whose buffer
@@ -418,11 +415,20 @@ impl Connection {
                 outbox.discard();
                 ctx.events.push_back(Event::Closed(req));
             }
-            Held::Socket { socket, .. } => {
+            Held::Socket { socket, session } => {
                 socket.request().mark_closed();
                 socket.outbox().discard();
-                let gone = Message::Close(Some((close_code::ABNORMAL, why.to_owned())));
-                ctx.events.push_back(Event::WebSocket(socket, gone));
+                let status = match session {
+                    Session::Open(_) => Some(Some((close_code::ABNORMAL, why.to_owned()))),
+                    // The session was ending anyway: what the client sent.
+                    Session::Ending(pending) => Some(pending.report),
+                    // The application was told already.
+                    Session::Draining => None,
+                };
+                if let Some(status) = status {
+                    ctx.events
+                        .push_back(Event::WebSocket(socket, Message::Close(status)));
+                }
             }
             Held::None => {}
         }

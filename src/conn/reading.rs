@@ -98,7 +98,6 @@ impl Connection {
             peer_addr: self.peer,
             is_secure: self.transport.is_tls(),
             max_send_buffer: config.max_send_buffer,
-            max_message_size: usize::try_from(config.max_content_length).unwrap_or(usize::MAX),
             id: self.conn.serial << 32 | self.machine.requests() as u64,
         };
         Request::new(head, origin, &config.trusted_proxies)

@@ -1,18 +1,59 @@
 //! Streamed responses and WebSocket sessions: their bytes come from an
 //! [`Outbox`] the application fills, and (for WebSocket) frames are read
 //! and answered here.
+//!
+//! A WebSocket session, as the driver holds it ([`Session`]):
+//!
+//! ```text
+//! Open ── client's Close frame / protocol error ──▶ Ending ── EndSession step ──▶ Draining
+//!   (frames read; messages        (nothing more read; the messages     (our Close queued behind
+//!    and pings reported)           before it are with the application)   its answers; the outbox
+//!                                                                         drains, then Held::None)
+//! ```
+//!
+//! In `Ending`, the message events are in the loop's queue followed by
+//! [`Queued::EndSession`](crate::event::Queued): when the application
+//! calls `wait()` past them, the loop appends our Close frame to the
+//! outbox behind whatever it sent in answer, and tells it `Close`. If the
+//! application was refused room (`WouldBlock`), the step waits for the
+//! `Writable` event and comes again behind it.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::writing::response_head;
-use super::{Connection, Ctx, Held};
+use super::{Connection, Ctx, Held, IO_CHUNK};
 use crate::event::Event;
 use crate::h1::encode::{Framing, status_has_no_body};
 use crate::outbox::Outbox;
 use crate::response::Response;
 use crate::websocket::WebSocket;
 use crate::ws::{self, Message, Opcode, close_payload, encode_frame};
+
+/// Where a WebSocket session is; see the [module docs](self).
+pub(super) enum Session {
+    /// Frames are read. Boxed: the receiver is most of a `Held`'s size,
+    /// and requests, which are far more common, would move it around for
+    /// nothing.
+    Open(Box<ws::Receiver>),
+    /// The client's Close frame or a protocol error was read; the loop's
+    /// `EndSession` step is queued behind the messages before it.
+    Ending(Box<PendingClose>),
+    /// Our Close frame is queued behind the application's answers, and
+    /// the application was told `Close`; the session is over once the
+    /// outbox is drained.
+    Draining,
+}
+
+/// What ends a session once the application has answered the messages
+/// before it.
+pub(super) struct PendingClose {
+    /// The payload of our Close frame: the client's code echoed (RFC 6455
+    /// §5.5.1), or the protocol error's code and reason.
+    payload: Vec<u8>,
+    /// The `Close` the application is told.
+    pub(super) report: Option<(u16, String)>,
+}
 
 impl Connection {
     /// Starts a streamed response; its body comes through `outbox`.
@@ -93,7 +134,7 @@ impl Connection {
             queued,
         );
         self.held = Held::Socket {
-            receiver: Box::new(ws::Receiver::new(req.max_message_size())),
+            session: Session::Open(Box::new(ws::Receiver::new(ctx.config.max_message_size))),
             socket: WebSocket::new(outbox, req),
         };
     }
@@ -104,37 +145,62 @@ impl Connection {
         if !self.out.is_empty() {
             return false;
         }
-        let (outbox, req, stream) = match &self.held {
-            Held::Stream { outbox, req } => (outbox, req, true),
-            Held::Socket { socket, .. } => (socket.outbox(), socket.request(), false),
+        let (outbox, req, done_when_ended, ending) = match &self.held {
+            Held::Stream { outbox, req } => (outbox, req, true, false),
+            Held::Socket { socket, session } => (
+                socket.outbox(),
+                socket.request(),
+                matches!(session, Session::Draining),
+                matches!(session, Session::Ending(_)),
+            ),
             _ => return false,
         };
         self.out.buf.clear();
         self.out.pos = 0;
+        // Pushes stop at `max_send_buffer`, so a buffer grown (by doubling)
+        // past twice that held one push larger than the cap (a big
+        // WebSocket message): it is not handed back to the outbox, which
+        // would keep its memory for the rest of the session.
+        if self.out.buf.capacity() > ctx.config.max_send_buffer.max(IO_CHUNK).saturating_mul(2) {
+            self.out.buf = Vec::new();
+        }
         let taken = outbox.take(&mut self.out.buf);
         let got = !self.out.buf.is_empty();
         if taken.want_writable {
             ctx.events.push_back(Event::Writable(req.clone()));
+            if ending {
+                // The session's Close waited for this room too (see
+                // `end_session`): it follows the application's answer.
+                ctx.events.push_end_session(self.conn);
+            }
         }
         self.machine.pulled(ctx.limits, ctx.now, got, taken.ended);
-        if stream && taken.ended {
-            // The rest is sent as any response; the stream's handles are
-            // done.
+        if done_when_ended && taken.ended {
+            // The rest (for a WebSocket: up to our Close frame) is sent as
+            // any response; the handles are done.
+            if matches!(self.held, Held::Socket { .. }) {
+                outbox.shut();
+            }
             self.held = Held::None;
             return true;
         }
         got
     }
 
-    /// Feeds `rx` to the WebSocket receiver; answers pings, completes the
-    /// close handshake, reports messages.
+    /// Feeds `rx` to the WebSocket receiver; answers pings, reports
+    /// messages. On the client's Close or a protocol error, the session
+    /// ends once the application has taken the messages before it (see
+    /// [`Connection::end_session`]).
     pub(super) fn read_frames(&mut self, ctx: &mut Ctx<'_>) -> bool {
-        let Held::Socket { socket, receiver } = &mut self.held else {
+        let Held::Socket { socket, session } = &mut self.held else {
+            return false;
+        };
+        let Session::Open(receiver) = session else {
             return false;
         };
         let mut pos = 0;
-        let mut ended = false;
-        while pos < self.rx.len() && !ended {
+        let mut ending = None;
+        while pos < self.rx.len() {
             let (n, item) = receiver.feed(&self.rx.bytes()[pos..]);
             pos += n;
             let message = match item {
@@ -144,36 +210,64 @@ impl Connection {
                     Message::Ping(payload)
                 }
                 Some(Ok(Message::Close(status))) => {
-                    ended = true;
-                    if !socket.outbox().is_ended() {
-                        let payload = match &status {
-                            Some((code, _)) => close_payload(*code, ""),
-                            None => Vec::new(),
-                        };
-                        encode_frame(&mut self.out.buf, true, Opcode::Close, &payload);
-                    }
-                    Message::Close(status)
+                    let payload = match &status {
+                        Some((code, _)) => close_payload(*code, ""),
+                        None => Vec::new(),
+                    };
+                    ending = Some(PendingClose {
+                        payload,
+                        report: status,
+                    });
+                    break;
                 }
                 Some(Ok(message)) => message,
                 Some(Err(e)) => {
-                    ended = true;
                     log::debug!("{}: WebSocket protocol error: {e}", self.peer);
-                    if !socket.outbox().is_ended() {
-                        encode_frame(&mut self.out.buf, true, Opcode::Close, &e.close_payload());
-                    }
-                    Message::Close(Some((e.code, e.reason.to_owned())))
+                    ending = Some(PendingClose {
+                        payload: e.close_payload(),
+                        report: Some((e.code, e.reason.to_owned())),
+                    });
+                    break;
                 }
             };
             ctx.events
                 .push_back(Event::WebSocket(socket.clone(), message));
         }
         self.rx.consume(pos);
-        if ended {
-            socket.outbox().shut();
-            // Send what is queued (the Close frame last), then close.
-            self.held = Held::None;
-            self.machine.session_ended(ctx.now);
+        if let Some(pending) = ending {
+            *session = Session::Ending(Box::new(pending));
+            ctx.events.push_end_session(self.conn);
+            self.machine.session_ending();
         }
         pos > 0
+    }
+
+    /// The loop's `EndSession` step: the application has taken the
+    /// messages that came before the client's Close (or protocol error)
+    /// and sent its answers; our Close frame goes out behind them (unless
+    /// the application sent its own already), and the application is
+    /// told `Close`. An application waiting for room to send (refused
+    /// with `WouldBlock`) gets its `Writable` event first.
+    pub fn end_session(&mut self, ctx: &mut Ctx<'_>) {
+        let Held::Socket { socket, session } = &mut self.held else {
+            return;
+        };
+        match std::mem::replace(session, Session::Draining) {
+            // The application was told to wait for room (`WouldBlock`) to
+            // send an answer: the Close waits with it, queued again behind
+            // the `Writable` event (see `pull_outbox`).
+            Session::Ending(pending) if socket.outbox().is_waiting_for_room() => {
+                *session = Session::Ending(pending);
+            }
+            Session::Ending(pending) => {
+                let PendingClose { payload, report } = *pending;
+                socket
+                    .outbox()
+                    .finish(|out| encode_frame(out, true, Opcode::Close, &payload));
+                ctx.events
+                    .push_back(Event::WebSocket(socket.clone(), Message::Close(report)));
+            }
+            other => *session = other,
+        }
     }
 }

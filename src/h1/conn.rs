@@ -21,7 +21,8 @@
 //!      └───── answered before complete ▶ Respond     (close, input drained)
 //! Dispatched ─ answer, refusal ────────▶ Respond
 //!          └─ stream ──────────────────▶ Streaming ── ended ─────────────▶ Respond
-//!          └─ upgrade ─────────────────▶ Upgraded ─── Close frame, error ─▶ Respond (close)
+//!          └─ upgrade ─────────────────▶ Upgraded ─── Close frame, error ─▶ Ending
+//! Ending ──── our Close frame taken (behind the application's answers) ─▶ Respond (close)
 //! Respond ─── sent, keep-alive ────────▶ Idle, or Head when a pipelined request is buffered
 //!         └── sent, close ─────────────▶ Closed, or Closing when input may be unread
 //! Closing ─── EOF, timeout (Linger) ───▶ Closed
@@ -182,6 +183,12 @@ enum Phase {
     Streaming { after: After },
     /// A WebSocket session; `closing` once our Close frame is queued.
     Upgraded { closing: bool },
+    /// The client's Close frame (or a protocol error) was read: nothing
+    /// more is read. The application answers the messages that came
+    /// before it; our Close frame goes out behind those answers (RFC 6455
+    /// §7.1.7 lets an endpoint finish what it was sending), then the
+    /// connection closes.
+    Ending,
     /// Our side is shut; input is drained so the client reads our answer.
     Closing,
     /// Gone; the driver drops the connection.
@@ -444,6 +451,9 @@ impl Machine {
             // leaves what we send unread, or a ping flood grows the send
             // buffer without bound.
             Phase::Upgraded { .. } => rx_len < chunk && unsent < limits.max_send_buffer,
+            // Whatever follows the client's Close is drained only once our
+            // answers are out (`Closing`).
+            Phase::Ending => false,
             Phase::Closing => true,
             Phase::Closed(_) => false,
         }
@@ -492,6 +502,7 @@ impl Machine {
             Phase::Dispatched
             | Phase::Respond { .. }
             | Phase::Streaming { .. }
+            | Phase::Ending
             | Phase::Closed(_) => Step::Wait,
             Phase::Idle | Phase::Upgraded { .. } | Phase::Closing if rx.is_empty() => Step::Wait,
             _ => self.step(limits, rx, now, sink_full),
@@ -872,7 +883,15 @@ impl Machine {
                 self.arm(Timer::Linger, now, LINGER);
             }
             Phase::Upgraded { .. } if ended => {}
-            Phase::Streaming { .. } | Phase::Upgraded { .. } => {
+            // Our Close frame, behind the application's last answers, was
+            // taken: the rest is sent as any response, then we close.
+            Phase::Ending if ended => {
+                self.phase = Phase::Respond {
+                    after: After::Close,
+                };
+                self.arm(Timer::Send, now, limits.send_timeout);
+            }
+            Phase::Streaming { .. } | Phase::Upgraded { .. } | Phase::Ending => {
                 if !got {
                     // Nothing to send: no stall to time out.
                     self.deadline = None;
@@ -886,15 +905,15 @@ impl Machine {
         }
     }
 
-    /// The WebSocket session ended (a Close frame or a protocol error read
-    /// from the client): what is queued goes out, then the connection
-    /// closes, after a short wait for the client.
-    pub fn session_ended(&mut self, now: Instant) {
+    /// The client's Close frame or a protocol error was read: nothing more
+    /// is read, the client's EOF no longer cuts the session short, and the
+    /// timer running goes on (the send timeout while our bytes wait for
+    /// the client, the short wait after our own Close, or none while
+    /// nothing is to be sent: the loop queues our Close behind the
+    /// application's answers on its own, see [`Machine::pulled`]).
+    pub fn session_ending(&mut self) {
         if let Phase::Upgraded { .. } = self.phase {
-            self.phase = Phase::Respond {
-                after: After::Close,
-            };
-            self.arm(Timer::Linger, now, LINGER);
+            self.phase = Phase::Ending;
         }
     }
 
@@ -904,7 +923,7 @@ impl Machine {
     #[inline]
     pub fn written(&mut self, limits: &Limits, now: Instant) {
         let guarded = match self.phase {
-            Phase::Respond { .. } | Phase::Streaming { .. } => true,
+            Phase::Respond { .. } | Phase::Streaming { .. } | Phase::Ending => true,
             Phase::Upgraded { closing } => !closing,
             _ => false,
         };

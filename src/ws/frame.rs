@@ -277,10 +277,24 @@ pub mod close_code {
     pub const INTERNAL: u16 = 1011;
 }
 
-/// Whether a peer may send `code` in a Close frame (RFC 6455 §7.4): 1000–1003,
-/// 1007–1011 and 3000–4999. 1004–1006 and 1015 are never sent on the wire.
+/// Whether a peer may send `code` in a Close frame (RFC 6455 §7.4):
+/// 1000–1003, 1007–1014 and 3000–4999; any other is a protocol error
+/// (1002).
+///
+/// - 1004 is reserved, 1005, 1006 and 1015 are never sent on the wire
+///   (§7.4.1).
+/// - 1012 (Service Restart), 1013 (Try Again Later) and 1014 (Bad Gateway)
+///   came after the RFC, in the IANA WebSocket Close Code Number Registry
+///   (§11.7), as codes an endpoint sends: accepted. The rest of 1016–2999
+///   is unassigned (the Autobahn suite's cases 7.9.* send 1016, 1100, 2000,
+///   2999 and expect 1002).
+/// - §7.4.2 defines ranges up to 4999 only (3000–3999 registered,
+///   4000–4999 private): from 5000 no code is defined, so 5000–65535 are
+///   refused too. The suite's cases 7.13.1 and 7.13.2 (5000, 65535) leave
+///   the answer to the server (INFORMATIONAL: the code echoed, 1000 or
+///   1002 are all taken); 1002 treats them as the invalid codes they are.
 pub fn is_valid_received_close_code(code: u16) -> bool {
-    matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999)
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
 #[cfg(test)]
@@ -425,8 +439,13 @@ mod tests {
             (1009, true),
             (1010, true),
             (1011, true),
-            (1012, false),
+            (1012, true),
+            (1013, true),
+            (1014, true),
             (1015, false),
+            (1016, false),
+            (1100, false),
+            (2000, false),
             (2999, false),
             (3000, true),
             (4999, true),

@@ -1,6 +1,7 @@
 //! The example programs, run: each answers its documented URL.
 
 use crate::common::examples::Example;
+use crate::common::procfs::status_kib;
 use crate::util::Client;
 
 #[test]
@@ -90,4 +91,44 @@ fn ws_echo_echoes_and_serves_its_page() {
     let len: usize = head.header("content-length").unwrap().parse().unwrap();
     let page = String::from_utf8(client.exact(len)).unwrap();
     assert!(page.contains("new WebSocket"));
+}
+
+/// Issue 11: `ws_echo --max-message-size 16777216` echoes a 16 MiB
+/// message (Autobahn 9.*) holding little more than the message and its
+/// echo frame; a message over the limit is refused with 1009.
+#[test]
+fn ws_echo_echoes_up_to_its_max_message_size_flag_in_bounded_memory() {
+    const MAX: usize = 16 << 20;
+    let example = Example::start("ws_echo", &["--max-message-size", &MAX.to_string()], 1);
+    let url = format!("ws://{}/ws", example.addr());
+    let (mut ws, _) = tungstenite::connect(&url).expect("connect");
+    if let tungstenite::stream::MaybeTlsStream::Plain(s) = ws.get_ref() {
+        s.set_read_timeout(Some(crate::common::PATIENCE)).unwrap();
+    }
+    let before = status_kib(example.pid(), "VmRSS");
+    let data: Vec<u8> = (0..MAX as u32).map(|i| (i % 251) as u8).collect();
+    let message = tungstenite::Message::binary(data);
+    ws.send(message.clone()).unwrap();
+    assert!(ws.read().unwrap() == message, "the echo differs");
+    let peak = status_kib(example.pid(), "VmHWM") - before;
+    println!("ws_echo: peak RSS {peak} KiB above {before} KiB for a 16 MiB echo");
+    // The message (16 MiB) and its echo frame (16 MiB), not a third copy.
+    assert!(
+        peak < 40 << 10,
+        "peak RSS grew {peak} KiB for one 16 MiB echo"
+    );
+    // One byte more is refused from the frame header alone.
+    let mut client = Client::connect(example.addr());
+    client.send(
+        "GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    assert_eq!(client.head().status, 101);
+    let mut header = vec![0x82, 0xFF];
+    header.extend_from_slice(&(MAX as u64 + 1).to_be_bytes());
+    header.extend_from_slice(&crate::common::ws::MASK);
+    client.send(header);
+    let close = client.exact(4);
+    assert_eq!(close[..2], [0x88, 0x11], "a Close with 1009 and its reason");
+    assert_eq!(u16::from_be_bytes([close[2], close[3]]), 1009);
 }

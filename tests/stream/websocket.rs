@@ -367,9 +367,11 @@ fn closes_with_1007_on_invalid_utf8_text() {
 }
 
 #[test]
-fn closes_with_1009_on_a_message_over_max_content_length() {
+fn closes_with_1009_on_a_message_over_max_message_size() {
     let mut config = Config::default();
-    config.max_content_length = 1024;
+    config.max_message_size = 1024;
+    // Request bodies have their own limit.
+    config.max_content_length = 10;
     let (server, seen, _) = ws_server(config);
     let mut ws = RawWs::open(&server, &seen);
     ws.send(&masked(0x82, &[1; 1024]));
@@ -688,4 +690,286 @@ fn closes_a_client_that_never_answers_the_servers_close_within_the_short_wait() 
     }
     assert!(closed, "still open after {:?}", start.elapsed());
     assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+/// The client's Close frame with `code`.
+fn close_frame(code: u16) -> Vec<u8> {
+    masked(0x88, &code.to_be_bytes())
+}
+
+/// Issue 11 (Autobahn 3.2, 4.1.3, 5.15): a valid message and a bad frame in
+/// one read. The message reaches the application, its echo goes out, then
+/// the Close with the error's code.
+#[test]
+fn answers_a_message_that_came_with_a_bad_frame_then_closes_with_1002() {
+    let (server, seen, _) = ws_server(Config::default());
+    let bad_frames: [(&str, Vec<u8>); 3] = [
+        ("reserved bits", masked(0xC1, b"x")),
+        ("reserved opcode", masked(0x83, b"")),
+        ("continuation first", masked(0x80, b"x")),
+    ];
+    for (what, bad) in bad_frames {
+        let mut ws = RawWs::open(&server, &seen);
+        ws.send(&[masked(0x81, "h\u{e9}llo \u{20ac}\u{1F600}".as_bytes()), bad].concat());
+        let text = "h\u{e9}llo \u{20ac}\u{1F600}";
+        assert_eq!(ws.frame(), (0x81, text.as_bytes().to_vec()), "{what}");
+        assert_eq!(ws.close_code(), 1002, "{what}");
+        ws.assert_closed_by_server();
+        assert_eq!(next(&seen), Seen::Message(Message::Text(text.into())));
+        assert_eq!(close_code_of(next(&seen)), 1002, "{what}");
+    }
+}
+
+/// Issue 11 (Autobahn 7.1.6): a message then the client's Close in one
+/// write: the echo, then our Close 1000.
+#[test]
+fn answers_a_message_that_came_with_the_close_then_closes_with_1000() {
+    let (server, seen, _) = ws_server(Config::default());
+    let mut ws = RawWs::open(&server, &seen);
+    // What follows the Close (a ping here) is never read.
+    ws.send(
+        &[
+            masked(0x82, &[0, 0xff, 0xc3]),
+            close_frame(1000),
+            masked(0x89, b"late"),
+        ]
+        .concat(),
+    );
+    assert_eq!(ws.frame(), (0x82, vec![0, 0xff, 0xc3]));
+    assert_eq!(ws.close_code(), 1000);
+    ws.assert_closed_by_server();
+    assert_eq!(
+        next(&seen),
+        Seen::Message(Message::Binary(vec![0, 0xff, 0xc3]))
+    );
+    assert_eq!(
+        next(&seen),
+        Seen::Message(Message::Close(Some((1000, String::new()))))
+    );
+    assert!(
+        seen.recv_timeout(Duration::from_millis(100)).is_err(),
+        "an event after the Close"
+    );
+}
+
+/// Several messages, a ping and a fragmented message, then invalid UTF-8,
+/// in one write: the pong, every echo in order, then Close 1007.
+#[test]
+fn answers_every_message_before_a_protocol_error_in_order() {
+    let (server, seen, _) = ws_server(Config::default());
+    let mut ws = RawWs::open(&server, &seen);
+    ws.send(
+        &[
+            masked(0x81, b"one"),
+            masked(0x82, &[2; 300]),
+            masked(0x89, b"are you there?"),
+            masked(0x01, "thr".as_bytes()),
+            masked(0x80, "\u{e9}e".as_bytes()),
+            masked(0x81, b"four \xc3"),
+        ]
+        .concat(),
+    );
+    assert_eq!(ws.frame(), (0x8A, b"are you there?".to_vec()));
+    assert_eq!(ws.frame(), (0x81, b"one".to_vec()));
+    assert_eq!(ws.frame(), (0x82, vec![2; 300]));
+    assert_eq!(ws.frame(), (0x81, "thr\u{e9}e".as_bytes().to_vec()));
+    assert_eq!(ws.close_code(), 1007);
+    ws.assert_closed_by_server();
+    let want = [
+        Message::Text("one".into()),
+        Message::Binary(vec![2; 300]),
+        Message::Ping(b"are you there?".to_vec()),
+        Message::Text("thr\u{e9}e".into()),
+    ];
+    for message in want {
+        assert_eq!(next(&seen), Seen::Message(message));
+    }
+    assert_eq!(close_code_of(next(&seen)), 1007);
+}
+
+/// The application answers on another thread: what it sends before the
+/// loop thread calls `wait()` again goes out before the Close; a send after
+/// the session's `Close` event is refused, never sent after our Close.
+#[test]
+fn answers_from_another_thread_go_out_before_the_close_and_later_ones_are_refused() {
+    let (seen_tx, seen) = mpsc::channel();
+    let (late_tx, late) = mpsc::channel();
+    let server = serve_events(Config::default(), move |event| match event {
+        Event::Request(req) => {
+            req.accept_websocket().unwrap();
+            let _ = seen_tx.send(Seen::Opened);
+        }
+        Event::WebSocket(ws, Message::Text(text)) => {
+            // A worker answers; the loop thread waits for it.
+            std::thread::spawn(move || ws.send_text(&format!("worker: {text}")))
+                .join()
+                .unwrap()
+                .unwrap();
+        }
+        Event::WebSocket(ws, message @ Message::Close(_)) => {
+            let worker = std::thread::spawn(move || ws.send_text("too late"));
+            let _ = late_tx.send(worker.join().unwrap());
+            let _ = seen_tx.send(Seen::Message(message));
+        }
+        _ => {}
+    });
+    let mut ws = RawWs::open(&server, &seen);
+    ws.send(&[masked(0x81, b"a"), masked(0x81, b"b"), close_frame(1001)].concat());
+    assert_eq!(ws.frame(), (0x81, b"worker: a".to_vec()));
+    assert_eq!(ws.frame(), (0x81, b"worker: b".to_vec()));
+    assert_eq!(ws.close_code(), 1001);
+    ws.assert_closed_by_server();
+    assert_eq!(
+        next(&seen),
+        Seen::Message(Message::Close(Some((1001, String::new()))))
+    );
+    assert!(matches!(
+        late.recv_timeout(IO_TIMEOUT).unwrap(),
+        Err(Error::Closed)
+    ));
+}
+
+/// A client that sends a message and its Close and goes away at once:
+/// the application still gets both (one `Close`), and the connection is
+/// freed.
+#[test]
+fn a_client_gone_right_after_its_close_frees_the_connection() {
+    let mut event_loop = uhttp::EventLoop::new().unwrap();
+    let id = event_loop
+        .add_server(&["127.0.0.1:0".parse().unwrap()], Config::default())
+        .unwrap();
+    let addr = event_loop.local_addrs(id)[0];
+    let (seen_tx, seen) = mpsc::channel();
+    let handle = event_loop.handle();
+    let _server = crate::common::library::run_loop(vec![vec![addr]], handle, move || {
+        // A timer, so the count is reported while nothing happens too.
+        match event_loop.wait(Some(Duration::from_millis(20))).unwrap() {
+            Some(Event::Request(req)) => {
+                req.accept_websocket().unwrap();
+                let _ = seen_tx.send((Some(Seen::Opened), event_loop.connections()));
+            }
+            Some(Event::WebSocket(ws, message)) => {
+                if let Message::Text(text) = &message {
+                    // The client is gone: the answer may or may not be taken.
+                    let _ = ws.send_text(text);
+                }
+                let _ = seen_tx.send((Some(Seen::Message(message)), event_loop.connections()));
+            }
+            _ => drop(seen_tx.send((None, event_loop.connections()))),
+        }
+    });
+    let mut client = Client::connect(addr);
+    client.send(
+        upgrade_request(
+            "GET",
+            &[("Sec-WebSocket-Key", KEY), ("Sec-WebSocket-Version", "13")],
+        )
+        .as_bytes(),
+    );
+    assert_eq!(client.head().status, 101);
+    client.send([masked(0x81, b"bye"), close_frame(1000)].concat());
+    drop(client);
+    let mut events = Vec::new();
+    let start = Instant::now();
+    loop {
+        let (event, connections) = seen.recv_timeout(IO_TIMEOUT).expect("a turn of the loop");
+        events.extend(event);
+        if connections == 0 && events.len() == 3 {
+            break;
+        }
+        assert!(start.elapsed() < IO_TIMEOUT, "still open; saw {events:?}");
+    }
+    assert_eq!(
+        events,
+        [
+            Seen::Opened,
+            Seen::Message(Message::Text("bye".into())),
+            Seen::Message(Message::Close(Some((1000, String::new())))),
+        ]
+    );
+}
+
+/// Issue 11 (Autobahn 9.*): a 16 MiB message, whole and in fragments, is
+/// echoed with `max_message_size` at 16 MiB; one byte more is refused with
+/// 1009 from the frame header.
+#[test]
+fn echoes_16_mib_messages_at_max_message_size_and_refuses_one_byte_more() {
+    const MAX: usize = 16 << 20;
+    let mut config = Config::default();
+    config.max_message_size = MAX;
+    let (server, seen, _) = ws_server(config);
+    let data: Vec<u8> = (0..MAX as u32).map(|i| (i % 251) as u8).collect();
+    let mut ws = RawWs::open(&server, &seen);
+    ws.client
+        .stream
+        .set_read_timeout(Some(crate::common::PATIENCE))
+        .unwrap();
+    ws.send(&masked(0x82, &data));
+    let (b0, echoed) = ws.frame();
+    assert_eq!(b0, 0x82);
+    assert!(echoed == data, "the echo differs");
+    assert!(matches!(next(&seen), Seen::Message(Message::Binary(b)) if b.len() == MAX));
+    // In 1 MiB fragments.
+    let fragments = data.chunks(1 << 20).enumerate().map(|(i, part)| {
+        let last = (i + 1) << 20 == MAX;
+        masked(
+            if i == 0 { 0x02 } else { 0x00 } | if last { 0x80 } else { 0 },
+            part,
+        )
+    });
+    ws.send(&fragments.collect::<Vec<_>>().concat());
+    let (b0, echoed) = ws.frame();
+    assert_eq!(b0, 0x82);
+    assert!(echoed == data, "the echo of the fragments differs");
+    assert!(matches!(next(&seen), Seen::Message(Message::Binary(b)) if b.len() == MAX));
+    // One byte over: refused from the header, before any payload.
+    let mut header = vec![0x82, 0xFF];
+    header.extend_from_slice(&(MAX as u64 + 1).to_be_bytes());
+    header.extend_from_slice(&crate::common::ws::MASK);
+    ws.send(&header);
+    assert_eq!(ws.close_code(), 1009);
+    ws.assert_closed_by_server();
+    assert_eq!(close_code_of(next(&seen)), 1009);
+}
+
+/// An answer refused for want of room (`WouldBlock`) is sent after the
+/// `Writable` event, and still goes out before our Close.
+#[test]
+fn an_answer_that_waits_for_room_still_goes_out_before_the_close() {
+    let mut config = Config::default();
+    config.max_send_buffer = 1024;
+    let (seen_tx, seen) = mpsc::channel();
+    let mut waiting: Option<(WebSocket, Vec<u8>)> = None;
+    let server = serve_events(config, move |event| match event {
+        Event::Request(req) => {
+            req.accept_websocket().unwrap();
+            let _ = seen_tx.send(Seen::Opened);
+        }
+        Event::WebSocket(ws, Message::Binary(data)) => {
+            // Over the cap: the first send is taken whole, the second waits.
+            ws.send_binary(&data).unwrap();
+            assert!(matches!(
+                ws.send_binary(&data[..10]),
+                Err(Error::WouldBlock)
+            ));
+            waiting = Some((ws, data[..10].to_vec()));
+        }
+        Event::Writable(_) => {
+            let (ws, rest) = waiting.take().expect("an answer waits");
+            ws.send_binary(&rest).unwrap();
+        }
+        Event::WebSocket(_, message) => drop(seen_tx.send(Seen::Message(message))),
+        _ => {}
+    });
+    let mut ws = RawWs::open(&server, &seen);
+    let data: Vec<u8> = (0..2000u32).map(|i| (i % 256) as u8).collect();
+    ws.send(&[masked(0x82, &data), close_frame(1000)].concat());
+    assert_eq!(ws.frame(), (0x82, data.clone()));
+    assert_eq!(ws.frame(), (0x82, data[..10].to_vec()));
+    assert_eq!(ws.close_code(), 1000);
+    ws.assert_closed_by_server();
+    assert_eq!(
+        next(&seen),
+        Seen::Message(Message::Close(Some((1000, String::new()))))
+    );
 }

@@ -927,19 +927,57 @@ fn a_websocket_close_waits_linger_for_the_client_and_writes_do_not_extend_it() {
 }
 
 #[test]
-fn a_websocket_session_ended_by_the_client_flushes_then_closes() {
+fn a_websocket_session_ended_by_the_client_waits_for_the_answers_then_closes() {
     let mut s = Scenario::new(config());
-    s.recv(b"GET /ws HTTP/1.1\r\nHost: h\r\n\r\n");
+    s.recv(b"GET /ws HTTP/1.1\r\nHost: h\r\n\r\n").seen();
     s.machine.upgrade(&s.limits, s.now);
     s.at(secs(3));
-    s.machine.session_ended(s.now);
-    assert_eq!(s.deadline(), Some((secs(3) + LINGER, Timer::Linger)));
+    // A quiet session: nothing to send, no deadline.
+    s.machine.pulled(&s.limits, s.now, false, false);
+    assert_eq!(s.deadline(), None);
+    // The client's Close is read: nothing more is read, nor looked at,
+    // and its EOF does not cut the answers short.
+    s.machine.session_ending();
+    assert!(!s.machine.wants_read(&s.limits, 0, 0, 1024, || false));
+    s.recv(b"\x89\x80....").eof();
+    assert_eq!(s.seen(), []);
+    assert_eq!(s.machine.closed(), None);
+    assert_eq!(s.deadline(), None);
+    // The application answers: the send timeout guards it, and sending it
+    // all does not end the session.
+    s.at(secs(4));
+    s.machine.pulled(&s.limits, s.now, true, false);
+    assert_eq!(s.deadline(), Some((secs(64), Timer::Send)));
+    s.out.extend_from_slice(b"\x81\x02hi");
+    s.flush();
+    assert_eq!(s.seen(), []);
+    assert_eq!(s.machine.closed(), None);
+    // Our Close, behind the answers, is taken: it is sent as any response,
+    // then the connection closes.
+    s.at(secs(5));
+    s.machine.pulled(&s.limits, s.now, true, true);
+    assert_eq!(s.deadline(), Some((secs(65), Timer::Send)));
+    s.out.extend_from_slice(b"\x88\x02\x03\xe8");
+    s.flush();
+    assert_eq!(s.seen(), [Seen::Finished(Finished::Close)]);
+}
+
+#[test]
+fn a_websocket_close_answered_by_the_client_closes_once_nothing_is_left() {
+    let mut s = Scenario::new(config());
+    s.recv(b"GET /ws HTTP/1.1\r\nHost: h\r\n\r\n").seen();
+    s.machine.upgrade(&s.limits, s.now);
+    // Our Close went out first; the client answers within the short wait.
+    s.at(secs(1));
+    s.machine.pulled(&s.limits, s.now, true, true);
     s.out.extend_from_slice(b"\x88\x00");
     s.flush();
-    assert_eq!(
-        s.seen().last(),
-        Some(&Seen::Finished(Finished::CloseNotify))
-    );
+    s.at(secs(2));
+    s.machine.session_ending();
+    assert_eq!(s.deadline(), Some((secs(1) + LINGER, Timer::Linger)));
+    s.machine.pulled(&s.limits, s.now, false, true);
+    s.flush();
+    assert_eq!(s.seen(), [Seen::Finished(Finished::CloseNotify)]);
 }
 
 #[test]
