@@ -172,7 +172,8 @@ impl Uploads {
         let parser = MultipartParser::new(boundary)
             .map_err(|e| json_error(400, &format!("multipart: {e}")))?;
         self.check_size(req)?;
-        let dir = relative_path(req.query().get("dir").unwrap_or_default().trim_matches('/'))
+        let dir = req.query().get("dir").unwrap_or_default();
+        let dir = relative_path(dir.strip_suffix('/').unwrap_or(dir))
             .map_err(|why| json_error(400, &format!("dir: {why}")))?;
         Ok(MultipartUpload {
             parser,
