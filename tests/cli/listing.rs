@@ -338,8 +338,7 @@ fn hostile_relative_paths_are_refused_and_create_nothing() {
         "a/.ssh/x",
         "\u{0}x",
     ] {
-        let filename = filename.replace('\u{0}', "\0");
-        let body = multipart(&[("file", Some(&filename), b"bad")]);
+        let body = multipart(&[("file", Some(filename), b"bad")]);
         let (status, text, _) = post(&server, "/upload?dir=sub", "*/*", body);
         assert_eq!(status, 400, "{filename:?}: {text}");
     }

@@ -338,7 +338,8 @@ pub struct MultipartUpload {
     dir: Vec<String>,
     /// Answer a browser's form with a redirect to the listing.
     html: bool,
-    current: Option<Receiving>,
+    /// The file being received (boxed: the form state stays small).
+    current: Option<Box<Receiving>>,
     /// The value of a `mkdir` field being read.
     field: Option<Vec<u8>>,
     /// Folders to create.
@@ -388,7 +389,7 @@ impl MultipartUpload {
                         if done.iter().any(|f| f.name == full) {
                             return Err(json_error(400, &format!("{name} sent twice")));
                         }
-                        *current = Some(uploads.receive(dir, &parts)?);
+                        *current = Some(Box::new(uploads.receive(dir, &parts)?));
                     }
                 },
                 PartEvent::Data(bytes) => {
@@ -403,7 +404,7 @@ impl MultipartUpload {
                 }
                 PartEvent::End => {
                     if let Some(file) = current.take() {
-                        done.push(file);
+                        done.push(*file);
                     }
                     if let Some(value) = field.take() {
                         let name = String::from_utf8(value)
