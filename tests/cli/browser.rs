@@ -452,3 +452,86 @@ fn listing_uploads_files_folders_and_new_folders_in_headless_chromium() {
         l.contains("\"POST /upload?dir=sub%20dir HTTP/1.1\" 303 ")
     });
 }
+
+#[test]
+fn listing_takes_dropped_files_and_folders_in_headless_chromium() {
+    let builder = Server::builder();
+    let root = builder.root().to_owned();
+    std::fs::create_dir(root.join("drop here")).unwrap();
+    let server = builder.args(["--upload-dir", path_str(&root)]).start();
+    let source = TempDir::new().unwrap();
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let dropped = write_file(source.path(), "dropped €.bin", &data);
+    let folder = source.path().join("dropped folder");
+    std::fs::create_dir_all(folder.join("deep")).unwrap();
+    write_file(&folder.join("deep"), "leaf.txt", b"leaf");
+
+    let mut tab = Tab::open();
+    tab.navigate(&server.url("/drop%20here/"));
+    let drag = |kind: &str| {
+        json!({
+            "type": kind, "x": 100, "y": 100,
+            "data": {"items": [], "files": [path_str(&dropped), path_str(&folder)], "dragOperationsMask": 1},
+        })
+    };
+    tab.call("Input.dispatchDragEvent", drag("dragEnter"));
+    tab.call("Input.dispatchDragEvent", drag("dragOver"));
+    tab.call("Input.dispatchDragEvent", drag("drop"));
+    let status = tab.wait_for(
+        "document.querySelector('#status').textContent.includes('uploaded')",
+        "document.querySelector('#status').textContent",
+    );
+    assert_eq!(status, "2 files uploaded.");
+    let events = tab.eval(
+        "[...document.querySelectorAll('#progress li')].map(li => [li.querySelector('.name').textContent, Number(li.dataset.progressEvents) > 0, li.className]).sort()",
+    );
+    assert_eq!(
+        events,
+        json!([
+            ["dropped folder/deep/leaf.txt", true, "ok"],
+            ["dropped €.bin", true, "ok"]
+        ])
+    );
+    let saved = std::fs::read(root.join("drop here/dropped €.bin")).unwrap();
+    assert!(saved == data, "the dropped file was not saved as it is");
+    assert_eq!(
+        std::fs::read(root.join("drop here/dropped folder/deep/leaf.txt")).unwrap(),
+        b"leaf"
+    );
+    assert_eq!(tab.visible_rows(), ["dropped folder/", "dropped €.bin"]);
+}
+
+#[test]
+fn listing_fits_a_phone_screen_and_follows_the_dark_scheme_in_headless_chromium() {
+    let builder = Server::builder();
+    let root = builder.root().to_owned();
+    let long = "a-rather-long-file-name-without-any-spaces-that-must-wrap-somewhere.tar.gz";
+    write_file(&root, long, b"x");
+    std::fs::create_dir(root.join("Ünïcödé folder with a long name")).unwrap();
+    let server = builder.uploads().start();
+    let mut tab = Tab::open();
+    tab.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 400, "height": 800, "deviceScaleFactor": 2, "mobile": true}),
+    );
+    tab.navigate(&server.url("/"));
+    let widths = tab.eval("[document.documentElement.scrollWidth, window.innerWidth]");
+    assert_eq!(widths, json!([400, 400]), "the page scrolls sideways");
+    assert_eq!(
+        tab.eval("getComputedStyle(document.querySelector('td.m')).display"),
+        "none"
+    );
+    let light = tab.eval("getComputedStyle(document.body).backgroundColor");
+    assert_eq!(light, "rgb(255, 255, 255)");
+    tab.call(
+        "Emulation.setEmulatedMedia",
+        json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+    );
+    let dark = tab.eval("getComputedStyle(document.body).backgroundColor");
+    assert_eq!(dark, "rgb(22, 22, 22)");
+    // The type markers are drawn by the page itself.
+    let marker = tab.eval(
+        "getComputedStyle(document.querySelector('a.k.archive'), '::before').backgroundColor",
+    );
+    assert_eq!(marker, "rgb(141, 110, 99)");
+}
