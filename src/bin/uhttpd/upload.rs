@@ -23,7 +23,8 @@
 //! rename it and flush the directory. That takes milliseconds (measured
 //! on this project's ext4 virtual disks, 1 MiB: `fsync` 1 ms median, 15 ms
 //! worst of 20; the directory 0.2 ms, 10 ms worst), so the caller runs
-//! them off the poll loop. Creating the temporary file (30-200 µs) stays
+//! them off the poll loop. Creating the temporary file (30-200 µs), and
+//! any missing directory on its way (a `mkdir` each, not flushed), stays
 //! on the loop, as do the writes of the body as it arrives (page cache:
 //! 0.5-4 ms a MiB, in chunks of at most a read buffer).
 
@@ -32,7 +33,6 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use percent_encoding::utf8_percent_encode;
-
 use serde_json::json;
 use tempfile::NamedTempFile;
 use uhttp::util::parse_header_parameters;
@@ -516,7 +516,7 @@ fn write_failed(path: &Path, e: &io::Error) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::{check_name, put_name};
+    use super::{check_name, put_name, put_path, relative_path};
     use crate::test_support::str_at_every_offset;
 
     #[test]
@@ -528,6 +528,52 @@ mod tests {
         }
         for good in ["a.txt", "firmware-1.2.bin", "résumé.pdf", "a b", "x..y"] {
             assert!(check_name(good).is_ok(), "{good:?} should be accepted");
+        }
+    }
+
+    #[test]
+    fn relative_paths_are_checked_component_by_component() {
+        assert_eq!(relative_path(""), Ok(vec![]));
+        assert_eq!(
+            relative_path("album/2024/été.jpg"),
+            Ok(vec!["album".into(), "2024".into(), "été.jpg".into()])
+        );
+        for bad in [
+            "/etc/passwd",
+            "../x",
+            "a/../../b",
+            "a/./b",
+            "a//b",
+            "a/",
+            "a\\b",
+            "..\\x",
+            "a/.git/config",
+            "a/b\0c",
+            "a/\u{7}",
+            &"x/".repeat(2049),
+        ] {
+            assert!(relative_path(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert_eq!(
+            put_path("sub%20dir/%C3%A9.txt"),
+            Ok(vec!["sub dir".into(), "é.txt".into()])
+        );
+        for bad in [
+            "a%2Fb",
+            "a/%2e%2e/b",
+            "a/%2E",
+            "/a",
+            "a/",
+            "a%5Cb/c",
+            "a/%00",
+        ] {
+            assert!(put_path(bad).is_err(), "{bad:?} should be refused");
+        }
+        for (_, raw) in str_at_every_offset("a/b.txt") {
+            match raw.split('/').collect::<Vec<_>>().as_slice() {
+                [a, b] => assert_eq!(relative_path(&raw), Ok(vec![a.to_string(), b.to_string()])),
+                _ => unreachable!(),
+            }
         }
     }
 
