@@ -349,6 +349,10 @@ fn listing_uploads_files_folders_and_new_folders_in_headless_chromium() {
         "form.files input[type=file]:not([webkitdirectory])",
         &[&big_file, &small_file],
     );
+    tab.wait_for(
+        "document.querySelector('form.files input[type=file]:not([webkitdirectory])').files.length === 2",
+        "true",
+    );
     tab.eval("document.querySelector('form.files button[type=submit]').click()");
     let status = tab.wait_for(
         "document.querySelector('#status').textContent.includes('uploaded')",
@@ -385,7 +389,9 @@ fn listing_uploads_files_folders_and_new_folders_in_headless_chromium() {
 
     // A folder, its paths recreated below the listed directory.
     tab.set_files("form.files input[webkitdirectory]", &[&folder]);
-    let chosen = tab.eval(
+    // Chromium reads the folder in the background: wait for its files.
+    let chosen = tab.wait_for(
+        "document.querySelector('form.files input[webkitdirectory]').files.length === 2",
         "[...document.querySelector('form.files input[webkitdirectory]').files].map(f => f.webkitRelativePath).sort()",
     );
     assert_eq!(chosen, json!(["album/inner/two.txt", "album/one.txt"]));
