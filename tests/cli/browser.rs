@@ -163,64 +163,381 @@ fn require_chromium() {
     );
 }
 
+/// A page in a fresh headless Chromium.
+struct Tab {
+    _browser: Chromium,
+    cdp: Cdp,
+    session: String,
+}
+
+impl Tab {
+    fn open() -> Tab {
+        require_chromium();
+        let browser = Chromium::start();
+        let mut cdp = Cdp::connect(&browser.ws_url);
+        let target = cdp.call(None, "Target.createTarget", json!({"url": "about:blank"}));
+        let attached = cdp.call(
+            None,
+            "Target.attachToTarget",
+            json!({"targetId": target["targetId"], "flatten": true}),
+        );
+        let session = attached["sessionId"].as_str().unwrap().to_owned();
+        let mut tab = Tab {
+            _browser: browser,
+            cdp,
+            session,
+        };
+        tab.call("Page.enable", json!({}));
+        tab.call("DOM.enable", json!({}));
+        tab
+    }
+
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.cdp.call(Some(&self.session), method, params)
+    }
+
+    fn navigate(&mut self, url: &str) {
+        let navigated = self.call("Page.navigate", json!({"url": url}));
+        assert!(navigated.get("errorText").is_none(), "{navigated}");
+        self.cdp.wait_event("Page.loadEventFired");
+    }
+
+    /// Runs `expression` in the page (awaiting a promise) and returns its
+    /// value.
+    fn eval(&mut self, expression: &str) -> Value {
+        let result = self.call(
+            "Runtime.evaluate",
+            json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
+        );
+        assert!(
+            result.get("exceptionDetails").is_none(),
+            "{expression}: {result}"
+        );
+        result["result"]["value"].clone()
+    }
+
+    /// Waits (in the page, bounded) until `condition` holds, then returns
+    /// `value`.
+    fn wait_for(&mut self, condition: &str, value: &str) -> Value {
+        let limit = PATIENCE.as_millis() / 2;
+        self.eval(&format!(
+            "new Promise((resolve, reject) => {{ const start = Date.now(); \
+             const t = setInterval(() => {{ if ({condition}) {{ clearInterval(t); resolve({value}); }} \
+             else if (Date.now() - start > {limit}) {{ clearInterval(t); reject(new Error('timed out: ' + {condition:?})); }} }}, 10); }})"
+        ))
+    }
+
+    /// Clicks `selector` and waits for the page it loads.
+    fn click_and_load(&mut self, selector: &str) {
+        self.eval(&format!("document.querySelector({selector:?}).click()"));
+        self.cdp.wait_event("Page.loadEventFired");
+    }
+
+    fn node(&mut self, selector: &str) -> u64 {
+        let document = self.call("DOM.getDocument", json!({}));
+        let found = self.call(
+            "DOM.querySelector",
+            json!({"nodeId": document["root"]["nodeId"], "selector": selector}),
+        );
+        let id = found["nodeId"].as_u64().unwrap();
+        assert_ne!(id, 0, "no {selector} on the page");
+        id
+    }
+
+    fn set_files(&mut self, selector: &str, files: &[&Path]) {
+        let node = self.node(selector);
+        let files: Vec<&str> = files.iter().map(|f| path_str(f)).collect();
+        self.call(
+            "DOM.setFileInputFiles",
+            json!({"nodeId": node, "files": files}),
+        );
+    }
+
+    /// Focuses `selector` and types `text` into it, as a user would.
+    fn type_into(&mut self, selector: &str, text: &str) {
+        self.eval(&format!("document.querySelector({selector:?}).focus()"));
+        self.call("Input.insertText", json!({"text": text}));
+    }
+
+    /// The names in the listing's visible rows, in order.
+    fn visible_rows(&mut self) -> Vec<String> {
+        let rows = self.eval(
+            "[...document.querySelectorAll('#listing tbody tr:not(.up)')]\
+             .filter(tr => !tr.hidden).map(tr => tr.querySelector('td.n').textContent)",
+        );
+        serde_json::from_value(rows).unwrap()
+    }
+}
+
+impl Drop for Tab {
+    fn drop(&mut self) {
+        // Ask Chromium to quit with its helper processes; drop kills it anyway.
+        let close = json!({"id": 0, "method": "Browser.close"});
+        let _ = self.cdp.ws.send(Message::text(close.to_string()));
+    }
+}
+
 #[test]
-fn listing_upload_form_works_in_headless_chromium() {
-    require_chromium();
-    let server = Server::builder().uploads().start();
-    write_file(server.root(), "existing.txt", b"listed");
+fn listing_sorts_and_filters_in_headless_chromium() {
+    let builder = Server::builder();
+    let root = builder.root().to_owned();
+    std::fs::create_dir(root.join("folder")).unwrap();
+    write_file(&root, "apple.txt", &[b'a'; 10]);
+    write_file(&root, "banana.txt", &[b'b'; 1000]);
+    write_file(&root, "cherry.txt", &[b'c'; 100]);
+    let server = builder.start();
+    let mut tab = Tab::open();
+    tab.navigate(&server.url("/"));
+    let by_name = ["folder/", "apple.txt", "banana.txt", "cherry.txt"];
+    assert_eq!(tab.visible_rows(), by_name);
+    // Sorting is a link: the server sorts.
+    tab.click_and_load("th.s a");
+    assert_eq!(
+        tab.visible_rows(),
+        ["folder/", "apple.txt", "cherry.txt", "banana.txt"]
+    );
+    assert_eq!(tab.eval("location.search"), "?sort=size&order=asc");
+    tab.click_and_load("th.s a");
+    assert_eq!(
+        tab.visible_rows(),
+        ["folder/", "banana.txt", "cherry.txt", "apple.txt"]
+    );
+    tab.click_and_load("th.n a");
+    assert_eq!(tab.visible_rows(), by_name);
+    // Typing filters the rows at once, without a request.
+    tab.type_into("#filter", "AN");
+    assert_eq!(tab.visible_rows(), ["banana.txt"]);
+    tab.type_into("#filter", "x");
+    assert!(tab.visible_rows().is_empty());
+    // Enter searches below this folder.
+    write_file(&root.join("folder"), "banana split.txt", b"s");
+    tab.eval("document.querySelector('#filter').value = 'banana'");
+    tab.click_and_load("form.filter button");
+    assert_eq!(
+        tab.visible_rows(),
+        ["banana.txt", "folder/banana split.txt"]
+    );
+    assert!(
+        tab.eval("document.querySelector('.summary').textContent")
+            .as_str()
+            .unwrap()
+            .starts_with("2 results")
+    );
+}
+
+#[test]
+fn listing_uploads_files_folders_and_new_folders_in_headless_chromium() {
+    let builder = Server::builder();
+    let root = builder.root().to_owned();
+    std::fs::create_dir(root.join("sub dir")).unwrap();
+    write_file(&root.join("sub dir"), "existing.txt", b"listed");
+    let server = builder.args(["--upload-dir", path_str(&root)]).start();
     let source = TempDir::new().unwrap();
-    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
-    let file = write_file(source.path(), "from browser.bin", &data);
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+    let big_file = write_file(source.path(), "from browser.bin", &big);
+    let small_file = write_file(source.path(), "été.txt", "ÉTÉ".as_bytes());
+    let folder = source.path().join("album");
+    std::fs::create_dir_all(folder.join("inner")).unwrap();
+    write_file(&folder, "one.txt", b"1");
+    write_file(&folder.join("inner"), "two.txt", b"2");
 
-    let browser = Chromium::start();
-    let mut cdp = Cdp::connect(&browser.ws_url);
-    let target = cdp.call(None, "Target.createTarget", json!({"url": "about:blank"}));
-    let attached = cdp.call(
-        None,
-        "Target.attachToTarget",
-        json!({"targetId": target["targetId"], "flatten": true}),
+    let mut tab = Tab::open();
+    tab.navigate(&server.url("/sub%20dir/"));
+
+    // Several files through the file input: one PUT each, with progress.
+    tab.set_files(
+        "form.files input[type=file]:not([webkitdirectory])",
+        &[&big_file, &small_file],
     );
-    let session = attached["sessionId"].as_str().unwrap().to_owned();
-    let page = Some(session.as_str());
-
-    cdp.call(page, "Page.enable", json!({}));
-    let navigated = cdp.call(page, "Page.navigate", json!({"url": server.url("/")}));
-    assert!(navigated.get("errorText").is_none(), "{navigated}");
-    cdp.wait_event("Page.loadEventFired");
-
-    let document = cdp.call(page, "DOM.getDocument", json!({}));
-    let input = cdp.call(
-        page,
-        "DOM.querySelector",
-        json!({"nodeId": document["root"]["nodeId"], "selector": "form input[type=file]"}),
+    tab.wait_for(
+        "document.querySelector('form.files input[type=file]:not([webkitdirectory])').files.length === 2",
+        "true",
     );
-    let input_id = input["nodeId"].as_u64().unwrap();
-    assert_ne!(input_id, 0, "the listing has no file input");
-    cdp.call(
-        page,
-        "DOM.setFileInputFiles",
-        json!({"nodeId": input_id, "files": [path_str(&file)]}),
+    tab.eval("document.querySelector('form.files button[type=submit]').click()");
+    let status = tab.wait_for(
+        "document.querySelector('#status').textContent.includes('uploaded')",
+        "document.querySelector('#status').textContent",
     );
-    // Click the button, as a user would.
-    cdp.call(
-        page,
-        "Runtime.evaluate",
-        json!({"expression": "document.querySelector('form button[type=submit]').click()"}),
+    assert_eq!(status, "2 files uploaded.");
+    let progress = tab.eval(
+        "[...document.querySelectorAll('#progress li')].map(li => ({name: li.querySelector('.name').textContent, \
+         events: Number(li.dataset.progressEvents), full: li.querySelector('progress').value === li.querySelector('progress').max, \
+         state: li.className}))",
     );
-    cdp.wait_event("Page.loadEventFired");
+    let progress = progress.as_array().unwrap();
+    assert_eq!(progress.len(), 2, "{progress:?}");
+    for file in progress {
+        assert_eq!(file["state"], "ok", "{file}");
+        assert_eq!(file["full"], true, "{file}");
+        assert!(
+            file["events"].as_u64().unwrap() >= 1,
+            "no progress event: {file}"
+        );
+    }
+    let saved = std::fs::read(root.join("sub dir/from browser.bin")).unwrap();
+    assert!(saved == big, "the saved file differs from the chosen one");
+    assert_eq!(
+        std::fs::read(root.join("sub dir/été.txt")).unwrap(),
+        "ÉTÉ".as_bytes()
+    );
+    // The page stayed, its table refreshed in place.
+    assert_eq!(tab.eval("location.pathname"), "/sub%20dir/");
+    assert_eq!(
+        tab.visible_rows(),
+        ["existing.txt", "from browser.bin", "été.txt"]
+    );
 
-    server
-        .stderr
-        .wait_for("the upload to be saved", |l| l.contains("saved upload"));
-    let access = server
-        .stderr
-        .wait_for("the POST /upload answer", |l| l.contains("\"POST /upload"));
-    assert!(access.contains(" 201 "), "{access}");
-    assert_eq!(server.uploaded(), ["from browser.bin"]);
-    let saved = std::fs::read(server.upload_dir().join("from browser.bin")).unwrap();
-    assert!(saved == data, "the saved file differs from the chosen one");
+    // A folder, its paths recreated below the listed directory.
+    tab.set_files("form.files input[webkitdirectory]", &[&folder]);
+    // Chromium reads the folder in the background: wait for its files.
+    let chosen = tab.wait_for(
+        "document.querySelector('form.files input[webkitdirectory]').files.length === 2",
+        "[...document.querySelector('form.files input[webkitdirectory]').files].map(f => f.webkitRelativePath).sort()",
+    );
+    assert_eq!(chosen, json!(["album/inner/two.txt", "album/one.txt"]));
+    tab.eval("document.querySelector('#status').textContent = ''");
+    tab.eval("document.querySelector('form.files button[type=submit]').click()");
+    let status = tab.wait_for(
+        "document.querySelector('#status').textContent.includes('uploaded')",
+        "document.querySelector('#status').textContent",
+    );
+    assert_eq!(status, "2 files uploaded.");
+    assert_eq!(
+        std::fs::read(root.join("sub dir/album/one.txt")).unwrap(),
+        b"1"
+    );
+    assert_eq!(
+        std::fs::read(root.join("sub dir/album/inner/two.txt")).unwrap(),
+        b"2"
+    );
+    assert_eq!(tab.visible_rows()[0], "album/");
 
-    // Ask Chromium to quit with its helper processes; drop kills it anyway.
-    let close = json!({"id": 0, "method": "Browser.close"});
-    let _ = cdp.ws.send(Message::text(close.to_string()));
+    // A new folder.
+    tab.type_into("form.mkdir input[name=mkdir]", "Nouveau é");
+    tab.eval("document.querySelector('form.mkdir button').click()");
+    let status = tab.wait_for(
+        "document.querySelector('#status').textContent.includes('created')",
+        "document.querySelector('#status').textContent",
+    );
+    assert_eq!(status, "Folder \u{201c}Nouveau é\u{201d} created.");
+    assert!(root.join("sub dir/Nouveau é").is_dir());
+    assert_eq!(tab.visible_rows()[..2], ["album/", "Nouveau é/"]);
+
+    // Without JavaScript the form posts, and the browser comes back to
+    // the listing with a message.
+    tab.call(
+        "Emulation.setScriptExecutionDisabled",
+        json!({"value": true}),
+    );
+    tab.navigate(&server.url("/sub%20dir/"));
+    let plain = write_file(source.path(), "plain.txt", b"no script");
+    tab.set_files(
+        "form.files input[type=file]:not([webkitdirectory])",
+        &[&plain],
+    );
+    tab.call(
+        "Emulation.setScriptExecutionDisabled",
+        json!({"value": false}),
+    );
+    // Submit through the DOM without the page's script (it never ran).
+    tab.click_and_load("form.files button[type=submit]");
+    assert_eq!(
+        tab.eval("location.pathname + location.search"),
+        "/sub%20dir/?uploaded=1"
+    );
+    assert_eq!(
+        tab.eval("document.querySelector('#status').textContent"),
+        "1 file uploaded."
+    );
+    assert_eq!(
+        std::fs::read(root.join("sub dir/plain.txt")).unwrap(),
+        b"no script"
+    );
+    // The new folder was a fetch (201), the form a navigation (303).
+    server.stderr.wait_for("the form's POST answered 303", |l| {
+        l.contains("\"POST /upload?dir=sub%20dir HTTP/1.1\" 303 ")
+    });
+}
+
+#[test]
+fn listing_takes_dropped_files_and_folders_in_headless_chromium() {
+    let builder = Server::builder();
+    let root = builder.root().to_owned();
+    std::fs::create_dir(root.join("drop here")).unwrap();
+    let server = builder.args(["--upload-dir", path_str(&root)]).start();
+    let source = TempDir::new().unwrap();
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let dropped = write_file(source.path(), "dropped €.bin", &data);
+    let folder = source.path().join("dropped folder");
+    std::fs::create_dir_all(folder.join("deep")).unwrap();
+    write_file(&folder.join("deep"), "leaf.txt", b"leaf");
+
+    let mut tab = Tab::open();
+    tab.navigate(&server.url("/drop%20here/"));
+    let drag = |kind: &str| {
+        json!({
+            "type": kind, "x": 100, "y": 100,
+            "data": {"items": [], "files": [path_str(&dropped), path_str(&folder)], "dragOperationsMask": 1},
+        })
+    };
+    tab.call("Input.dispatchDragEvent", drag("dragEnter"));
+    tab.call("Input.dispatchDragEvent", drag("dragOver"));
+    tab.call("Input.dispatchDragEvent", drag("drop"));
+    let status = tab.wait_for(
+        "document.querySelector('#status').textContent.includes('uploaded')",
+        "document.querySelector('#status').textContent",
+    );
+    assert_eq!(status, "2 files uploaded.");
+    let events = tab.eval(
+        "[...document.querySelectorAll('#progress li')].map(li => [li.querySelector('.name').textContent, Number(li.dataset.progressEvents) > 0, li.className]).sort()",
+    );
+    assert_eq!(
+        events,
+        json!([
+            ["dropped folder/deep/leaf.txt", true, "ok"],
+            ["dropped €.bin", true, "ok"]
+        ])
+    );
+    let saved = std::fs::read(root.join("drop here/dropped €.bin")).unwrap();
+    assert!(saved == data, "the dropped file was not saved as it is");
+    assert_eq!(
+        std::fs::read(root.join("drop here/dropped folder/deep/leaf.txt")).unwrap(),
+        b"leaf"
+    );
+    assert_eq!(tab.visible_rows(), ["dropped folder/", "dropped €.bin"]);
+}
+
+#[test]
+fn listing_fits_a_phone_screen_and_follows_the_dark_scheme_in_headless_chromium() {
+    let builder = Server::builder();
+    let root = builder.root().to_owned();
+    let long = "a-rather-long-file-name-without-any-spaces-that-must-wrap-somewhere.tar.gz";
+    write_file(&root, long, b"x");
+    std::fs::create_dir(root.join("Ünïcödé folder with a long name")).unwrap();
+    let server = builder.uploads().start();
+    let mut tab = Tab::open();
+    tab.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 400, "height": 800, "deviceScaleFactor": 2, "mobile": true}),
+    );
+    tab.navigate(&server.url("/"));
+    let widths = tab.eval("[document.documentElement.scrollWidth, window.innerWidth]");
+    assert_eq!(widths, json!([400, 400]), "the page scrolls sideways");
+    assert_eq!(
+        tab.eval("getComputedStyle(document.querySelector('td.m')).display"),
+        "none"
+    );
+    let light = tab.eval("getComputedStyle(document.body).backgroundColor");
+    assert_eq!(light, "rgb(255, 255, 255)");
+    tab.call(
+        "Emulation.setEmulatedMedia",
+        json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+    );
+    let dark = tab.eval("getComputedStyle(document.body).backgroundColor");
+    assert_eq!(dark, "rgb(22, 22, 22)");
+    // The type markers are drawn by the page itself.
+    let marker = tab.eval(
+        "getComputedStyle(document.querySelector('a.k.archive'), '::before').backgroundColor",
+    );
+    assert_eq!(marker, "rgb(141, 110, 99)");
 }

@@ -15,6 +15,7 @@ mod command_line;
 mod common;
 mod connections;
 mod generated;
+mod listing;
 mod memory;
 mod rpc;
 mod soak;

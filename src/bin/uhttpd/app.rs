@@ -72,6 +72,8 @@ enum Route<'a> {
     UploadOther(&'static str),
     /// Nothing here (uploads are off).
     NotFound,
+    /// A `?q=` search of a listed directory (answered from a search thread).
+    Search,
     Static,
 }
 
@@ -142,6 +144,9 @@ impl App {
             // Uploads are off: the endpoint does not exist.
             return Route::NotFound;
         }
+        if static_files::wants_search(&self.files, req) {
+            return Route::Search;
+        }
         Route::Static
     }
 
@@ -166,7 +171,7 @@ impl App {
             Route::Redirect(_) => false,
             Route::Put(_) | Route::Multipart | Route::UploadOther(_) => true,
             Route::NotFound => false,
-            Route::Rpc | Route::Static => !auth.uploads_only,
+            Route::Rpc | Route::Search | Route::Static => !auth.uploads_only,
         }
     }
 
@@ -194,6 +199,10 @@ impl App {
             },
             Route::UploadOther(allow) => error_response(405).header("Allow", allow),
             Route::NotFound => error_response(404),
+            Route::Search => match static_files::search(&self.files, req) {
+                Some(response) => response,
+                None => return,
+            },
             Route::Static => static_files::serve(&self.files, req),
         };
         send(req, response);
@@ -218,7 +227,7 @@ impl App {
             Route::UploadOther(allow) => Err(error_response(405).header("Allow", allow)),
             Route::NotFound => Err(error_response(404)),
             // Static paths take no body: answered unread.
-            Route::Static => Err(static_files::serve(&self.files, req)),
+            Route::Search | Route::Static => Err(static_files::serve(&self.files, req)),
         };
         match receiving {
             Ok(receiving) => {

@@ -15,8 +15,11 @@ use crate::app::{self, App};
 use crate::auth::Auth;
 use crate::cli::Settings;
 use crate::fd_limit;
+use crate::pool::Pool;
 use crate::static_files::StaticOptions;
 use crate::static_files::freshness::Freshness;
+use crate::static_files::page::{PageOptions, UploadDir, dir_url};
+use crate::static_files::search;
 use crate::systemd::Activated;
 use crate::upload::Uploads;
 
@@ -93,11 +96,15 @@ impl Startup {
     pub fn new(settings: &Settings, activated: Option<Activated>) -> Result<Startup, StartupError> {
         let root = check_root(&settings.root)?;
         let uploads = match &settings.upload_dir {
-            Some(dir) => Some(Uploads {
-                dir: check_upload_dir(dir)?,
-                overwrite: settings.overwrite,
-                max_size: settings.max_upload_size,
-            }),
+            Some(dir) => {
+                let dir = check_upload_dir(dir)?;
+                Some(Uploads {
+                    url: served_segments(&root, &dir).map(|s| dir_url(&s)),
+                    dir,
+                    overwrite: settings.overwrite,
+                    max_size: settings.max_upload_size,
+                })
+            }
             None => None,
         };
         let disk = match &uploads {
@@ -136,6 +143,12 @@ impl Startup {
                 ));
             }
         }
+        if settings.qr {
+            let first = workers[0].main.first().and_then(|l| l.local_addr().ok());
+            if let Some(addr) = first {
+                banner.extend(qr_lines(&qr_url(scheme, addr)));
+            }
+        }
         for listener in &workers[0].redirect {
             if let Ok(addr) = listener.local_addr() {
                 banner.push(format!("redirecting {} to https", url("http", addr)));
@@ -164,7 +177,27 @@ impl Startup {
         // its headers (event mode), so a body of any size gets its
         // 308, not a 413.
         redirect_config.max_content_length = u64::MAX;
-        let upload_form = uploads.as_ref().map(|_| "/upload".to_owned());
+        let page = PageOptions {
+            uploads: uploads
+                .as_ref()
+                .map(|u| match served_segments(&root, &u.dir) {
+                    Some(segments) => UploadDir::Served(segments),
+                    None => UploadDir::Hidden,
+                }),
+            qr_scheme: settings.qr.then_some(scheme),
+        };
+        let search = match settings.no_listing {
+            true => None,
+            false => Some(Arc::new(
+                Pool::new(
+                    "search",
+                    search::THREADS,
+                    search::PENDING,
+                    |job: search::Job| job(),
+                )
+                .map_err(StartupError::Threads)?,
+            )),
+        };
         let app = App {
             files: StaticOptions {
                 root_dir: Arc::new(std::fs::File::open(&root).map_err(|source| {
@@ -175,7 +208,8 @@ impl Startup {
                 })?),
                 root,
                 listing: !settings.no_listing,
-                upload_form,
+                page,
+                search,
                 cache: Arc::default(),
                 freshness: match &settings.cache_control {
                     Some(value) => Freshness::Given(value.clone()),
@@ -293,6 +327,20 @@ fn check_root(root: &Path) -> Result<PathBuf, StartupError> {
     Ok(canonical)
 }
 
+/// The path segments of `dir` below `root` (both canonical) when the
+/// listing shows it: under ROOT, every segment UTF-8 and none a dotfile.
+fn served_segments(root: &Path, dir: &Path) -> Option<Vec<String>> {
+    dir.strip_prefix(root)
+        .ok()?
+        .components()
+        .map(|c| match c {
+            std::path::Component::Normal(s) => s.to_str().filter(|s| !s.starts_with('.')),
+            _ => None,
+        })
+        .map(|s| s.map(str::to_owned))
+        .collect()
+}
+
 /// The upload directory must exist, be a directory, and take a file.
 fn check_upload_dir(dir: &Path) -> Result<PathBuf, StartupError> {
     let canonical = dir
@@ -367,4 +415,32 @@ fn url(scheme: &str, addr: SocketAddr) -> String {
         ""
     };
     format!("{scheme}://{host}:{}/{all}", addr.port())
+}
+
+/// The URL a phone should open: the listening address, or this host's
+/// name when listening on all interfaces.
+fn qr_url(scheme: &str, addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        let name = rustix::system::uname();
+        let host = name.nodename().to_string_lossy();
+        return format!("{scheme}://{host}:{}/", addr.port());
+    }
+    url(scheme, addr)
+}
+
+/// `url` and its QR code, drawn with half-block characters (dark modules
+/// as spaces, for a terminal with a dark background).
+fn qr_lines(url: &str) -> Vec<String> {
+    use qrcode::render::unicode::Dense1x2;
+    let Ok(code) = qrcode::QrCode::new(url.as_bytes()) else {
+        return Vec::new();
+    };
+    let drawn = code
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Light)
+        .light_color(Dense1x2::Dark)
+        .build();
+    let mut lines = vec![format!("QR code of {url}:")];
+    lines.extend(drawn.lines().map(str::to_owned));
+    lines
 }

@@ -33,6 +33,20 @@ pub fn to_the_second(time: SystemTime) -> Option<String> {
     ))
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339): a listing's machine-readable time.
+pub fn to_rfc3339(time: SystemTime) -> Option<String> {
+    let t = date_time(time)?;
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minutes(),
+        t.seconds()
+    ))
+}
+
 /// `None` before 1970 (a file system or clock that does not know the
 /// time) and after 9999.
 fn date_time(time: SystemTime) -> Option<DateTime> {
@@ -46,6 +60,15 @@ mod tests {
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn formats_rfc3339() {
+        assert_eq!(
+            to_rfc3339(at(784_111_777)).as_deref(),
+            Some("1994-11-06T08:49:37Z")
+        );
+        assert_eq!(to_rfc3339(UNIX_EPOCH - Duration::from_secs(1)), None);
     }
 
     #[test]

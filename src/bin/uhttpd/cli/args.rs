@@ -243,6 +243,15 @@ pub struct Options {
     #[arg(long, value_name = "VALUE", help_heading = "Features")]
     pub cache_control: Option<CacheControl>,
 
+    /// Print a QR code of the server's URL at start-up; listings show one of their own URL
+    ///
+    /// The code is printed in the terminal after the "serving" lines, for a
+    /// phone to scan: it holds the listening address, or this host's name
+    /// when uhttpd listens on all interfaces. Each listing page then offers
+    /// a QR code of its own URL (an inline SVG, no script).
+    #[arg(long, help_heading = "Features")]
+    pub qr: bool,
+
     /// Turn off the /rpc endpoint that echoes requests back as JSON
     #[arg(long, help_heading = "Features")]
     pub no_rpc: bool,

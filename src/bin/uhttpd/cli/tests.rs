@@ -68,6 +68,7 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             max_content_length: 512 << 10,
             no_listing: false,
             cache_control: None,
+            qr: false,
             no_rpc: false,
             trusted_proxy: vec![],
             auth_file: None,
@@ -682,4 +683,12 @@ fn cache_control_is_checked_and_kept_as_given() {
         overridden.cache_control.as_ref().map(CacheControl::get),
         Some(Some("max-age=5"))
     );
+}
+
+#[test]
+fn qr_comes_from_the_command_line_or_the_file() {
+    assert!(!settings(&[]).qr);
+    assert!(settings(&["--qr"]).qr);
+    let (_dir, path) = config_file("qr = true\n");
+    assert!(settings(&["-c", path.to_str().unwrap()]).qr);
 }

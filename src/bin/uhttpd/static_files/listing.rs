@@ -1,34 +1,154 @@
-//! Directory listings: reading a directory's visible entries, and rendering
-//! them as a self-contained HTML page or as JSON.
-//!
-//! Every file name is HTML-escaped where shown and percent-encoded where
-//! linked, so a name such as `<script>` or `javascript:x` is only text.
-//! Links are relative to the listed directory, whose URL ends in `/`.
+//! Directory listings, the data side: reading a directory's visible
+//! entries, sorting them as the query asks (`?sort=size&order=desc`), and
+//! the JSON form. The HTML page is [`super::page`]; the recursive `?q=`
+//! search is [`super::search`].
 
-use std::fmt::Write as _;
+use std::cmp::Ordering;
 use std::fs;
 use std::hash::Hasher as _;
 use std::io;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
-
-use crate::utc;
+use uhttp::util::Params;
 
 /// Everything but RFC 3986 unreserved characters is encoded in a link, so
 /// no name can turn into a scheme (`a:b`), a query (`?`) or a fragment (`#`).
-const LINK_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+pub const LINK_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
 
+/// `name` (one path segment, or a relative path whose segments are joined
+/// by `/`) as a link: each segment percent-encoded.
+pub fn encode_link(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 8);
+    for (i, segment) in name.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.extend(utf8_percent_encode(segment, LINK_SEGMENT));
+    }
+    out
+}
+
+/// The column a listing is sorted by (`?sort=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// Case-insensitively, ties broken bytewise (the default).
+    #[default]
+    Name,
+    /// Bytes.
+    Size,
+    /// Modification time.
+    Modified,
+}
+
+impl SortKey {
+    /// The query value naming this key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Size => "size",
+            SortKey::Modified => "modified",
+        }
+    }
+}
+
+/// How the listing was asked for: sort column and order, and the search
+/// (`?sort=size&order=desc&q=report`). Unknown or repeated values are
+/// ignored (the first known one wins), so any query gives a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct View {
+    /// The column.
+    pub sort: SortKey,
+    /// Largest, newest or last name first.
+    pub descending: bool,
+    /// The recursive search, trimmed; `None` when absent or blank.
+    pub query: Option<String>,
+}
+
+impl View {
+    /// Reads the view from a request's query parameters.
+    pub fn from_query(params: &Params) -> View {
+        let sort = params
+            .get_all("sort")
+            .find_map(|v| match v {
+                "name" => Some(SortKey::Name),
+                "size" => Some(SortKey::Size),
+                "modified" => Some(SortKey::Modified),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let descending = params
+            .get_all("order")
+            .find_map(|v| match v {
+                "asc" => Some(false),
+                "desc" => Some(true),
+                _ => None,
+            })
+            .unwrap_or(false);
+        let query = params
+            .get("q")
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned);
+        View {
+            sort,
+            descending,
+            query,
+        }
+    }
+
+    /// Sorts `entries`: directories first, then by the column in the
+    /// order asked, ties by name (ascending).
+    pub fn sort(&self, entries: &mut [Entry]) {
+        entries.sort_by_cached_key(|e| (e.name.to_lowercase(), e.name.clone()));
+        if self.sort == SortKey::Name && self.descending {
+            entries.reverse();
+        }
+        // Stable: entries equal in the column keep the name order above.
+        entries.sort_by(|a, b| {
+            let column = match self.sort {
+                SortKey::Name => Ordering::Equal,
+                SortKey::Size => a.size.cmp(&b.size),
+                SortKey::Modified => a.modified.cmp(&b.modified),
+            };
+            let column = if self.descending {
+                column.reverse()
+            } else {
+                column
+            };
+            b.is_dir.cmp(&a.is_dir).then(column)
+        });
+    }
+
+    /// The query string (without `?`) of the link a column header makes:
+    /// sorting by `key`, ascending unless `key` is the current column in
+    /// ascending order; the search is kept.
+    pub fn link_for(&self, key: SortKey) -> String {
+        let descending = self.sort == key && !self.descending;
+        let mut query = format!(
+            "sort={}&order={}",
+            key.as_str(),
+            if descending { "desc" } else { "asc" }
+        );
+        if let Some(q) = &self.query {
+            query.push_str("&q=");
+            query.extend(utf8_percent_encode(q, LINK_SEGMENT));
+        }
+        query
+    }
+}
+
 /// One visible entry of a directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// File name (UTF-8, not starting with `.`).
+    /// File name (UTF-8, not starting with `.`); in search results, the
+    /// path below the searched directory, segments joined by `/`.
     pub name: String,
     /// Whether it is (or links to) a directory.
     pub is_dir: bool,
@@ -38,8 +158,8 @@ pub struct Entry {
     pub modified: Option<SystemTime>,
 }
 
-/// Reads the entries of `dir` worth listing, directories first, then by
-/// name (case-insensitively, ties broken bytewise).
+/// Reads the entries of `dir` worth listing, in the default order
+/// (directories first, then by name; see [`View::sort`]).
 ///
 /// Skipped: dotfiles (hidden, as [`super::resolve`] refuses them), names
 /// that are not UTF-8, broken symlinks, entries whose metadata cannot be
@@ -70,76 +190,8 @@ pub fn read_entries(dir: &Path) -> io::Result<Vec<Entry>> {
             modified: meta.modified().ok(),
         });
     }
-    entries.sort_by_cached_key(|e| (!e.is_dir, e.name.to_lowercase(), e.name.clone()));
+    View::default().sort(&mut entries);
     Ok(entries)
-}
-
-/// Renders the HTML listing of the directory at `url_path` (the request
-/// path as received, percent-encoded; it is decoded for display only).
-///
-/// With `upload_form` set to a form action (e.g. `/upload`), the page ends
-/// with a multipart upload form posting there.
-pub fn render_html(url_path: &str, entries: &[Entry], upload_form: Option<&str>) -> String {
-    let shown = percent_decode_str(url_path).decode_utf8_lossy();
-    let title = html_escape(&format!("Index of {shown}"));
-    let mut page = String::with_capacity(1024 + entries.len() * 160);
-    page.push_str(concat!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
-    ));
-    let _ = writeln!(page, "<title>{title}</title>");
-    page.push_str(concat!(
-        "<style>\n",
-        "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:60em;padding:0 1em}\n",
-        "table{border-collapse:collapse;width:100%}\n",
-        "th,td{padding:.25em .75em;text-align:left;white-space:nowrap}\n",
-        "td:first-child{white-space:normal;word-break:break-all}\n",
-        "th:nth-child(2),td:nth-child(2){text-align:right}\n",
-        "tr:nth-child(even){background:#f4f4f4}\n",
-        "form{margin-top:1.5em}\n",
-        "</style>\n</head>\n<body>\n",
-    ));
-    let _ = writeln!(page, "<h1>{title}</h1>");
-    page.push_str(concat!(
-        "<table>\n<thead><tr><th>Name</th><th>Size</th><th>Modified</th></tr></thead>\n",
-        "<tbody>\n",
-    ));
-    if !url_path.trim_start_matches('/').is_empty() {
-        page.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
-    }
-    for entry in entries {
-        let slash = if entry.is_dir { "/" } else { "" };
-        let href = utf8_percent_encode(&entry.name, LINK_SEGMENT);
-        let name = html_escape(&entry.name);
-        let size = if entry.is_dir {
-            "-".to_owned()
-        } else {
-            human_size(entry.size)
-        };
-        let modified = entry
-            .modified
-            .and_then(utc::to_the_minute)
-            .unwrap_or_else(|| "-".to_owned());
-        let _ = writeln!(
-            page,
-            "<tr><td><a href=\"{href}{slash}\">{name}{slash}</a></td><td>{size}</td><td>{modified}</td></tr>"
-        );
-    }
-    page.push_str("</tbody>\n</table>\n");
-    if let Some(action) = upload_form {
-        let _ = write!(
-            page,
-            concat!(
-                "<form method=\"post\" enctype=\"multipart/form-data\" action=\"{}\">\n",
-                "<input type=\"file\" name=\"file\" multiple>\n",
-                "<button type=\"submit\">Upload</button>\n",
-                "</form>\n",
-            ),
-            html_escape(action)
-        );
-    }
-    page.push_str("</body>\n</html>\n");
-    page
 }
 
 /// The listing as JSON: an array of
@@ -183,7 +235,7 @@ pub fn html_escape(s: &str) -> String {
 }
 
 /// `512 B`, `1.2 KiB`, `3.0 MiB`, ... (powers of 1024, one decimal).
-fn human_size(bytes: u64) -> String {
+pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if bytes < 1024 {
         return format!("{bytes} B");
@@ -259,6 +311,99 @@ mod tests {
     }
 
     #[test]
+    fn sorts_by_the_column_asked_directories_first() {
+        let at = |secs| Some(UNIX_EPOCH + Duration::from_secs(secs));
+        let mut entries = vec![
+            Entry {
+                modified: at(3),
+                ..file("b.txt", 10)
+            },
+            Entry {
+                modified: at(1),
+                ..file("A.txt", 30)
+            },
+            Entry {
+                modified: at(2),
+                ..file("c.txt", 20)
+            },
+            Entry {
+                modified: at(9),
+                ..dir("zdir")
+            },
+            Entry {
+                modified: at(0),
+                ..dir("adir")
+            },
+        ];
+        let order = |query: &str, entries: &mut Vec<Entry>| {
+            let view = View::from_query(&uhttp::util::parse_query(query));
+            view.sort(entries);
+            entries.iter().map(|e| e.name.clone()).collect::<Vec<_>>()
+        };
+        let cases = [
+            ("", ["adir", "zdir", "A.txt", "b.txt", "c.txt"]),
+            (
+                "sort=name&order=desc",
+                ["zdir", "adir", "c.txt", "b.txt", "A.txt"],
+            ),
+            ("sort=size", ["adir", "zdir", "b.txt", "c.txt", "A.txt"]),
+            (
+                "sort=size&order=desc",
+                ["adir", "zdir", "A.txt", "c.txt", "b.txt"],
+            ),
+            (
+                "sort=modified&order=desc",
+                ["zdir", "adir", "b.txt", "c.txt", "A.txt"],
+            ),
+            (
+                "sort=modified&order=asc",
+                ["adir", "zdir", "A.txt", "c.txt", "b.txt"],
+            ),
+            // Unknown values are ignored; the first known one counts.
+            (
+                "sort=%C3%A9&order=up&sort=size",
+                ["adir", "zdir", "b.txt", "c.txt", "A.txt"],
+            ),
+            (
+                "sort=\u{0}&order=",
+                ["adir", "zdir", "A.txt", "b.txt", "c.txt"],
+            ),
+        ];
+        for (query, want) in cases {
+            assert_eq!(order(query, &mut entries), want, "{query}");
+        }
+    }
+
+    #[test]
+    fn view_reads_sort_order_and_a_trimmed_search() {
+        let view = View::from_query(&uhttp::util::parse_query("q=+%C3%A9t%C3%A9+&order=desc"));
+        assert_eq!(view.query.as_deref(), Some("été"));
+        assert!(view.descending);
+        assert_eq!(view.sort, SortKey::Name);
+        assert_eq!(
+            view.link_for(SortKey::Name),
+            "sort=name&order=asc&q=%C3%A9t%C3%A9"
+        );
+        assert_eq!(
+            view.link_for(SortKey::Size),
+            "sort=size&order=asc&q=%C3%A9t%C3%A9"
+        );
+        assert_eq!(
+            View::from_query(&uhttp::util::parse_query("q=+")).query,
+            None
+        );
+        assert_eq!(
+            View::default().link_for(SortKey::Name),
+            "sort=name&order=desc"
+        );
+    }
+
+    #[test]
+    fn links_encode_each_segment() {
+        assert_eq!(encode_link("a b/é#?.txt"), "a%20b/%C3%A9%23%3F.txt");
+    }
+
+    #[test]
     fn skips_names_that_are_not_utf8() {
         use std::ffi::OsStr;
         use std::os::unix::ffi::OsStrExt;
@@ -294,81 +439,6 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(html_escape(input), want);
         }
-    }
-
-    #[test]
-    fn html_shows_escaped_names_and_encoded_links() {
-        let entries = [
-            dir("sub dir"),
-            file("<script>alert(1)</script>", 1),
-            file("\"&'.txt", 2),
-            file("a b#?%.txt", 3),
-            file("javascript:alert(1)", 4),
-            file("é.txt", 5),
-        ];
-        let page = render_html("/docs/", &entries, None);
-        let rows = [
-            "<a href=\"sub%20dir/\">sub dir/</a>",
-            "<a href=\"%3Cscript%3Ealert%281%29%3C%2Fscript%3E\">&lt;script&gt;alert(1)&lt;/script&gt;</a>",
-            "<a href=\"%22%26%27.txt\">&quot;&amp;&#39;.txt</a>",
-            "<a href=\"a%20b%23%3F%25.txt\">a b#?%.txt</a>",
-            "<a href=\"javascript%3Aalert%281%29\">javascript:alert(1)</a>",
-            "<a href=\"%C3%A9.txt\">é.txt</a>",
-        ];
-        for row in rows {
-            assert!(page.contains(row), "missing {row} in\n{page}");
-        }
-        assert!(!page.contains("<script>"));
-    }
-
-    #[test]
-    fn html_has_title_parent_link_sizes_and_dates() {
-        let page = render_html("/my%20docs/", &[file("a.txt", 1234)], None);
-        assert!(page.starts_with("<!DOCTYPE html>\n"));
-        assert!(page.contains("<title>Index of /my docs/</title>"));
-        assert!(page.contains("<h1>Index of /my docs/</h1>"));
-        assert!(page.contains("<a href=\"../\">../</a>"));
-        assert!(page.contains("<td>1.2 KiB</td><td>1994-11-06 08:49</td>"));
-        assert!(!page.contains("<form"));
-        assert!(!page.contains("http"), "no external resources");
-    }
-
-    #[test]
-    fn html_shows_a_dash_for_unknown_and_pre_1970_times() {
-        let mut undated = file("undated", 1);
-        undated.modified = None;
-        let mut old = file("old", 1);
-        old.modified = Some(UNIX_EPOCH - Duration::from_secs(1));
-        let page = render_html("/", &[undated, old], None);
-        assert_eq!(page.matches("<td>1 B</td><td>-</td>").count(), 2, "{page}");
-    }
-
-    #[test]
-    fn html_title_escapes_the_url_path() {
-        let page = render_html("/%3Cb%3E/", &[], None);
-        assert!(page.contains("<title>Index of /&lt;b&gt;/</title>"));
-    }
-
-    #[test]
-    fn html_has_no_parent_link_at_root() {
-        for url_path in ["/", "//"] {
-            let page = render_html(url_path, &[], None);
-            assert!(!page.contains("href=\"../\""), "{url_path}");
-        }
-    }
-
-    #[test]
-    fn html_offers_an_upload_form_when_asked() {
-        let page = render_html("/", &[], Some("/upload"));
-        assert!(
-            page.contains(
-                "<form method=\"post\" enctype=\"multipart/form-data\" action=\"/upload\">"
-            )
-        );
-        assert!(page.contains("<input type=\"file\" name=\"file\" multiple>"));
-        assert!(page.contains("<button type=\"submit\">Upload</button>"));
-        let odd = render_html("/", &[], Some("/up\"load"));
-        assert!(odd.contains("action=\"/up&quot;load\""));
     }
 
     #[test]

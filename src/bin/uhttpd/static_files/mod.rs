@@ -2,15 +2,18 @@
 //!
 //! Each step is a pure function (or reads only the file system) so the
 //! request pipeline can call them in order: [`resolve`] a path, answer
-//! [`conditional`] requests, select a [`range`], or render a [`listing`];
+//! [`conditional`] requests, select a [`range`], or render a [`listing`]
+//! (as a [`page`], or the results of a [`search`]);
 //! [`freshness`] says which `Cache-Control` each answer carries.
 
 pub mod cache;
 pub mod conditional;
 pub mod freshness;
 pub mod listing;
+pub mod page;
 pub mod range;
 pub mod resolve;
+pub mod search;
 mod serve;
 
-pub use serve::{StaticOptions, serve};
+pub use serve::{StaticOptions, search, serve, wants_search};

@@ -13,11 +13,13 @@ use super::conditional::{
     etag, if_none_match_names, if_range_matches, last_modified, not_modified, precondition_failed,
 };
 use super::freshness::{Freshness, REDIRECT, REVALIDATE};
-use super::listing::{listing_etag, read_entries, render_html, render_json};
+use super::listing::{Entry, View, listing_etag, read_entries, render_json};
+use super::page::{Page, PageOptions, qr_svg, segments};
 use super::range::{
     self, RangeOutcome, content_range, multipart_parts, unsatisfiable_content_range,
 };
 use super::resolve::{Opened, dir_redirect_location, open};
+use super::search::{self, Searched};
 use crate::errors::error_response;
 
 /// How static files are served.
@@ -29,8 +31,10 @@ pub struct StaticOptions {
     pub root_dir: Arc<File>,
     /// Directory listings on.
     pub listing: bool,
-    /// Where the listing's upload form posts to (uploads on).
-    pub upload_form: Option<String>,
+    /// What listing pages offer besides the entries (uploads, QR code).
+    pub page: PageOptions,
+    /// The threads answering `?q=` searches (listings on).
+    pub search: Option<Arc<crate::pool::Pool<search::Job>>>,
     /// Small files kept in memory for a moment.
     pub cache: Arc<FileCache>,
     /// The `Cache-Control` of files.
@@ -76,22 +80,117 @@ fn serve_dir(options: &StaticOptions, req: &Request, raw_path: &str, dir: &Path)
     if !options.listing {
         return error_response(404);
     }
-    let entries = match read_entries(dir) {
+    let view = View::from_query(req.query());
+    let mut entries = match read_entries(dir) {
         Ok(entries) => entries,
         Err(e) => {
             log::warn!("cannot list {}: {e}", dir.display());
             return error_response(403);
         }
     };
+    view.sort(&mut entries);
+    listing(options, req, raw_path, &view, &entries, None)
+}
+
+/// Whether `req` asks for a `?q=` search (answered by [`search`]).
+pub fn wants_search(options: &StaticOptions, req: &Request) -> bool {
+    options.search.is_some()
+        && matches!(req.method(), "GET" | "HEAD")
+        && req.query().get("q").is_some_and(|q| !q.trim().is_empty())
+}
+
+/// Answers a `?q=` search from a search thread: `None` when queued (the
+/// thread answers), else the answer now: the path's usual answer when it
+/// is not a listed directory, 503 when too many searches wait.
+pub fn search(options: &StaticOptions, req: &Request) -> Option<Response> {
+    let raw_path = split_url(req.url()).0;
+    let (
+        Some(pool),
+        Ok(Opened::Dir {
+            path,
+            has_trailing_slash: true,
+        }),
+    ) = (
+        &options.search,
+        open(&options.root, &options.root_dir, raw_path),
+    )
+    else {
+        return Some(serve(options, req));
+    };
+    if path.join("index.html").is_file() {
+        return Some(serve(options, req));
+    }
+    let view = View::from_query(req.query());
+    let Some(query) = view.query.clone() else {
+        return Some(serve(options, req));
+    };
+    let (options_here, req_here) = (options.clone(), req.clone());
+    let job: search::Job = Box::new(move || {
+        let (mut found, searched) = search::search(&options_here.root, &path, &query);
+        view.sort(&mut found);
+        let raw_path = split_url(req_here.url()).0;
+        let response = listing(
+            &options_here,
+            &req_here,
+            raw_path,
+            &view,
+            &found,
+            Some(&searched),
+        );
+        if let Err(e) = req_here.send(response) {
+            log::debug!("cannot answer a search: {e}");
+        }
+    });
+    match pool.try_run(job) {
+        Ok(()) => None,
+        Err(_) => {
+            log::warn!(
+                "{}: search answered 503: too many searches wait",
+                req.remote_address()
+            );
+            Some(error_response(503).header("Retry-After", "1"))
+        }
+    }
+}
+
+/// A listing (or search results) as HTML or, when asked, JSON, with an
+/// ETag from its bytes.
+fn listing(
+    options: &StaticOptions,
+    req: &Request,
+    raw_path: &str,
+    view: &View,
+    entries: &[Entry],
+    searched: Option<&Searched>,
+) -> Response {
     let wants_json = req
         .header("accept")
         .is_some_and(|a| a.to_ascii_lowercase().contains("application/json"));
     let (content_type, body) = if wants_json {
-        ("application/json", render_json(&entries).to_string())
+        ("application/json", render_json(entries).to_string())
     } else {
-        let upload_form = options.upload_form.as_deref();
-        let html = render_html(raw_path, &entries, upload_form);
-        ("text/html; charset=utf-8", html)
+        let segments = segments(raw_path);
+        let qr = options.page.qr_scheme.and_then(|scheme| {
+            let host = req.header("host")?;
+            qr_svg(&format!(
+                "{scheme}://{host}{}",
+                super::page::dir_url(&segments)
+            ))
+        });
+        let page = Page {
+            segments: &segments,
+            entries,
+            view,
+            searched,
+            uploads: options
+                .page
+                .uploads
+                .as_ref()
+                .map(|u| u.seen_from(&segments)),
+            notice: notice(req),
+            qr_svg: qr,
+        };
+        ("text/html; charset=utf-8", page.render())
     };
     // Revalidated at every use: a listing changes with its directory. Its
     // tag is a hash of the bytes, so an unchanged listing is a 304.
@@ -107,6 +206,22 @@ fn serve_dir(options: &StaticOptions, req: &Request, raw_path: &str, dir: &Path)
     response
         .header("Content-Type", content_type)
         .body(body.into_bytes())
+}
+
+/// The message after an upload or a new folder, from the query of the
+/// redirect that followed it (`?uploaded=3`, `?created=NAME`).
+fn notice(req: &Request) -> Option<String> {
+    let query = req.query();
+    if let Some(n) = query.get("uploaded").and_then(|n| n.parse::<u32>().ok()) {
+        return Some(format!(
+            "{n} file{} uploaded.",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    let created = query
+        .get("created")
+        .filter(|c| !c.is_empty() && c.len() <= 255)?;
+    Some(format!("Folder \u{201c}{created}\u{201d} created."))
 }
 
 /// Where the bytes of a file response come from.
