@@ -15,7 +15,11 @@ use crate::app::{self, App};
 use crate::auth::Auth;
 use crate::cli::Settings;
 use crate::fd_limit;
+use crate::cors::Cors;
+use crate::headers::ResponseHeaders;
 use crate::static_files::StaticOptions;
+use crate::static_files::fallback::SitePath;
+use crate::static_files::resolve::{self, Opened, ResolveError};
 use crate::static_files::freshness::Freshness;
 use crate::systemd::Activated;
 use crate::upload::Uploads;
@@ -32,6 +36,12 @@ pub enum StartupError {
     Bind { addr: SocketAddr, source: io::Error },
     Auth(String),
     Threads(io::Error),
+    /// `--spa` or `--404` names no file under ROOT.
+    SiteFile {
+        option: &'static str,
+        page: SitePath,
+        source: ResolveError,
+    },
 }
 
 impl fmt::Display for StartupError {
@@ -59,6 +69,11 @@ impl fmt::Display for StartupError {
             StartupError::Tls(e) => e.fmt(f),
             StartupError::Auth(msg) => f.write_str(msg),
             StartupError::Threads(e) => write!(f, "cannot start threads: {e}"),
+            StartupError::SiteFile {
+                option,
+                page,
+                source,
+            } => write!(f, "{option} {page}: {source} (a path under ROOT)"),
             StartupError::Bind { addr, source } => match source.kind() {
                 io::ErrorKind::AddrInUse => write!(f, "cannot listen on {addr}: port in use"),
                 _ => write!(f, "cannot listen on {addr}: {source}"),
@@ -100,9 +115,14 @@ impl Startup {
             }),
             None => None,
         };
+        let headers = Arc::new(ResponseHeaders {
+            cors: Cors::new(&settings.cors),
+            extra: settings.header.clone(),
+        });
         let disk = match &uploads {
             Some(uploads) => Some(Arc::new(
-                app::disk_threads(uploads.clone()).map_err(StartupError::Threads)?,
+                app::disk_threads(uploads.clone(), Arc::clone(&headers))
+                    .map_err(StartupError::Threads)?,
             )),
             None => None,
         };
@@ -165,14 +185,15 @@ impl Startup {
         // 308, not a 413.
         redirect_config.max_content_length = u64::MAX;
         let upload_form = uploads.as_ref().map(|_| "/upload".to_owned());
+        let root_dir = std::fs::File::open(&root).map_err(|source| StartupError::Root {
+            path: root.clone(),
+            source,
+        })?;
+        check_site_file(&root, &root_dir, "--spa", settings.spa.as_ref())?;
+        check_site_file(&root, &root_dir, "--404", settings.not_found.as_ref())?;
         let app = App {
             files: StaticOptions {
-                root_dir: Arc::new(std::fs::File::open(&root).map_err(|source| {
-                    StartupError::Root {
-                        path: root.clone(),
-                        source,
-                    }
-                })?),
+                root_dir: Arc::new(root_dir),
                 root,
                 listing: !settings.no_listing,
                 upload_form,
@@ -181,7 +202,13 @@ impl Startup {
                     Some(value) => Freshness::Given(value.clone()),
                     None => Freshness::Defaults,
                 },
+                index: settings.index.clone(),
+                spa: settings.spa.clone(),
+                not_found: settings.not_found.clone(),
+                mime: settings.mime.clone(),
             },
+            headers,
+            trusted_proxies: settings.trusted_proxy.clone(),
             rpc: !settings.no_rpc,
             max_content_length: settings.max_content_length,
             uploads,
@@ -291,6 +318,29 @@ fn check_root(root: &Path) -> Result<PathBuf, StartupError> {
         return Err(StartupError::RootNotDir(root.to_owned()));
     }
     Ok(canonical)
+}
+
+/// `--spa` and `--404` must name a file the resolver serves (under ROOT,
+/// no dotfile); it is opened again for each request, so it may change.
+fn check_site_file(
+    root: &Path,
+    root_dir: &std::fs::File,
+    option: &'static str,
+    page: Option<&SitePath>,
+) -> Result<(), StartupError> {
+    let Some(page) = page else {
+        return Ok(());
+    };
+    match resolve::open(root, root_dir, page.raw()) {
+        Ok(Opened::File { .. }) => Ok(()),
+        Ok(Opened::Dir { .. }) => Err(ResolveError::NotFound),
+        Err(e) => Err(e),
+    }
+    .map_err(|source| StartupError::SiteFile {
+        option,
+        page: page.clone(),
+        source,
+    })
 }
 
 /// The upload directory must exist, be a directory, and take a file.
