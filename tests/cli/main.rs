@@ -16,6 +16,7 @@ mod common;
 mod connections;
 mod generated;
 mod memory;
+mod routing;
 mod rpc;
 mod soak;
 mod static_files;

@@ -107,6 +107,12 @@ impl Startup {
     /// passed by systemd (`activated`) are used instead of binding.
     pub fn new(settings: &Settings, activated: Option<Activated>) -> Result<Startup, StartupError> {
         let root = check_root(&settings.root)?;
+        let root_dir = std::fs::File::open(&root).map_err(|source| StartupError::Root {
+            path: root.clone(),
+            source,
+        })?;
+        check_site_file(&root, &root_dir, "--spa", settings.spa.as_ref())?;
+        check_site_file(&root, &root_dir, "--404", settings.not_found.as_ref())?;
         let uploads = match &settings.upload_dir {
             Some(dir) => Some(Uploads {
                 dir: check_upload_dir(dir)?,
@@ -185,12 +191,6 @@ impl Startup {
         // 308, not a 413.
         redirect_config.max_content_length = u64::MAX;
         let upload_form = uploads.as_ref().map(|_| "/upload".to_owned());
-        let root_dir = std::fs::File::open(&root).map_err(|source| StartupError::Root {
-            path: root.clone(),
-            source,
-        })?;
-        check_site_file(&root, &root_dir, "--spa", settings.spa.as_ref())?;
-        check_site_file(&root, &root_dir, "--404", settings.not_found.as_ref())?;
         let app = App {
             files: StaticOptions {
                 root_dir: Arc::new(root_dir),

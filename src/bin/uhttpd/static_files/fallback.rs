@@ -192,7 +192,7 @@ mod tests {
             "text/html",
             "TEXT/HTML",
             "application/json, text/html;q=0.1",
-            " text/html ; charset=utf-8",
+            " text/html; charset=utf-8",
             "text/html;q=1.0",
         ] {
             assert!(accepts_html(Some(yes)), "{yes}");
