@@ -9,7 +9,13 @@ use crate::util::{Response, Server, curl, path_str, run, write_file};
 
 /// A raw HTTP/1.1 request with `headers` and `body`, `Host` naming the
 /// server as a browser on it would (`127.0.0.1:PORT`).
-fn send(server: &Server, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+fn send(
+    server: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
         server.port,
@@ -55,13 +61,15 @@ fn uploads_from_another_origin_are_refused_and_logged() {
         let resp = send(&server, "PUT", &format!("/upload/{name}"), headers, b"data");
         assert_eq!(resp.status, 403, "{headers:?}: {}", resp.text());
         assert_eq!(resp.json()["error"], "cross-origin request refused");
-        server.stderr.wait_for("the access-log line of the 403", |l| {
-            l.contains(&format!("\"PUT /upload/{name} HTTP/1.1\" 403"))
-        });
+        server
+            .stderr
+            .wait_for("the access-log line of the 403", |l| {
+                l.contains(&format!("\"PUT /upload/{name} HTTP/1.1\" 403"))
+            });
     }
-    server
-        .stderr
-        .wait_for("the reason", |l| l.contains("refused with 403: Origin is another origin"));
+    server.stderr.wait_for("the reason", |l| {
+        l.contains("refused with 403: Origin is another origin")
+    });
     assert!(server.uploaded().is_empty(), "{:?}", server.uploaded());
 
     // The multipart form from another site's page: refused too.
@@ -85,7 +93,13 @@ fn uploads_from_another_origin_are_refused_and_logged() {
         vec![],
     ];
     for (i, headers) in accepted.iter().enumerate() {
-        let resp = send(&server, "PUT", &format!("/upload/ok{i}.txt"), headers, b"data");
+        let resp = send(
+            &server,
+            "PUT",
+            &format!("/upload/ok{i}.txt"),
+            headers,
+            b"data",
+        );
         assert_eq!(resp.status, 201, "{headers:?}: {}", resp.text());
     }
     let out = curl()
@@ -96,22 +110,40 @@ fn uploads_from_another_origin_are_refused_and_logged() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "201");
-    assert_eq!(server.uploaded(), ["f.txt", "ok0.txt", "ok1.txt", "ok2.txt", "ok3.txt"]);
+    assert_eq!(
+        server.uploaded(),
+        ["f.txt", "ok0.txt", "ok1.txt", "ok2.txt", "ok3.txt"]
+    );
 }
 
 #[test]
 fn cors_list_allows_listed_origins_and_varies_on_origin() {
-    let builder = Server::builder().args(["--cors", "http://app.example,https://other.example:8443"]);
+    let builder =
+        Server::builder().args(["--cors", "http://app.example,https://other.example:8443"]);
     write_file(builder.root(), "a.txt", b"a");
     let server = builder.start();
     let resp = get(&server, "/a.txt", &[("Origin", "http://app.example")]);
     assert_eq!(resp.status, 200);
-    assert_eq!(resp.header("access-control-allow-origin"), Some("http://app.example"));
-    assert!(resp.header("access-control-expose-headers").unwrap().contains("ETag"));
+    assert_eq!(
+        resp.header("access-control-allow-origin"),
+        Some("http://app.example")
+    );
+    assert!(
+        resp.header("access-control-expose-headers")
+            .unwrap()
+            .contains("ETag")
+    );
     assert_eq!(resp.headers_named("vary"), ["Origin"]);
     assert_eq!(resp.header("access-control-allow-credentials"), None);
-    let resp = get(&server, "/a.txt", &[("Origin", "https://other.example:8443")]);
-    assert_eq!(resp.header("access-control-allow-origin"), Some("https://other.example:8443"));
+    let resp = get(
+        &server,
+        "/a.txt",
+        &[("Origin", "https://other.example:8443")],
+    );
+    assert_eq!(
+        resp.header("access-control-allow-origin"),
+        Some("https://other.example:8443")
+    );
     for headers in [
         &[("Origin", "http://evil.example")][..],
         &[("Origin", "null")],
@@ -120,8 +152,15 @@ fn cors_list_allows_listed_origins_and_varies_on_origin() {
     ] {
         for path in ["/a.txt", "/missing", "/"] {
             let resp = get(&server, path, headers);
-            assert_eq!(resp.header("access-control-allow-origin"), None, "{path} {headers:?}");
-            assert!(resp.headers_named("vary").contains(&"Origin"), "{path} {headers:?}");
+            assert_eq!(
+                resp.header("access-control-allow-origin"),
+                None,
+                "{path} {headers:?}"
+            );
+            assert!(
+                resp.headers_named("vary").contains(&"Origin"),
+                "{path} {headers:?}"
+            );
         }
     }
     // A listing varies on Accept and on Origin.
@@ -134,7 +173,11 @@ fn cors_star_lets_every_origin_read_without_vary() {
     let builder = Server::builder().args(["--cors", "*"]);
     write_file(builder.root(), "a.txt", b"a");
     let server = builder.start();
-    for headers in [&[("Origin", "http://x.example")][..], &[("Origin", "null")], &[]] {
+    for headers in [
+        &[("Origin", "http://x.example")][..],
+        &[("Origin", "null")],
+        &[],
+    ] {
         let resp = get(&server, "/a.txt", headers);
         assert_eq!(resp.header("access-control-allow-origin"), Some("*"));
         assert!(resp.headers_named("vary").is_empty(), "{:?}", resp.headers);
@@ -155,7 +198,12 @@ fn auth_file(dir: &std::path::Path) -> std::path::PathBuf {
 fn preflight_needs_no_login_and_a_401_is_not_readable_cross_origin() {
     let users = tempfile::TempDir::new().unwrap();
     let auth = auth_file(users.path());
-    let builder = Server::builder().args(["--cors", "http://app.example", "--auth-file", path_str(&auth)]);
+    let builder = Server::builder().args([
+        "--cors",
+        "http://app.example",
+        "--auth-file",
+        path_str(&auth),
+    ]);
     write_file(builder.root(), "a.txt", b"a");
     let server = builder.start();
     let preflight = [
@@ -165,14 +213,27 @@ fn preflight_needs_no_login_and_a_401_is_not_readable_cross_origin() {
     ];
     let resp = send(&server, "OPTIONS", "/a.txt", &preflight, b"");
     assert_eq!(resp.status, 204, "{}", resp.text());
-    assert_eq!(resp.header("access-control-allow-origin"), Some("http://app.example"));
-    assert_eq!(resp.header("access-control-allow-methods"), Some("GET, HEAD, POST"));
-    assert!(resp.header("access-control-allow-headers").unwrap().contains("Range"));
+    assert_eq!(
+        resp.header("access-control-allow-origin"),
+        Some("http://app.example")
+    );
+    assert_eq!(
+        resp.header("access-control-allow-methods"),
+        Some("GET, HEAD, POST")
+    );
+    assert!(
+        resp.header("access-control-allow-headers")
+            .unwrap()
+            .contains("Range")
+    );
     assert_eq!(resp.header("access-control-max-age"), Some("3600"));
     assert_eq!(resp.header("access-control-allow-credentials"), None);
     assert!(resp.body.is_empty());
     // Another origin's preflight: a bare 204, which the browser refuses.
-    let other = [("Origin", "http://evil.example"), ("Access-Control-Request-Method", "GET")];
+    let other = [
+        ("Origin", "http://evil.example"),
+        ("Access-Control-Request-Method", "GET"),
+    ];
     let resp = send(&server, "OPTIONS", "/a.txt", &other, b"");
     assert_eq!(resp.status, 204);
     assert_eq!(resp.header("access-control-allow-origin"), None);
@@ -181,7 +242,9 @@ fn preflight_needs_no_login_and_a_401_is_not_readable_cross_origin() {
     let resp = get(&server, "/a.txt", &[("Origin", "http://app.example")]);
     assert_eq!(resp.status, 401);
     assert!(
-        resp.headers.iter().all(|(n, _)| !n.to_ascii_lowercase().starts_with("access-control-")),
+        resp.headers
+            .iter()
+            .all(|(n, _)| !n.to_ascii_lowercase().starts_with("access-control-")),
         "{:?}",
         resp.headers
     );
@@ -190,7 +253,10 @@ fn preflight_needs_no_login_and_a_401_is_not_readable_cross_origin() {
     let resp = get(
         &server,
         "/a.txt",
-        &[("Origin", "http://app.example"), ("Authorization", "Basic YW5uOnNlY3JldA==")],
+        &[
+            ("Origin", "http://app.example"),
+            ("Authorization", "Basic YW5uOnNlY3JldA=="),
+        ],
     );
     assert_eq!(resp.status, 200);
     assert_eq!(resp.header("access-control-allow-credentials"), None);
@@ -201,7 +267,10 @@ fn without_cors_no_cors_header_is_sent_and_options_is_not_allowed() {
     let builder = Server::builder();
     write_file(builder.root(), "a.txt", b"a");
     let server = builder.start();
-    let preflight = [("Origin", "http://app.example"), ("Access-Control-Request-Method", "GET")];
+    let preflight = [
+        ("Origin", "http://app.example"),
+        ("Access-Control-Request-Method", "GET"),
+    ];
     let resp = send(&server, "OPTIONS", "/a.txt", &preflight, b"");
     assert_eq!(resp.status, 405);
     let resp = get(&server, "/a.txt", &[("Origin", "http://app.example")]);
@@ -229,12 +298,23 @@ fn header_option_adds_its_lines_to_every_answer() {
         get(&server, "/rpc", &[]),
         send(&server, "DELETE", "/a.txt", &[], b""),
         send(&server, "PUT", "/upload/u.txt", &[], b"u"),
-        send(&server, "PUT", "/upload/v.txt", &[("Origin", "http://evil.example")], b"v"),
+        send(
+            &server,
+            "PUT",
+            "/upload/v.txt",
+            &[("Origin", "http://evil.example")],
+            b"v",
+        ),
     ];
     let statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
     assert_eq!(statuses, [200, 200, 301, 404, 304, 200, 405, 201, 403]);
     for resp in &answers {
-        assert_eq!(resp.headers_named("x-frame-options"), ["DENY"], "{}", resp.status);
+        assert_eq!(
+            resp.headers_named("x-frame-options"),
+            ["DENY"],
+            "{}",
+            resp.status
+        );
         assert_eq!(
             resp.header("content-security-policy"),
             Some("default-src 'self'"),
@@ -251,14 +331,20 @@ fn bad_option_values_stop_start_up_with_one_line() {
     std::fs::create_dir(root.path().join("dir")).unwrap();
     let root = path_str(root.path());
     for (args, says) in [
-        (&["--header", "Content-Length: 1"][..], "uhttpd sets Content-Length itself"),
+        (
+            &["--header", "Content-Length: 1"][..],
+            "uhttpd sets Content-Length itself",
+        ),
         (&["--header", "Cache-Control: no-store"], "--cache-control"),
         (&["--header", "X-A"], "Name: value"),
         (&["--cors", "https://a.example/app"], "is not an origin"),
         (&["--cors", "*,https://a.example"], "alone"),
         (&["--mime", "md=markdown"], "is not a media type"),
         (&["--index", "../index.html"], "cannot be served"),
-        (&["--spa", "missing.html"], "--spa missing.html: no such file"),
+        (
+            &["--spa", "missing.html"],
+            "--spa missing.html: no such file",
+        ),
         (&["--404", "dir"], "--404 dir: no such file"),
         (&["--spa", ".hidden.html"], "dotfiles are never served"),
     ] {
@@ -299,9 +385,16 @@ fn index_names_are_tried_in_the_order_given() {
     // index.htm is not in the list given: the directory is listed.
     let listing = get(&server, "/htm/", &[]);
     assert_eq!(listing.status, 200);
-    assert!(listing.text().contains("index.htm</a>"), "{}", listing.text());
+    assert!(
+        listing.text().contains("index.htm</a>"),
+        "{}",
+        listing.text()
+    );
     let resp = get(&server, "/both/", &[]);
-    assert_eq!(resp.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        resp.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     assert_eq!(resp.header("cache-control"), Some("no-cache"));
 }
 
@@ -316,7 +409,11 @@ fn an_index_linking_outside_root_is_not_served() {
     let server = builder.start();
     let resp = get(&server, "/", &[]);
     assert_eq!(resp.status, 200);
-    assert!(!resp.text().contains("secret\n") && resp.text() != "secret", "{}", resp.text());
+    assert!(
+        !resp.text().contains("secret\n") && resp.text() != "secret",
+        "{}",
+        resp.text()
+    );
 }
 
 const NAVIGATION: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -333,11 +430,18 @@ fn spa_serves_its_page_to_navigations_and_404_to_assets() {
         let resp = get(&server, path, &[("Accept", NAVIGATION)]);
         assert_eq!(resp.status, 200, "{path}");
         assert_eq!(resp.text(), "<div id=app></div>", "{path}");
-        assert_eq!(resp.header("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(
+            resp.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
         assert_eq!(resp.header("cache-control"), Some("no-cache"));
         assert_eq!(resp.headers_named("vary"), ["Accept"], "{path}");
         let etag = resp.header("etag").unwrap().to_owned();
-        let again = get(&server, path, &[("Accept", NAVIGATION), ("If-None-Match", &etag)]);
+        let again = get(
+            &server,
+            path,
+            &[("Accept", NAVIGATION), ("If-None-Match", &etag)],
+        );
         assert_eq!(again.status, 304, "{path}");
     }
     for (path, accept) in [
@@ -370,14 +474,24 @@ fn not_found_page_is_sent_with_status_404() {
     write_file(&root.join("errors"), "404.html", b"<h1>lost</h1>");
     write_file(&root, "index.html", b"app");
     let server = builder.start();
-    for (path, accept) in [("/missing.js", NAVIGATION), ("/page", "*/*"), ("/.hidden", "*/*")] {
+    for (path, accept) in [
+        ("/missing.js", NAVIGATION),
+        ("/page", "*/*"),
+        ("/.hidden", "*/*"),
+    ] {
         let resp = get(&server, path, &[("Accept", accept)]);
         assert_eq!(resp.status, 404, "{path}");
         assert_eq!(resp.text(), "<h1>lost</h1>", "{path}");
-        assert_eq!(resp.header("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(
+            resp.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
         assert_eq!(resp.header("cache-control"), None);
     }
-    assert_eq!(get(&server, "/page", &[("Accept", NAVIGATION)]).text(), "app");
+    assert_eq!(
+        get(&server, "/page", &[("Accept", NAVIGATION)]).text(),
+        "app"
+    );
     // A malformed path stays a 400, not the 404 page.
     assert_eq!(get(&server, "/a%zz", &[]).status, 400);
     // The page changes on disk: the next 404 shows it.

@@ -144,10 +144,8 @@ impl App {
                 return Route::Redirect(port);
             }
         }
-        if self.headers.cors.is_some() {
-            if Cors::is_preflight(req) {
-                return Route::Preflight;
-            }
+        if self.headers.cors.is_some() && Cors::is_preflight(req) {
+            return Route::Preflight;
         }
         let path = uhttp::util::split_url(req.url()).0;
         if self.rpc && req.path() == "/rpc" {
@@ -393,7 +391,11 @@ impl App {
     /// may use: reads, and `POST` to `/rpc` when it is on; uploads are
     /// same-origin only.
     fn preflight(&self, req: &Request) -> Response {
-        let methods = if self.rpc { "GET, HEAD, POST" } else { "GET, HEAD" };
+        let methods = if self.rpc {
+            "GET, HEAD, POST"
+        } else {
+            "GET, HEAD"
+        };
         match &self.headers.cors {
             Some(cors) => cors.preflight(req, methods),
             // Routed here only with --cors.

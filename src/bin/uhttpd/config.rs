@@ -14,26 +14,38 @@ use uhttp::tls::{TlsConfig, TlsError};
 use crate::app::{self, App};
 use crate::auth::Auth;
 use crate::cli::Settings;
-use crate::fd_limit;
 use crate::cors::Cors;
+use crate::fd_limit;
 use crate::headers::ResponseHeaders;
 use crate::static_files::StaticOptions;
 use crate::static_files::fallback::SitePath;
-use crate::static_files::resolve::{self, Opened, ResolveError};
 use crate::static_files::freshness::Freshness;
+use crate::static_files::resolve::{self, Opened, ResolveError};
 use crate::systemd::Activated;
 use crate::upload::Uploads;
 
 /// Why uhttpd cannot start.
 #[derive(Debug)]
 pub enum StartupError {
-    Root { path: PathBuf, source: io::Error },
+    Root {
+        path: PathBuf,
+        source: io::Error,
+    },
     RootNotDir(PathBuf),
-    UploadDir { path: PathBuf, source: io::Error },
+    UploadDir {
+        path: PathBuf,
+        source: io::Error,
+    },
     UploadDirNotDir(PathBuf),
-    UploadDirNotWritable { path: PathBuf, source: io::Error },
+    UploadDirNotWritable {
+        path: PathBuf,
+        source: io::Error,
+    },
     Tls(TlsError),
-    Bind { addr: SocketAddr, source: io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: io::Error,
+    },
     Auth(String),
     Threads(io::Error),
     /// `--spa` or `--404` names no file under ROOT.

@@ -28,8 +28,7 @@ const MAX_AGE: &str = "3600";
 /// Request headers a cross-origin script may send beyond the safelisted
 /// ones: conditional and range requests, and the upload's type.
 /// `Authorization` is not among them: no login crosses origins.
-const ALLOW_HEADERS: &str =
-    "Content-Type, Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, If-Range";
+const ALLOW_HEADERS: &str = "Content-Type, Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, If-Range";
 
 /// Response headers a cross-origin script may read beyond the safelisted
 /// ones (`Content-Type`, `Content-Length`, `Last-Modified`, ...).

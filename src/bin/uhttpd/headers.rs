@@ -175,7 +175,11 @@ mod tests {
                 "Content-Security-Policy",
                 "default-src 'self'; img-src *",
             ),
-            ("Strict-Transport-Security: max-age=63072000", "Strict-Transport-Security", "max-age=63072000"),
+            (
+                "Strict-Transport-Security: max-age=63072000",
+                "Strict-Transport-Security",
+                "max-age=63072000",
+            ),
             ("X-Colon: a:b", "X-Colon", "a:b"),
         ] {
             let h: ExtraHeader = given.parse().unwrap();
@@ -195,10 +199,16 @@ mod tests {
             ("Ünï: v", Name("Ünï".into())),
             ("Content-Length: 5", Own("Content-Length".into())),
             ("content-type: text/plain", Own("content-type".into())),
-            ("Transfer-Encoding: chunked", Own("Transfer-Encoding".into())),
+            (
+                "Transfer-Encoding: chunked",
+                Own("Transfer-Encoding".into()),
+            ),
             ("Connection: close", Own("Connection".into())),
             ("CACHE-CONTROL: no-store", Own("CACHE-CONTROL".into())),
-            ("Access-Control-Allow-Origin: *", Own("Access-Control-Allow-Origin".into())),
+            (
+                "Access-Control-Allow-Origin: *",
+                Own("Access-Control-Allow-Origin".into()),
+            ),
             ("Vary: Cookie", Own("Vary".into())),
             ("X-A: a\r\nSet-Cookie: b", Value("X-A".into())),
             ("X-A: a\nb", Value("X-A".into())),

@@ -115,7 +115,10 @@ fn parse_origin(s: &str) -> Option<url::Origin> {
 /// The request's own origin: `scheme` and its `Host` (which must be a
 /// bare `host[:port]`: `a/b` or `user@a` would parse into something else).
 fn own_origin(scheme: &str, host: &str) -> Option<url::Origin> {
-    if host.bytes().any(|b| matches!(b, b'/' | b'\\' | b'@' | b'?' | b'#')) {
+    if host
+        .bytes()
+        .any(|b| matches!(b, b'/' | b'\\' | b'@' | b'?' | b'#'))
+    {
         return None;
     }
     parse_origin(&format!("{scheme}://{host}"))
@@ -204,18 +207,37 @@ mod tests {
     #[test]
     fn same_origin_requests_and_requests_without_origin_are_allowed() {
         let ok = [
-            (Some("http://127.0.0.1:8080"), None, "http", Some("127.0.0.1:8080")),
+            (
+                Some("http://127.0.0.1:8080"),
+                None,
+                "http",
+                Some("127.0.0.1:8080"),
+            ),
             (Some("http://localhost"), None, "http", Some("localhost:80")),
             (Some("http://LocalHost:80"), None, "http", Some("localhost")),
-            (Some("https://a.example"), None, "https", Some("A.Example:443")),
+            (
+                Some("https://a.example"),
+                None,
+                "https",
+                Some("A.Example:443"),
+            ),
             (Some("http://[::1]:9"), None, "http", Some("[::1]:9")),
-            (Some("http://a.example"), Some("same-origin"), "http", Some("a.example")),
+            (
+                Some("http://a.example"),
+                Some("same-origin"),
+                "http",
+                Some("a.example"),
+            ),
             (None, Some("none"), "http", Some("a.example")),
             (None, None, "http", None),
             (None, None, "https", Some("x")),
         ];
         for (origin, site, scheme, host) in ok {
-            assert_eq!(same_origin(origin, site, scheme, host), Ok(()), "{origin:?} {host:?}");
+            assert_eq!(
+                same_origin(origin, site, scheme, host),
+                Ok(()),
+                "{origin:?} {host:?}"
+            );
         }
     }
 
@@ -223,25 +245,109 @@ mod tests {
     fn other_origins_and_cross_site_fetches_are_refused() {
         use CrossOrigin::*;
         let refused = [
-            (Some("http://evil.example"), None, "http", Some("a.example"), OtherOrigin),
-            (Some("https://a.example"), None, "http", Some("a.example"), OtherOrigin),
-            (Some("http://a.example"), None, "https", Some("a.example"), OtherOrigin),
-            (Some("http://a.example:81"), None, "http", Some("a.example"), OtherOrigin),
-            (Some("http://sub.a.example"), None, "http", Some("a.example"), OtherOrigin),
+            (
+                Some("http://evil.example"),
+                None,
+                "http",
+                Some("a.example"),
+                OtherOrigin,
+            ),
+            (
+                Some("https://a.example"),
+                None,
+                "http",
+                Some("a.example"),
+                OtherOrigin,
+            ),
+            (
+                Some("http://a.example"),
+                None,
+                "https",
+                Some("a.example"),
+                OtherOrigin,
+            ),
+            (
+                Some("http://a.example:81"),
+                None,
+                "http",
+                Some("a.example"),
+                OtherOrigin,
+            ),
+            (
+                Some("http://sub.a.example"),
+                None,
+                "http",
+                Some("a.example"),
+                OtherOrigin,
+            ),
             (Some("null"), None, "http", Some("a.example"), NullOrigin),
             (Some("NULL"), None, "http", Some("a.example"), NullOrigin),
-            (None, Some("cross-site"), "http", Some("a.example"), CrossSite),
-            (Some("http://a.example"), Some("Cross-Site"), "http", Some("a.example"), CrossSite),
+            (
+                None,
+                Some("cross-site"),
+                "http",
+                Some("a.example"),
+                CrossSite,
+            ),
+            (
+                Some("http://a.example"),
+                Some("Cross-Site"),
+                "http",
+                Some("a.example"),
+                CrossSite,
+            ),
             (None, Some("same-site"), "http", Some("a.example"), SameSite),
             (Some("http://a.example"), None, "http", None, NoHost),
             (Some("http://a.example"), None, "http", Some(""), NoHost),
-            (Some("http://a.example"), None, "http", Some("a.example/x"), NoHost),
-            (Some("http://a.example"), None, "http", Some("evil@a.example"), NoHost),
-            (Some("http://a.example/"), None, "http", Some("a.example"), MalformedOrigin),
-            (Some("http://a.example/x"), None, "http", Some("a.example"), MalformedOrigin),
-            (Some("http://u@a.example"), None, "http", Some("a.example"), MalformedOrigin),
-            (Some("file://"), None, "http", Some("a.example"), MalformedOrigin),
-            (Some("a.example"), None, "http", Some("a.example"), MalformedOrigin),
+            (
+                Some("http://a.example"),
+                None,
+                "http",
+                Some("a.example/x"),
+                NoHost,
+            ),
+            (
+                Some("http://a.example"),
+                None,
+                "http",
+                Some("evil@a.example"),
+                NoHost,
+            ),
+            (
+                Some("http://a.example/"),
+                None,
+                "http",
+                Some("a.example"),
+                MalformedOrigin,
+            ),
+            (
+                Some("http://a.example/x"),
+                None,
+                "http",
+                Some("a.example"),
+                MalformedOrigin,
+            ),
+            (
+                Some("http://u@a.example"),
+                None,
+                "http",
+                Some("a.example"),
+                MalformedOrigin,
+            ),
+            (
+                Some("file://"),
+                None,
+                "http",
+                Some("a.example"),
+                MalformedOrigin,
+            ),
+            (
+                Some("a.example"),
+                None,
+                "http",
+                Some("a.example"),
+                MalformedOrigin,
+            ),
             (Some(""), None, "http", Some("a.example"), MalformedOrigin),
         ];
         for (origin, site, scheme, host, why) in refused {
@@ -259,7 +365,17 @@ mod tests {
     #[test]
     fn any_character_at_any_offset_is_refused_without_panic() {
         let (origin, host) = ("http://a.example:8080", "a.example:8080");
-        for insert in ["é", "€", "😀", "\u{FFFD}", "\u{FFFD}\u{FFFD}", "\0", "\t", " ", "\r\n"] {
+        for insert in [
+            "é",
+            "€",
+            "😀",
+            "\u{FFFD}",
+            "\u{FFFD}\u{FFFD}",
+            "\0",
+            "\t",
+            " ",
+            "\r\n",
+        ] {
             for at in 0..=origin.len() {
                 let mut bad = origin.to_owned();
                 bad.insert_str(at, insert);
@@ -269,7 +385,10 @@ mod tests {
                 assert_eq!(same_origin(None, Some(&bad), "http", Some(host)), Ok(()));
                 assert!(!CorsOrigin::Origin(origin.into()).allows(&bad) || outer);
                 if !outer {
-                    assert!(bad.parse::<CorsOrigin>().is_err() || bad.trim() == origin, "{bad:?}");
+                    assert!(
+                        bad.parse::<CorsOrigin>().is_err() || bad.trim() == origin,
+                        "{bad:?}"
+                    );
                 }
             }
             for at in 0..=host.len() {
@@ -285,12 +404,30 @@ mod tests {
     fn cors_origins_are_normalised_and_checked() {
         let cases = [
             ("*", CorsOrigin::Any),
-            ("https://App.Example", CorsOrigin::Origin("https://app.example".into())),
-            ("https://app.example/", CorsOrigin::Origin("https://app.example".into())),
-            ("https://app.example:443", CorsOrigin::Origin("https://app.example".into())),
-            ("http://localhost:3000", CorsOrigin::Origin("http://localhost:3000".into())),
-            ("http://[::1]:3000", CorsOrigin::Origin("http://[::1]:3000".into())),
-            (" http://127.0.0.1 ", CorsOrigin::Origin("http://127.0.0.1".into())),
+            (
+                "https://App.Example",
+                CorsOrigin::Origin("https://app.example".into()),
+            ),
+            (
+                "https://app.example/",
+                CorsOrigin::Origin("https://app.example".into()),
+            ),
+            (
+                "https://app.example:443",
+                CorsOrigin::Origin("https://app.example".into()),
+            ),
+            (
+                "http://localhost:3000",
+                CorsOrigin::Origin("http://localhost:3000".into()),
+            ),
+            (
+                "http://[::1]:3000",
+                CorsOrigin::Origin("http://[::1]:3000".into()),
+            ),
+            (
+                " http://127.0.0.1 ",
+                CorsOrigin::Origin("http://127.0.0.1".into()),
+            ),
         ];
         for (given, want) in cases {
             assert_eq!(given.parse::<CorsOrigin>(), Ok(want), "{given}");
@@ -309,7 +446,10 @@ mod tests {
             "https://app.example\r\nX: y",
         ] {
             let err = bad.parse::<CorsOrigin>().unwrap_err();
-            assert!(err.to_string().contains("is not an origin"), "{bad:?}: {err}");
+            assert!(
+                err.to_string().contains("is not an origin"),
+                "{bad:?}: {err}"
+            );
         }
     }
 
@@ -318,7 +458,13 @@ mod tests {
         let listed: CorsOrigin = "https://app.example:8443".parse().unwrap();
         assert!(listed.allows("https://app.example:8443"));
         assert!(listed.allows("HTTPS://APP.EXAMPLE:8443"));
-        for other in ["https://app.example", "http://app.example:8443", "null", "", "*"] {
+        for other in [
+            "https://app.example",
+            "http://app.example:8443",
+            "null",
+            "",
+            "*",
+        ] {
             assert!(!listed.allows(other), "{other}");
         }
         assert!(CorsOrigin::Any.allows("null"));

@@ -18,9 +18,9 @@ use serde::Deserialize;
 
 use super::file::de;
 use super::help::{ABOUT, LONG_ABOUT, examples_help};
-use crate::size::parse_size;
 use crate::headers::ExtraHeader;
 use crate::origin::CorsOrigin;
+use crate::size::parse_size;
 use crate::static_files::content_type::MimeOverride;
 use crate::static_files::fallback::{IndexName, SitePath};
 use crate::static_files::freshness::CacheControl;
@@ -229,7 +229,7 @@ pub struct Options {
     #[serde(deserialize_with = "de::size")]
     pub max_content_length: u64,
 
-    /// Do not list directories that have no index.html (answer 404)
+    /// Do not list directories that have no index file (answer 404)
     #[arg(long, help_heading = "Features")]
     pub no_listing: bool,
 
@@ -317,7 +317,9 @@ pub struct Options {
     /// Trust X-Forwarded-For from this proxy address (repeat for several)
     ///
     /// Requests coming from ADDR are logged with the client address the
-    /// proxy reports; from any other address the header is ignored.
+    /// proxy reports, and their X-Forwarded-Proto is the scheme uploads are
+    /// checked to come from (same origin); from any other address the
+    /// headers are ignored.
     #[arg(long, value_name = "ADDR", help_heading = "Access")]
     #[serde(deserialize_with = "de::addresses")]
     pub trusted_proxy: Vec<IpAddr>,

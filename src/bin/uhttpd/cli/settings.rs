@@ -15,8 +15,8 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use log::LevelFilter;
 
 use super::args::Options;
-use crate::origin::CorsOrigin;
 use super::file;
+use crate::origin::CorsOrigin;
 
 /// Everything `uhttpd` needs to start: the [`Options`] from the command
 /// line, the config file and the defaults, checked against each other.

@@ -717,9 +717,22 @@ fn routing_and_header_options_are_checked_and_lists_replace_defaults() {
     assert_eq!(s.not_found.as_ref().unwrap().raw(), "/404.html");
     assert_eq!(s.mime.len(), 1);
     let headers: Vec<_> = s.header.iter().map(|h| (h.name(), h.value())).collect();
-    assert_eq!(headers, [("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer")]);
+    assert_eq!(
+        headers,
+        [
+            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "no-referrer")
+        ]
+    );
     let origins: Vec<_> = s.cors.iter().map(|o| o.to_string()).collect();
-    assert_eq!(origins, ["https://a.example", "http://localhost:3000", "https://b.example"]);
+    assert_eq!(
+        origins,
+        [
+            "https://a.example",
+            "http://localhost:3000",
+            "https://b.example"
+        ]
+    );
     assert_eq!(settings(&["--cors", "*"]).cors, [CorsOrigin::Any]);
     for bad in [
         &["--index", "../x"][..],
@@ -748,7 +761,14 @@ fn routing_and_header_options_are_checked_and_lists_replace_defaults() {
     assert_eq!(from_file.not_found.as_ref().unwrap().raw(), "/404.html");
     assert_eq!(from_file.cors, [CorsOrigin::Any]);
     assert_eq!(from_file.header.len(), 1);
-    let overridden = settings(&["-c", path, "--index", "a.html", "--cors", "https://c.example"]);
+    let overridden = settings(&[
+        "-c",
+        path,
+        "--index",
+        "a.html",
+        "--cors",
+        "https://c.example",
+    ]);
     assert_eq!(names(&overridden), ["a.html"]);
     assert_eq!(overridden.cors.len(), 1);
     let (_dir, bad) = config_file("header = [\"Content-Length: 1\"]\n");

@@ -37,7 +37,9 @@ impl FromStr for MimeOverride {
             .bytes()
             .all(|b| b == b' ' || b == b'\t' || b.is_ascii_graphic());
         let parsed = content_type.parse::<Mime>().ok().filter(|m| {
-            printable && m.type_() != mime_guess::mime::STAR && m.subtype() != mime_guess::mime::STAR
+            printable
+                && m.type_() != mime_guess::mime::STAR
+                && m.subtype() != mime_guess::mime::STAR
         });
         if parsed.is_none() {
             return Err(InvalidMime::Type(content_type.to_owned()));
@@ -111,7 +113,11 @@ mod tests {
 
     #[test]
     fn overrides_win_over_the_guess_in_any_case() {
-        let o = overrides(&["md=text/markdown; charset=utf-8", ".WASM=application/wasm", "x=a/b"]);
+        let o = overrides(&[
+            "md=text/markdown; charset=utf-8",
+            ".WASM=application/wasm",
+            "x=a/b",
+        ]);
         let ct = |p: &str| content_type(&o, Path::new(p));
         assert_eq!(ct("README.md"), "text/markdown; charset=utf-8");
         assert_eq!(ct("docs/A.MD"), "text/markdown; charset=utf-8");
@@ -119,7 +125,10 @@ mod tests {
         assert_eq!(ct("f.x"), "a/b");
         assert_eq!(ct("index.html"), "text/html; charset=utf-8");
         assert_eq!(ct("md"), "application/octet-stream");
-        assert_eq!(content_type(&[], Path::new("a.css")), "text/css; charset=utf-8");
+        assert_eq!(
+            content_type(&[], Path::new("a.css")),
+            "text/css; charset=utf-8"
+        );
     }
 
     #[test]

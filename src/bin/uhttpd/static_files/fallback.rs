@@ -145,7 +145,12 @@ pub struct InvalidName(String, &'static str);
 
 impl fmt::Display for InvalidName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "\"{}\" cannot be served: {}", self.0.escape_debug(), self.1)
+        write!(
+            f,
+            "\"{}\" cannot be served: {}",
+            self.0.escape_debug(),
+            self.1
+        )
     }
 }
 
@@ -234,10 +239,25 @@ mod tests {
 
     #[test]
     fn assets_have_an_extension_in_their_last_segment() {
-        for asset in ["/app.js", "/a/b/logo.png", "/v1.2/x.css", "/.well-known/a.json", "/a%20b.txt"] {
+        for asset in [
+            "/app.js",
+            "/a/b/logo.png",
+            "/v1.2/x.css",
+            "/.well-known/a.json",
+            "/a%20b.txt",
+        ] {
             assert!(has_extension(asset), "{asset}");
         }
-        for page in ["/", "/about", "/users/42", "/v1.2/users", "/dir/", "/.hidden", "", "/é"] {
+        for page in [
+            "/",
+            "/about",
+            "/users/42",
+            "/v1.2/users",
+            "/dir/",
+            "/.hidden",
+            "",
+            "/é",
+        ] {
             assert!(!has_extension(page), "{page}");
         }
     }
@@ -260,7 +280,16 @@ mod tests {
         ] {
             assert_eq!(given.parse::<SitePath>().unwrap().raw(), raw, "{given}");
         }
-        for bad in ["", "/", "//", "../x.html", "a/../x", "./x", "a/.git/x", "a\tb"] {
+        for bad in [
+            "",
+            "/",
+            "//",
+            "../x.html",
+            "a/../x",
+            "./x",
+            "a/.git/x",
+            "a\tb",
+        ] {
             let err = bad.parse::<SitePath>().unwrap_err();
             assert!(err.to_string().contains("cannot be served"), "{bad:?}");
         }

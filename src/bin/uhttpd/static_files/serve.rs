@@ -10,11 +10,11 @@ use std::time::{Instant, SystemTime};
 use uhttp::{Body, Part, Request, Response, util::split_url};
 
 use super::cache::{CachedFile, FileCache, MAX_FILE};
-use super::content_type::{MimeOverride, content_type};
-use super::fallback::{IndexName, SitePath, accepts_html, has_extension};
 use super::conditional::{
     etag, if_none_match_names, if_range_matches, last_modified, not_modified, precondition_failed,
 };
+use super::content_type::{MimeOverride, content_type};
+use super::fallback::{IndexName, SitePath, accepts_html, has_extension};
 use super::freshness::{Freshness, REDIRECT, REVALIDATE};
 use super::listing::{listing_etag, read_entries, render_html, render_json};
 use super::range::{
