@@ -36,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(theirs.is_ok() && theirs == ours, "{origin:?} {host:?}");
     }
     if let Some(host) = host {
-        let bare = !host.contains(['/', '\\', '@', '?', '#']) && !host.is_empty();
+        // `--cors` values are trimmed; a Host header is taken as it is.
+        let bare = !host.contains(['/', '\\', '@', '?', '#'])
+            && !host.is_empty()
+            && host.bytes().all(|b| b.is_ascii_graphic());
         if let (true, Ok(CorsOrigin::Origin(own))) =
             (bare, format!("{scheme}://{host}").parse::<CorsOrigin>())
         {

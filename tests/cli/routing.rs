@@ -526,3 +526,120 @@ fn mime_overrides_the_guessed_type() {
         assert_eq!(range.header("content-type"), Some(want), "{path}");
     }
 }
+
+/// Behind a TLS-terminating proxy the browser's origin is `https://`: the
+/// proxy's `X-Forwarded-Proto` says so, and only a `--trusted-proxy` is
+/// believed.
+#[test]
+fn a_trusted_proxy_says_which_scheme_the_browser_used() {
+    let server = Server::builder()
+        .uploads()
+        .args(["--trusted-proxy", "127.0.0.1"])
+        .start();
+    let https = format!("https://127.0.0.1:{}", server.port);
+    let forwarded = [("Origin", https.as_str()), ("X-Forwarded-Proto", "https")];
+    assert_eq!(
+        send(&server, "PUT", "/upload/a.txt", &forwarded, b"a").status,
+        201
+    );
+    let plain = [("Origin", https.as_str())];
+    assert_eq!(
+        send(&server, "PUT", "/upload/b.txt", &plain, b"b").status,
+        403
+    );
+    drop(server);
+
+    let untrusted = Server::builder().uploads().start();
+    let https = format!("https://127.0.0.1:{}", untrusted.port);
+    let forwarded = [("Origin", https.as_str()), ("X-Forwarded-Proto", "https")];
+    assert_eq!(
+        send(&untrusted, "PUT", "/upload/c.txt", &forwarded, b"c").status,
+        403
+    );
+    assert!(untrusted.uploaded().is_empty());
+}
+
+/// `Origin`, `Sec-Fetch-Site`, `Host` and `Accept` with multi-byte UTF-8
+/// and invalid bytes (`\xff`, a lone `\xc3`) at every offset, through the
+/// real server: an upload is never accepted with a broken origin, the
+/// SPA never answers a broken `Accept`, and the server keeps serving.
+#[test]
+fn broken_bytes_in_origin_and_accept_never_pass_and_never_crash() {
+    let builder =
+        Server::builder()
+            .uploads()
+            .args(["--spa", "index.html", "--cors", "http://app.example"]);
+    write_file(builder.root(), "index.html", b"app");
+    let server = builder.start();
+    let own = own_origin(&server);
+    let raw = |head: &[u8]| {
+        let mut request = head.to_vec();
+        request.extend_from_slice(b"Connection: close\r\nContent-Length: 1\r\n\r\nx");
+        server.raw(&request)
+    };
+    let inserts: [&[u8]; 6] = [
+        b"\xff",
+        b"\xc3",
+        "é".as_bytes(),
+        "€".as_bytes(),
+        "😀".as_bytes(),
+        b"\x00",
+    ];
+    for insert in inserts {
+        for at in 0..=own.len() {
+            let mut origin = own.as_bytes().to_vec();
+            origin.splice(at..at, insert.iter().copied());
+            let mut head = format!(
+                "PUT /upload/u.txt HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nOrigin: ",
+                server.port
+            )
+            .into_bytes();
+            head.extend_from_slice(&origin);
+            head.extend_from_slice(b"\r\n");
+            let resp = raw(&head);
+            assert!(
+                matches!(resp.status, 400 | 403),
+                "{origin:?}: {}",
+                resp.status
+            );
+
+            let mut head = b"PUT /upload/u.txt HTTP/1.1\r\nOrigin: ".to_vec();
+            head.extend_from_slice(own.as_bytes());
+            head.extend_from_slice(b"\r\nHost: ");
+            let host = format!("127.0.0.1:{}", server.port);
+            let cut = at.min(host.len());
+            head.extend_from_slice(&host.as_bytes()[..cut]);
+            head.extend_from_slice(insert);
+            head.extend_from_slice(&host.as_bytes()[cut..]);
+            head.extend_from_slice(b"\r\n");
+            let resp = raw(&head);
+            assert!(
+                matches!(resp.status, 400 | 403),
+                "host at {at}: {}",
+                resp.status
+            );
+        }
+        let accept = b"text/html";
+        for at in 0..=accept.len() {
+            let mut value = accept.to_vec();
+            value.splice(at..at, insert.iter().copied());
+            let mut head = b"GET /page HTTP/1.1\r\nHost: x\r\nAccept: ".to_vec();
+            head.extend_from_slice(&value);
+            head.extend_from_slice(b"\r\nSec-Fetch-Site: ");
+            head.extend_from_slice(&value);
+            head.extend_from_slice(b"\r\n");
+            let resp = raw(&head);
+            let whole = at == 0 || at == accept.len();
+            assert!(
+                matches!(resp.status, 400 | 404) || whole,
+                "{value:?}: {}",
+                resp.status
+            );
+        }
+    }
+    assert!(server.uploaded().is_empty());
+    assert_eq!(
+        get(&server, "/page", &[("Accept", "text/html")]).text(),
+        "app"
+    );
+}
