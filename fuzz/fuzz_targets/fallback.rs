@@ -19,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
         assert!(text.to_ascii_lowercase().contains("text/html"), "{text:?}");
     }
     if has_extension(&text) {
-        assert!(text.rsplit('/').next().is_some_and(|last| last.contains('.')));
+        assert!(
+            text.rsplit('/')
+                .next()
+                .is_some_and(|last| last.contains('.'))
+        );
     }
     if let Ok(index) = text.parse::<IndexName>() {
         let encoded = index.encoded();

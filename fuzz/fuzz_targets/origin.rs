@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
     if origin.is_none() && fetch_site.is_none() {
         assert_eq!(verdict, Ok(()));
     }
-    if fetch_site.is_some_and(|s| s.trim_matches([' ', '\t']).eq_ignore_ascii_case("cross-site")) {
+    if fetch_site.is_some_and(|s| {
+        s.trim_matches([' ', '\t'])
+            .eq_ignore_ascii_case("cross-site")
+    }) {
         assert_eq!(verdict, Err(CrossOrigin::CrossSite));
     }
     if let (Ok(()), Some(origin), Some(host)) = (verdict, origin, host) {
@@ -43,13 +46,21 @@ fuzz_target!(|data: &[u8]| {
         if let (true, Ok(CorsOrigin::Origin(own))) =
             (bare, format!("{scheme}://{host}").parse::<CorsOrigin>())
         {
-            assert_eq!(same_origin(Some(&own), None, scheme, Some(host)), Ok(()), "{host:?}");
+            assert_eq!(
+                same_origin(Some(&own), None, scheme, Some(host)),
+                Ok(()),
+                "{host:?}"
+            );
         }
     }
     for value in [origin, fetch_site, host].into_iter().flatten() {
         if let Ok(parsed) = value.parse::<CorsOrigin>() {
             let shown = parsed.to_string();
-            assert_eq!(shown.parse::<CorsOrigin>().as_ref(), Ok(&parsed), "{value:?}");
+            assert_eq!(
+                shown.parse::<CorsOrigin>().as_ref(),
+                Ok(&parsed),
+                "{value:?}"
+            );
             assert!(parsed.allows(&shown));
             assert!(shown.bytes().all(|b| b.is_ascii_graphic()));
         }
