@@ -23,7 +23,7 @@ _uhttpd() {
 
     case "${cmd}" in
         uhttpd)
-            opts="-b -p -c -q -v -h -V --bind --port --workers --cert --key --redirect-http --upload-dir --overwrite --max-upload-size --max-connections --keep-alive-timeout --keep-alive-max-requests --request-timeout --send-timeout --max-headers-length --max-content-length --no-listing --cache-control --qr --no-rpc --trusted-proxy --auth-file --auth-uploads-only --config --quiet --verbose --help --version"
+            opts="-b -p -c -q -v -h -V --bind --port --workers --cert --key --redirect-http --upload-dir --overwrite --max-upload-size --max-connections --keep-alive-timeout --keep-alive-max-requests --request-timeout --send-timeout --max-headers-length --max-content-length --no-listing --cache-control --qr --index --spa --404 --mime --header --cors --no-rpc --trusted-proxy --auth-file --auth-uploads-only --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -123,6 +123,30 @@ _uhttpd() {
                     return 0
                     ;;
                 --cache-control)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --index)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --spa)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --404)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cors)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -14,11 +14,17 @@ complete -c uhttpd -l send-timeout -d 'Seconds a response may go without the cli
 complete -c uhttpd -l max-headers-length -d 'Largest request line plus headers (larger: 431)' -r
 complete -c uhttpd -l max-content-length -d 'Largest request body outside uploads, e.g. for /rpc (larger: 413)' -r
 complete -c uhttpd -l cache-control -d 'Cache-Control sent with every file [default: no-cache for HTML, max-age=600 for others]' -r
+complete -c uhttpd -l index -d 'File served for a directory, tried in order (repeat for several) [default: index.html, index.htm]' -r
+complete -c uhttpd -l spa -d 'Single-page app: unknown pages a browser asks for get FILE (200)' -r
+complete -c uhttpd -l 404 -d 'Page sent with every 404 of a missing file (config key: not_found)' -r
+complete -c uhttpd -l mime -d 'Send files with extension EXT as TYPE, e.g. md=text/markdown (repeat for several)' -r
+complete -c uhttpd -l header -d 'Add a header to every answer, e.g. "X-Frame-Options: DENY" (repeat for several)' -r
+complete -c uhttpd -l cors -d 'Let scripts of these origins read the files (comma-separated, or *)' -r
 complete -c uhttpd -l trusted-proxy -d 'Trust X-Forwarded-For from this proxy address (repeat for several)' -r
 complete -c uhttpd -l auth-file -d 'Require an HTTP Basic login from the users listed in FILE' -r -F
 complete -c uhttpd -s c -l config -d 'Read settings from a TOML file; options given here override it' -r -F
 complete -c uhttpd -l overwrite -d 'Let an upload replace an existing file (otherwise: 409 Conflict)'
-complete -c uhttpd -l no-listing -d 'Do not list directories that have no index.html (answer 404)'
+complete -c uhttpd -l no-listing -d 'Do not list directories that have no index file (answer 404)'
 complete -c uhttpd -l qr -d 'Print a QR code of the server\'s URL at start-up; listings show one of their own URL'
 complete -c uhttpd -l no-rpc -d 'Turn off the /rpc endpoint that echoes requests back as JSON'
 complete -c uhttpd -l auth-uploads-only -d 'With --auth-file: reading stays public, only uploads need a login'

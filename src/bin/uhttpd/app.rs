@@ -7,19 +7,30 @@
 //! go to disk as they arrive, `/rpc` bodies are collected up to
 //! `--max-content-length`).
 //!
+//! A route that changes files (an upload) from a browser must come from
+//! the server's own origin ([`App::same_origin`], `origin.rs`): checked
+//! first, before any login, so a hostile page gets a 403 without costing
+//! a password check. A CORS preflight (`--cors`) is answered before any
+//! login too: it never carries one.
+//!
 //! A route that needs a login goes on only once [`Auth::check`] allows it:
 //! at once when no password must be verified, else later, from a verifier
 //! thread (see `auth.rs`); the routing is the same code either way. A
 //! finished upload is made durable (fsync, rename) and answered on the
-//! disk threads.
+//! disk threads. Every answer leaves through [`send`], which adds the
+//! `--cors` and `--header` headers (`headers.rs`).
 
 use std::io;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use uhttp::{Event, Request, Response};
 
 use crate::auth::Auth;
+use crate::cors::Cors;
 use crate::errors::{error_response, json_error};
+use crate::headers::ResponseHeaders;
+use crate::origin::{self, CrossOrigin};
 use crate::pool::Pool;
 use crate::redirect;
 use crate::rpc;
@@ -40,6 +51,10 @@ pub struct App {
     pub auth: Option<std::sync::Arc<Auth>>,
     /// The threads that finish uploads, when uploads are on.
     pub disk: Option<Arc<Pool<Finish>>>,
+    /// Headers every answer gets (`--cors`, `--header`).
+    pub headers: Arc<ResponseHeaders>,
+    /// Proxies whose `X-Forwarded-Proto` is believed (`--trusted-proxy`).
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// Threads that make finished uploads durable and answer them.
@@ -54,17 +69,20 @@ pub struct Finish {
     finish: Box<dyn FnOnce(&Uploads) -> Response + Send>,
 }
 
-/// Starts the threads that finish uploads into `uploads`.
-pub fn disk_threads(uploads: Uploads) -> io::Result<Pool<Finish>> {
+/// Starts the threads that finish uploads into `uploads`; their answers
+/// get `headers`.
+pub fn disk_threads(uploads: Uploads, headers: Arc<ResponseHeaders>) -> io::Result<Pool<Finish>> {
     Pool::new("disk", DISK_THREADS, DISK_PENDING, move |job: Finish| {
         let response = (job.finish)(&uploads);
-        send(&job.req, response);
+        send(&headers, &job.req, response);
     })
 }
 
 /// Where a request goes.
 enum Route<'a> {
     Redirect(u16),
+    /// A CORS preflight (`--cors` on).
+    Preflight,
     Rpc,
     Put(&'a str),
     Multipart,
@@ -75,6 +93,13 @@ enum Route<'a> {
     /// A `?q=` search of a listed directory (answered from a search thread).
     Search,
     Static,
+}
+
+impl Route<'_> {
+    /// Whether the route changes files, and so must be same-origin.
+    fn changes_files(&self) -> bool {
+        matches!(self, Route::Put(_) | Route::Multipart)
+    }
 }
 
 /// A body being received, kept in the request's context slot.
@@ -121,6 +146,9 @@ impl App {
                 return Route::Redirect(port);
             }
         }
+        if self.headers.cors.is_some() && Cors::is_preflight(req) {
+            return Route::Preflight;
+        }
         let path = uhttp::util::split_url(req.url()).0;
         if self.rpc && req.path() == "/rpc" {
             return Route::Rpc;
@@ -153,22 +181,69 @@ impl App {
     /// Runs `next` on `req` once its route may be served: at once, or —
     /// when a password must be verified — from a verifier thread; a
     /// refused login is answered (401, or 503 when too many wait).
+    ///
+    /// A route that changes files is first checked to come from this
+    /// server's own origin: else 403, before any login.
     fn authorized(self: &Arc<Self>, req: &Request, next: fn(&App, &Request)) {
+        let route = self.route(req);
+        if route.changes_files() {
+            if let Err(why) = self.same_origin(req) {
+                log::warn!(
+                    "{}: {} {} refused with 403: {why} (Origin: {:?}, Sec-Fetch-Site: {:?})",
+                    req.remote_address(),
+                    req.method(),
+                    req.url().escape_debug(),
+                    req.header("origin").unwrap_or_default(),
+                    req.header("sec-fetch-site").unwrap_or_default(),
+                );
+                return self.send(req, json_error(403, "cross-origin request refused"));
+            }
+        }
         let auth = match &self.auth {
-            Some(auth) if self.needs_login(auth, &self.route(req)) => auth,
+            Some(auth) if self.needs_login(auth, &route) => auth,
             _ => return next(self, req),
         };
         let app = Arc::clone(self);
         auth.check(req, move |req, verdict| match verdict {
             Ok(()) => next(&app, req),
-            Err(response) => send(req, response),
+            Err(response) => app.send(req, response),
         });
+    }
+
+    /// Whether `req` may change files here: it does not come from a page
+    /// of another origin (`origin::same_origin`). Its own origin is the
+    /// scheme it reached uhttpd with (https on a TLS listener; from a
+    /// `--trusted-proxy`, its `X-Forwarded-Proto`) and its `Host`.
+    ///
+    /// Every route that changes files calls it before anything else; with
+    /// `--cors`, listed origins may read but still not write.
+    pub fn same_origin(&self, req: &Request) -> Result<(), CrossOrigin> {
+        let forwarded = if self.trusted_proxies.contains(&req.addr().ip()) {
+            req.header("x-forwarded-proto")
+                .and_then(|p| p.split(',').next())
+                .map(|p| p.trim_matches([' ', '\t']))
+                .filter(|p| p.eq_ignore_ascii_case("https") || p.eq_ignore_ascii_case("http"))
+        } else {
+            None
+        };
+        let scheme = match forwarded {
+            Some(p) if p.eq_ignore_ascii_case("https") => "https",
+            Some(_) => "http",
+            None if req.is_secure() => "https",
+            None => "http",
+        };
+        origin::same_origin(
+            req.header("origin"),
+            req.header("sec-fetch-site"),
+            scheme,
+            req.host(),
+        )
     }
 
     /// Whether `route` needs a login.
     fn needs_login(&self, auth: &Auth, route: &Route<'_>) -> bool {
         match route {
-            Route::Redirect(_) => false,
+            Route::Redirect(_) | Route::Preflight => false,
             Route::Put(_) | Route::Multipart | Route::UploadOther(_) => true,
             Route::NotFound => false,
             Route::Rpc | Route::Search | Route::Static => !auth.uploads_only,
@@ -179,6 +254,7 @@ impl App {
     fn on_request(&self, req: &Request) {
         let response = match self.route(req) {
             Route::Redirect(port) => redirect::to_https(req, port),
+            Route::Preflight => self.preflight(req),
             Route::Rpc => self.rpc_body(req, req.data()),
             Route::Put(name) => match self.uploads().start_put(req, name) {
                 Ok(file) => {
@@ -205,7 +281,7 @@ impl App {
             },
             Route::Static => static_files::serve(&self.files, req),
         };
-        send(req, response);
+        self.send(req, response);
     }
 
     /// The head of a request whose body has not been read yet.
@@ -224,6 +300,7 @@ impl App {
                 .start_multipart(req)
                 .map(Receiving::Multipart),
             Route::Redirect(port) => Err(redirect::to_https(req, port)),
+            Route::Preflight => Err(self.preflight(req)),
             Route::UploadOther(allow) => Err(error_response(405).header("Allow", allow)),
             Route::NotFound => Err(error_response(404)),
             // Static paths take no body: answered unread.
@@ -237,7 +314,7 @@ impl App {
                 }
             }
             // Refused on its headers: `100 Continue` is never sent.
-            Err(response) => send(req, response),
+            Err(response) => self.send(req, response),
         }
     }
 
@@ -246,7 +323,7 @@ impl App {
         let fed = req.with_context(|state: &mut State| self.feed(&mut state.receiving, &data));
         if let Some(Err(response)) = fed {
             if req.take_context::<State>().is_some() {
-                send(req, response);
+                self.send(req, response);
             }
         }
     }
@@ -268,7 +345,7 @@ impl App {
                 }
             },
         };
-        send(req, response);
+        self.send(req, response);
     }
 
     /// Answers an upload from a disk thread once `finish` made it durable;
@@ -293,7 +370,7 @@ impl App {
                 disk.threads()
             );
             drop(job);
-            send(req, json_error(503, "busy").header("Retry-After", "1"));
+            self.send(req, json_error(503, "busy").header("Retry-After", "1"));
         }
     }
 
@@ -319,15 +396,37 @@ impl App {
         rpc::echo(req, body)
     }
 
+    /// The `204` to a CORS preflight. The methods a cross-origin script
+    /// may use: reads, and `POST` to `/rpc` when it is on; uploads are
+    /// same-origin only.
+    fn preflight(&self, req: &Request) -> Response {
+        let methods = if self.rpc {
+            "GET, HEAD, POST"
+        } else {
+            "GET, HEAD"
+        };
+        match &self.headers.cors {
+            Some(cors) => cors.preflight(req, methods),
+            // Routed here only with --cors.
+            None => error_response(404),
+        }
+    }
+
+    /// Sends `response` with the headers every answer gets.
+    fn send(&self, req: &Request, response: Response) {
+        send(&self.headers, req, response);
+    }
+
     fn uploads(&self) -> &Uploads {
         // unwrap: upload routes exist only when uploads are on.
         self.uploads.as_ref().unwrap()
     }
 }
 
-/// Sends `response` (its access-log line is written when it ends).
-fn send(req: &Request, response: Response) {
-    if let Err(e) = req.send(response) {
+/// Sends `response` with `headers` (its access-log line is written when
+/// it ends).
+fn send(headers: &ResponseHeaders, req: &Request, response: Response) {
+    if let Err(e) = req.send(headers.apply(req, response)) {
         log::debug!("{}: cannot answer {}: {e}", req.remote_address(), req.url());
     }
 }

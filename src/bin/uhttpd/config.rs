@@ -14,11 +14,15 @@ use uhttp::tls::{TlsConfig, TlsError};
 use crate::app::{self, App};
 use crate::auth::Auth;
 use crate::cli::Settings;
+use crate::cors::Cors;
 use crate::fd_limit;
+use crate::headers::ResponseHeaders;
 use crate::pool::Pool;
 use crate::static_files::StaticOptions;
+use crate::static_files::fallback::SitePath;
 use crate::static_files::freshness::Freshness;
 use crate::static_files::page::{PageOptions, UploadDir, dir_url};
+use crate::static_files::resolve::{self, Opened, ResolveError};
 use crate::static_files::search;
 use crate::systemd::Activated;
 use crate::upload::Uploads;
@@ -26,15 +30,33 @@ use crate::upload::Uploads;
 /// Why uhttpd cannot start.
 #[derive(Debug)]
 pub enum StartupError {
-    Root { path: PathBuf, source: io::Error },
+    Root {
+        path: PathBuf,
+        source: io::Error,
+    },
     RootNotDir(PathBuf),
-    UploadDir { path: PathBuf, source: io::Error },
+    UploadDir {
+        path: PathBuf,
+        source: io::Error,
+    },
     UploadDirNotDir(PathBuf),
-    UploadDirNotWritable { path: PathBuf, source: io::Error },
+    UploadDirNotWritable {
+        path: PathBuf,
+        source: io::Error,
+    },
     Tls(TlsError),
-    Bind { addr: SocketAddr, source: io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: io::Error,
+    },
     Auth(String),
     Threads(io::Error),
+    /// `--spa` or `--404` names no file under ROOT.
+    SiteFile {
+        option: &'static str,
+        page: SitePath,
+        source: ResolveError,
+    },
 }
 
 impl fmt::Display for StartupError {
@@ -62,6 +84,11 @@ impl fmt::Display for StartupError {
             StartupError::Tls(e) => e.fmt(f),
             StartupError::Auth(msg) => f.write_str(msg),
             StartupError::Threads(e) => write!(f, "cannot start threads: {e}"),
+            StartupError::SiteFile {
+                option,
+                page,
+                source,
+            } => write!(f, "{option} {page}: {source} (a path under ROOT)"),
             StartupError::Bind { addr, source } => match source.kind() {
                 io::ErrorKind::AddrInUse => write!(f, "cannot listen on {addr}: port in use"),
                 _ => write!(f, "cannot listen on {addr}: {source}"),
@@ -95,6 +122,12 @@ impl Startup {
     /// passed by systemd (`activated`) are used instead of binding.
     pub fn new(settings: &Settings, activated: Option<Activated>) -> Result<Startup, StartupError> {
         let root = check_root(&settings.root)?;
+        let root_dir = std::fs::File::open(&root).map_err(|source| StartupError::Root {
+            path: root.clone(),
+            source,
+        })?;
+        check_site_file(&root, &root_dir, "--spa", settings.spa.as_ref())?;
+        check_site_file(&root, &root_dir, "--404", settings.not_found.as_ref())?;
         let uploads = match &settings.upload_dir {
             Some(dir) => {
                 let dir = check_upload_dir(dir)?;
@@ -107,9 +140,14 @@ impl Startup {
             }
             None => None,
         };
+        let headers = Arc::new(ResponseHeaders {
+            cors: Cors::new(&settings.cors),
+            extra: settings.header.clone(),
+        });
         let disk = match &uploads {
             Some(uploads) => Some(Arc::new(
-                app::disk_threads(uploads.clone()).map_err(StartupError::Threads)?,
+                app::disk_threads(uploads.clone(), Arc::clone(&headers))
+                    .map_err(StartupError::Threads)?,
             )),
             None => None,
         };
@@ -200,12 +238,7 @@ impl Startup {
         };
         let app = App {
             files: StaticOptions {
-                root_dir: Arc::new(std::fs::File::open(&root).map_err(|source| {
-                    StartupError::Root {
-                        path: root.clone(),
-                        source,
-                    }
-                })?),
+                root_dir: Arc::new(root_dir),
                 root,
                 listing: !settings.no_listing,
                 page,
@@ -215,7 +248,13 @@ impl Startup {
                     Some(value) => Freshness::Given(value.clone()),
                     None => Freshness::Defaults,
                 },
+                index: settings.index.clone(),
+                spa: settings.spa.clone(),
+                not_found: settings.not_found.clone(),
+                mime: settings.mime.clone(),
             },
+            headers,
+            trusted_proxies: settings.trusted_proxy.clone(),
             rpc: !settings.no_rpc,
             max_content_length: settings.max_content_length,
             uploads,
@@ -339,6 +378,29 @@ fn served_segments(root: &Path, dir: &Path) -> Option<Vec<String>> {
         })
         .map(|s| s.map(str::to_owned))
         .collect()
+}
+
+/// `--spa` and `--404` must name a file the resolver serves (under ROOT,
+/// no dotfile); it is opened again for each request, so it may change.
+fn check_site_file(
+    root: &Path,
+    root_dir: &std::fs::File,
+    option: &'static str,
+    page: Option<&SitePath>,
+) -> Result<(), StartupError> {
+    let Some(page) = page else {
+        return Ok(());
+    };
+    match resolve::open(root, root_dir, page.raw()) {
+        Ok(Opened::File { .. }) => Ok(()),
+        Ok(Opened::Dir { .. }) => Err(ResolveError::NotFound),
+        Err(e) => Err(e),
+    }
+    .map_err(|source| StartupError::SiteFile {
+        option,
+        page: page.clone(),
+        source,
+    })
 }
 
 /// The upload directory must exist, be a directory, and take a file.

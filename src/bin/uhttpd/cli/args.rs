@@ -18,7 +18,11 @@ use serde::Deserialize;
 
 use super::file::de;
 use super::help::{ABOUT, LONG_ABOUT, examples_help};
+use crate::headers::ExtraHeader;
+use crate::origin::CorsOrigin;
 use crate::size::parse_size;
+use crate::static_files::content_type::MimeOverride;
+use crate::static_files::fallback::{IndexName, SitePath};
 use crate::static_files::freshness::CacheControl;
 
 /// Every option of `uhttpd`, as the command line and the config file give
@@ -225,7 +229,7 @@ pub struct Options {
     #[serde(deserialize_with = "de::size")]
     pub max_content_length: u64,
 
-    /// Do not list directories that have no index.html (answer 404)
+    /// Do not list directories that have no index file (answer 404)
     #[arg(long, help_heading = "Features")]
     pub no_listing: bool,
 
@@ -252,6 +256,69 @@ pub struct Options {
     #[arg(long, help_heading = "Features")]
     pub qr: bool,
 
+    /// File served for a directory, tried in order (repeat for several) [default: index.html, index.htm]
+    ///
+    /// Giving --index replaces the default list. A directory with none of
+    /// them is listed (or answers 404 with --no-listing).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_values = ["index.html", "index.htm"],
+        hide_default_value = true,
+        help_heading = "Features"
+    )]
+    pub index: Vec<IndexName>,
+
+    /// Single-page app: unknown pages a browser asks for get FILE (200)
+    ///
+    /// FILE is a path under ROOT, such as index.html or /app/index.html. A
+    /// request for a missing path whose Accept header lists text/html (a
+    /// browser loading a page) and whose last segment has no extension
+    /// gets FILE, so the app's own router shows the page; a missing asset
+    /// (/app.js, an image, a fetch() asking for */*) still answers 404.
+    #[arg(long, value_name = "FILE", help_heading = "Features")]
+    pub spa: Option<SitePath>,
+
+    /// Page sent with every 404 of a missing file (config key: not_found)
+    ///
+    /// FILE is a path under ROOT, such as 404.html; its type comes from its
+    /// name. The status stays 404.
+    #[arg(long = "404", value_name = "FILE", help_heading = "Features")]
+    pub not_found: Option<SitePath>,
+
+    /// Send files with extension EXT as TYPE, e.g. md=text/markdown (repeat for several)
+    ///
+    /// Replaces the type guessed from the extension (any case), exactly as
+    /// written: --mime "md=text/markdown; charset=utf-8".
+    #[arg(long, value_name = "EXT=TYPE", help_heading = "Features")]
+    pub mime: Vec<MimeOverride>,
+
+    /// Add a header to every answer, e.g. "X-Frame-Options: DENY" (repeat for several)
+    ///
+    /// Headers uhttpd sets itself are refused (Content-Type, Content-Length,
+    /// Cache-Control: see --cache-control, Access-Control-*: see --cors,
+    /// ...). Errors the server gives before reading a request whole (400
+    /// for a malformed request, 408, 431) do not carry it.
+    #[arg(long, value_name = "NAME: VALUE", help_heading = "Features")]
+    pub header: Vec<ExtraHeader>,
+
+    /// Let scripts of these origins read the files (comma-separated, or *)
+    ///
+    /// ORIGIN is scheme://host[:port], such as https://app.example or
+    /// http://localhost:3000; * lets every site read. Answers get
+    /// Access-Control-Allow-Origin (and Vary: Origin with a list); a
+    /// preflight OPTIONS is answered 204 without a login. Never with
+    /// credentials: a page that needs a login (--auth-file) is not readable
+    /// from another site, and a 401 carries no CORS header. Uploads stay
+    /// same-origin whatever --cors says.
+    #[arg(
+        long,
+        value_name = "ORIGIN",
+        value_delimiter = ',',
+        help_heading = "Access"
+    )]
+    pub cors: Vec<CorsOrigin>,
+
     /// Turn off the /rpc endpoint that echoes requests back as JSON
     #[arg(long, help_heading = "Features")]
     pub no_rpc: bool,
@@ -259,7 +326,9 @@ pub struct Options {
     /// Trust X-Forwarded-For from this proxy address (repeat for several)
     ///
     /// Requests coming from ADDR are logged with the client address the
-    /// proxy reports; from any other address the header is ignored.
+    /// proxy reports, and their X-Forwarded-Proto is the scheme uploads are
+    /// checked to come from (same origin); from any other address the
+    /// headers are ignored.
     #[arg(long, value_name = "ADDR", help_heading = "Access")]
     #[serde(deserialize_with = "de::addresses")]
     pub trusted_proxy: Vec<IpAddr>,

@@ -43,14 +43,22 @@
 //! keep_alive_timeout = 30       # whole seconds
 //! no_listing = true
 //! cache_control = "no-cache"   # of every file; "" for none
+//! index = ["index.html"]       # tried in order
+//! spa = "index.html"            # under ROOT
+//! not_found = "404.html"        # --404, under ROOT
+//! mime = ["md=text/markdown"]
+//! header = ["X-Frame-Options: DENY"]
+//! cors = ["https://app.example"] # or ["*"]
 //! trusted_proxy = ["10.0.0.1"]
 //! verbose = 1                   # or true; quiet likewise
 //! ```
 //!
 //! Unknown keys are an error. Relative paths in the file are relative to
-//! the directory holding the file. Lists from the command line (`--bind`,
-//! `--trusted-proxy`) replace the file's list rather than adding to it;
-//! `-q`/`-v` on the command line replace the file's `quiet`/`verbose`.
+//! the directory holding the file (`spa` and `not_found` are paths under
+//! ROOT). Lists from the command line (`--bind`, `--trusted-proxy`,
+//! `--index`, `--mime`, `--header`, `--cors`) replace the file's list
+//! rather than adding to it; `-q`/`-v` on the command line replace the
+//! file's `quiet`/`verbose`.
 
 mod args;
 mod file;

@@ -16,6 +16,7 @@ use log::LevelFilter;
 
 use super::args::Options;
 use super::file;
+use crate::origin::CorsOrigin;
 
 /// Everything `uhttpd` needs to start: the [`Options`] from the command
 /// line, the config file and the defaults, checked against each other.
@@ -75,6 +76,9 @@ impl Settings {
         }
         if options.auth_uploads_only && options.auth_file.is_none() {
             return Err("--auth-uploads-only needs --auth-file".into());
+        }
+        if options.cors.len() > 1 && options.cors.contains(&CorsOrigin::Any) {
+            return Err("--cors '*' lets every origin read: give it alone, not in a list".into());
         }
         if options.quiet > 0 && options.verbose > 0 {
             return Err("quiet and verbose cannot both be set".into());

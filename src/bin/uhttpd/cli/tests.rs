@@ -69,6 +69,12 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             no_listing: false,
             cache_control: None,
             qr: false,
+            index: vec!["index.html".parse().unwrap(), "index.htm".parse().unwrap()],
+            spa: None,
+            not_found: None,
+            mime: vec![],
+            header: vec![],
+            cors: vec![],
             no_rpc: false,
             trusted_proxy: vec![],
             auth_file: None,
@@ -691,4 +697,89 @@ fn qr_comes_from_the_command_line_or_the_file() {
     assert!(settings(&["--qr"]).qr);
     let (_dir, path) = config_file("qr = true\n");
     assert!(settings(&["-c", path.to_str().unwrap()]).qr);
+}
+
+#[test]
+fn routing_and_header_options_are_checked_and_lists_replace_defaults() {
+    use crate::origin::CorsOrigin;
+    let names = |s: &Settings| s.index.iter().map(|i| i.to_string()).collect::<Vec<_>>();
+    assert_eq!(names(&settings(&[])), ["index.html", "index.htm"]);
+    let given = settings(&["--index", "main.html", "--index", "index.html"]);
+    assert_eq!(names(&given), ["main.html", "index.html"]);
+    let s = settings(&[
+        "--spa",
+        "app/index.html",
+        "--404",
+        "/404.html",
+        "--mime",
+        "md=text/markdown",
+        "--header",
+        "X-Frame-Options: DENY",
+        "--header",
+        "Referrer-Policy: no-referrer",
+        "--cors",
+        "https://a.example,http://localhost:3000",
+        "--cors",
+        "https://b.example/",
+    ]);
+    assert_eq!(s.spa.as_ref().unwrap().raw(), "/app/index.html");
+    assert_eq!(s.not_found.as_ref().unwrap().raw(), "/404.html");
+    assert_eq!(s.mime.len(), 1);
+    let headers: Vec<_> = s.header.iter().map(|h| (h.name(), h.value())).collect();
+    assert_eq!(
+        headers,
+        [
+            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "no-referrer")
+        ]
+    );
+    let origins: Vec<_> = s.cors.iter().map(|o| o.to_string()).collect();
+    assert_eq!(
+        origins,
+        [
+            "https://a.example",
+            "http://localhost:3000",
+            "https://b.example"
+        ]
+    );
+    assert_eq!(settings(&["--cors", "*"]).cors, [CorsOrigin::Any]);
+    for bad in [
+        &["--index", "../x"][..],
+        &["--index", ".index.html"],
+        &["--spa", "../outside.html"],
+        &["--404", ""],
+        &["--mime", "md"],
+        &["--mime", "md=nonsense"],
+        &["--header", "Content-Type: text/plain"],
+        &["--header", "X-A: a\r\nX-B: b"],
+        &["--header", "no colon"],
+        &["--cors", "https://a.example/path"],
+        &["--cors", "a.example"],
+    ] {
+        assert_eq!(usage_error(bad), ErrorKind::ValueValidation, "{bad:?}");
+    }
+    assert!(invalid(&["--cors", "*,https://a.example"]).contains("alone"));
+
+    let (_dir, path) = config_file(
+        "index = [\"start.html\"]\nspa = \"index.html\"\nnot_found = \"404.html\"\n\
+         mime = [\"md=text/markdown\"]\nheader = [\"X-A: b\"]\ncors = [\"*\"]\n",
+    );
+    let path = path.to_str().unwrap();
+    let from_file = settings(&["-c", path]);
+    assert_eq!(names(&from_file), ["start.html"]);
+    assert_eq!(from_file.not_found.as_ref().unwrap().raw(), "/404.html");
+    assert_eq!(from_file.cors, [CorsOrigin::Any]);
+    assert_eq!(from_file.header.len(), 1);
+    let overridden = settings(&[
+        "-c",
+        path,
+        "--index",
+        "a.html",
+        "--cors",
+        "https://c.example",
+    ]);
+    assert_eq!(names(&overridden), ["a.html"]);
+    assert_eq!(overridden.cors.len(), 1);
+    let (_dir, bad) = config_file("header = [\"Content-Length: 1\"]\n");
+    assert!(invalid(&["-c", bad.to_str().unwrap()]).contains("Content-Length"));
 }

@@ -4,10 +4,14 @@
 //! request pipeline can call them in order: [`resolve`] a path, answer
 //! [`conditional`] requests, select a [`range`], or render a [`listing`]
 //! (as a [`page`], or the results of a [`search`]);
-//! [`freshness`] says which `Cache-Control` each answer carries.
+//! [`freshness`] says which `Cache-Control` each answer carries,
+//! [`content_type`] which `Content-Type`; [`fallback`] names what a
+//! directory or a missing path falls back to.
 
 pub mod cache;
 pub mod conditional;
+pub mod content_type;
+pub mod fallback;
 pub mod freshness;
 pub mod listing;
 pub mod page;

@@ -1,24 +1,27 @@
 //! The static-file pipeline, read top to bottom: method → resolve →
-//! directory (redirect, index, listing) → conditional → range → body.
+//! directory (redirect, index, listing) or missing (SPA page, 404 page)
+//! → conditional → range → body.
 
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use uhttp::{Body, Part, Request, Response, content_type_for, util::split_url};
+use uhttp::{Body, Part, Request, Response, util::split_url};
 
 use super::cache::{CachedFile, FileCache, MAX_FILE};
 use super::conditional::{
     etag, if_none_match_names, if_range_matches, last_modified, not_modified, precondition_failed,
 };
+use super::content_type::{MimeOverride, content_type};
+use super::fallback::{IndexName, SitePath, accepts_html, has_extension};
 use super::freshness::{Freshness, REDIRECT, REVALIDATE};
 use super::listing::{Entry, View, listing_etag, read_entries, render_json};
 use super::page::{Page, PageOptions, qr_svg, segments};
 use super::range::{
     self, RangeOutcome, content_range, multipart_parts, unsatisfiable_content_range,
 };
-use super::resolve::{Opened, dir_redirect_location, open};
+use super::resolve::{Opened, ResolveError, dir_redirect_location, open};
 use super::search::{self, Searched};
 use crate::errors::error_response;
 
@@ -39,6 +42,14 @@ pub struct StaticOptions {
     pub cache: Arc<FileCache>,
     /// The `Cache-Control` of files.
     pub freshness: Freshness,
+    /// File names tried in a directory, in order (`--index`).
+    pub index: Vec<IndexName>,
+    /// Served (200) for unknown pages a browser navigates to (`--spa`).
+    pub spa: Option<SitePath>,
+    /// Served (404) for other missing paths (`--404`).
+    pub not_found: Option<SitePath>,
+    /// Overrides of the guessed `Content-Type` (`--mime`).
+    pub mime: Vec<MimeOverride>,
 }
 
 /// Answers a request for a path under ROOT.
@@ -51,6 +62,7 @@ pub fn serve(options: &StaticOptions, req: &Request) -> Response {
         return serve_cached(options, req, cached);
     }
     match open(&options.root, &options.root_dir, raw_path) {
+        Err(ResolveError::NotFound) => missing(options, req, raw_path),
         Err(e) => error_response(e.status()),
         Ok(Opened::Dir {
             has_trailing_slash: false,
@@ -64,21 +76,24 @@ pub fn serve(options: &StaticOptions, req: &Request) -> Response {
             Response::redirect(&location, 301).header("Cache-Control", REDIRECT)
         }
         Ok(Opened::Dir { path, .. }) => serve_dir(options, req, raw_path, &path),
-        Ok(Opened::File { file, meta, name }) => serve_file(options, req, &name, file, meta),
+        Ok(Opened::File { file, meta, name }) => {
+            serve_file(options, req, &name, file, meta, raw_path)
+        }
     }
 }
 
 fn serve_dir(options: &StaticOptions, req: &Request, raw_path: &str, dir: &Path) -> Response {
-    let index = dir.join("index.html");
-    if let Ok(file) = File::open(&index) {
-        if let Ok(meta) = file.metadata() {
-            if meta.is_file() {
-                return serve_file(options, req, &index, file, meta);
-            }
+    // Through the resolver, like any request path: an index that is a
+    // dotfile or a symlink leaving ROOT is not served.
+    for index in &options.index {
+        let path = format!("{raw_path}{}", index.encoded());
+        if let Ok(Opened::File { file, meta, name }) = open(&options.root, &options.root_dir, &path)
+        {
+            return serve_file(options, req, &name, file, meta, raw_path);
         }
     }
     if !options.listing {
-        return error_response(404);
+        return missing(options, req, raw_path);
     }
     let view = View::from_query(req.query());
     let mut entries = match read_entries(dir) {
@@ -224,6 +239,66 @@ fn notice(req: &Request) -> Option<String> {
     Some(format!("Folder \u{201c}{created}\u{201d} created."))
 }
 
+/// A path that names nothing servable: the `--spa` page for a browser's
+/// navigation to a page (no extension, `Accept` with `text/html`), else
+/// the `--404` page, else a plain 404. With `--spa` the answer depends on
+/// `Accept`, and says so.
+fn missing(options: &StaticOptions, req: &Request, raw_path: &str) -> Response {
+    let Some(spa) = &options.spa else {
+        return not_found(options);
+    };
+    let response = if !has_extension(raw_path) && accepts_html(req.header("accept")) {
+        serve_site_file(options, req, spa)
+    } else {
+        not_found(options)
+    };
+    response.header("Vary", "Accept")
+}
+
+/// The `--spa` page, as a file (validators, ranges), kept in the cache
+/// under its own path rather than the one asked for.
+fn serve_site_file(options: &StaticOptions, req: &Request, page: &SitePath) -> Response {
+    if let Some(cached) = options.cache.get(page.raw(), Instant::now()) {
+        return serve_cached(options, req, cached);
+    }
+    match open(&options.root, &options.root_dir, page.raw()) {
+        Ok(Opened::File { file, meta, name }) => {
+            serve_file(options, req, &name, file, meta, page.raw())
+        }
+        _ => {
+            log::warn!("--spa {page}: not a file under ROOT any more");
+            not_found(options)
+        }
+    }
+}
+
+/// `404` with the `--404` page (its type from its name, no validators:
+/// it is an error), or the plain text one.
+fn not_found(options: &StaticOptions) -> Response {
+    let Some(page) = &options.not_found else {
+        return error_response(404);
+    };
+    match open(&options.root, &options.root_dir, page.raw()) {
+        Ok(Opened::File { file, meta, name }) => {
+            let body = match meta.len() {
+                0 => Body::Empty,
+                len => Body::Parts(vec![Part::File {
+                    file: Arc::new(file),
+                    offset: 0,
+                    len,
+                }]),
+            };
+            Response::new(404)
+                .header("Content-Type", content_type(&options.mime, &name))
+                .body(body)
+        }
+        _ => {
+            log::warn!("--404 {page}: not a file under ROOT any more");
+            error_response(404)
+        }
+    }
+}
+
 /// Where the bytes of a file response come from.
 enum Source {
     /// The open file, read (or sent with `sendfile`) as the socket drains.
@@ -276,19 +351,21 @@ impl FileInfo<'_> {
 }
 
 /// Answers with `file` (opened from `path`, whose extension gives the
-/// type), keeping it in memory for the next requests when it is small.
+/// type), keeping it in memory under `cache_key` (the request path that
+/// names it) for the next requests when it is small.
 fn serve_file(
     options: &StaticOptions,
     req: &Request,
     path: &Path,
     mut file: File,
     meta: std::fs::Metadata,
+    cache_key: &str,
 ) -> Response {
     let len = meta.len();
     let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
     let tag = etag(len, mtime);
     let modified = last_modified(mtime);
-    let content_type = content_type_for(path);
+    let content_type = content_type(&options.mime, path);
     if len <= MAX_FILE {
         let mut content = Vec::with_capacity(len as usize);
         if std::io::Read::read_to_end(&mut file, &mut content).is_ok()
@@ -302,9 +379,7 @@ fn serve_file(
                 content_type,
                 Instant::now(),
             ));
-            options
-                .cache
-                .insert(split_url(req.url()).0, Arc::clone(&cached));
+            options.cache.insert(cache_key, Arc::clone(&cached));
             return serve_cached(options, req, cached);
         }
         return error_response(500);
