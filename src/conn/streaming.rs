@@ -21,7 +21,7 @@ impl Connection {
         ctx: &mut Ctx<'_>,
         response: Response,
         outbox: Arc<Outbox>,
-        chunked: bool,
+        framing: Framing,
     ) {
         let Some(req) = self.take_request() else {
             outbox.shut();
@@ -29,10 +29,8 @@ impl Connection {
         };
         let framing = if status_has_no_body(response.status) {
             Framing::None
-        } else if chunked {
-            Framing::Chunked
         } else {
-            Framing::Close
+            framing
         };
         self.set_nodelay();
         if self.out.buf.capacity() == 0 {
@@ -115,6 +113,11 @@ impl Connection {
         let got = !self.out.buf.is_empty();
         if taken.want_writable {
             ctx.events.push_back(Event::Writable(req.clone()));
+        }
+        if stream && taken.broken {
+            // Cut short: the client must see the body end early, not a
+            // next response.
+            self.machine.stream_broken(ctx.limits, ctx.now);
         }
         self.machine.pulled(ctx.limits, ctx.now, got, taken.ended);
         if stream && taken.ended {
