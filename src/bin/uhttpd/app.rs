@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use uhttp::{Event, Request, Response};
 
+use crate::archive::{self, Archiver};
 use crate::auth::Auth;
 use crate::errors::{error_response, json_error};
 use crate::pool::Pool;
@@ -40,6 +41,8 @@ pub struct App {
     pub auth: Option<std::sync::Arc<Auth>>,
     /// The threads that finish uploads, when uploads are on.
     pub disk: Option<Arc<Pool<Finish>>>,
+    /// The threads that send directory archives, unless `--no-archive`.
+    pub archiver: Option<Arc<Archiver>>,
 }
 
 /// Threads that make finished uploads durable and answer them.
@@ -72,6 +75,8 @@ enum Route<'a> {
     UploadOther(&'static str),
     /// Nothing here (uploads are off).
     NotFound,
+    /// A directory as a `?download=` archive.
+    Archive(archive::Format),
     Static,
 }
 
@@ -109,6 +114,16 @@ impl App {
                 );
                 drop(state);
             }
+            Event::Writable(req) => {
+                if let Some(archiver) = &self.archiver {
+                    archiver.wake(&req);
+                }
+            }
+            Event::Closed(req) => {
+                if let Some(archiver) = &self.archiver {
+                    archiver.closed(&req);
+                }
+            }
             _ => {}
         }
     }
@@ -142,6 +157,9 @@ impl App {
             // Uploads are off: the endpoint does not exist.
             return Route::NotFound;
         }
+        if let Some(format) = self.archiver.as_ref().and_then(|_| archive::requested(req)) {
+            return Route::Archive(format);
+        }
         Route::Static
     }
 
@@ -166,7 +184,7 @@ impl App {
             Route::Redirect(_) => false,
             Route::Put(_) | Route::Multipart | Route::UploadOther(_) => true,
             Route::NotFound => false,
-            Route::Rpc | Route::Static => !auth.uploads_only,
+            Route::Rpc | Route::Static | Route::Archive(_) => !auth.uploads_only,
         }
     }
 
@@ -194,6 +212,11 @@ impl App {
             },
             Route::UploadOther(allow) => error_response(405).header("Allow", allow),
             Route::NotFound => error_response(404),
+            Route::Archive(format) => {
+                // unwrap: the route exists only with the archive threads.
+                let archiver = self.archiver.as_ref().unwrap();
+                return archiver.serve(&self.files, req, format);
+            }
             Route::Static => static_files::serve(&self.files, req),
         };
         send(req, response);
@@ -218,7 +241,7 @@ impl App {
             Route::UploadOther(allow) => Err(error_response(405).header("Allow", allow)),
             Route::NotFound => Err(error_response(404)),
             // Static paths take no body: answered unread.
-            Route::Static => Err(static_files::serve(&self.files, req)),
+            Route::Static | Route::Archive(_) => Err(static_files::serve(&self.files, req)),
         };
         match receiving {
             Ok(receiving) => {

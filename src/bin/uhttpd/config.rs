@@ -12,6 +12,7 @@ use uhttp::Config;
 use uhttp::tls::{TlsConfig, TlsError};
 
 use crate::app::{self, App};
+use crate::archive::Archiver;
 use crate::auth::Auth;
 use crate::cli::Settings;
 use crate::fd_limit;
@@ -106,6 +107,11 @@ impl Startup {
             )),
             None => None,
         };
+        let archiver = if settings.no_archive || settings.no_listing {
+            None
+        } else {
+            Some(Arc::new(Archiver::new().map_err(StartupError::Threads)?))
+        };
         let auth = match &settings.auth() {
             Some(a) => Some(Arc::new(
                 Auth::load(&a.file, a.uploads_only).map_err(StartupError::Auth)?,
@@ -188,6 +194,7 @@ impl Startup {
             redirect: redirect_port.map(|_| (1, main_port)),
             auth,
             disk,
+            archiver,
         };
         Ok(Startup {
             app,

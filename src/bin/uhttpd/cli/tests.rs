@@ -67,6 +67,7 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             max_headers_length: 8 << 10,
             max_content_length: 512 << 10,
             no_listing: false,
+            no_archive: false,
             cache_control: None,
             no_rpc: false,
             trusted_proxy: vec![],
