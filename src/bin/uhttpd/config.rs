@@ -182,6 +182,7 @@ impl Startup {
                 root,
                 listing: !settings.no_listing,
                 upload_form,
+                archive_links: archiver.is_some(),
                 cache: Arc::default(),
                 freshness: match &settings.cache_control {
                     Some(value) => Freshness::Given(value.clone()),

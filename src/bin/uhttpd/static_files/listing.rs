@@ -78,8 +78,14 @@ pub fn read_entries(dir: &Path) -> io::Result<Vec<Entry>> {
 /// path as received, percent-encoded; it is decoded for display only).
 ///
 /// With `upload_form` set to a form action (e.g. `/upload`), the page ends
-/// with a multipart upload form posting there.
-pub fn render_html(url_path: &str, entries: &[Entry], upload_form: Option<&str>) -> String {
+/// with a multipart upload form posting there; with `archive_links`, the
+/// title is followed by links to the directory as .tar and .zip.
+pub fn render_html(
+    url_path: &str,
+    entries: &[Entry],
+    upload_form: Option<&str>,
+    archive_links: bool,
+) -> String {
     let shown = percent_decode_str(url_path).decode_utf8_lossy();
     let title = html_escape(&format!("Index of {shown}"));
     let mut page = String::with_capacity(1024 + entries.len() * 160);
@@ -100,6 +106,13 @@ pub fn render_html(url_path: &str, entries: &[Entry], upload_form: Option<&str>)
         "</style>\n</head>\n<body>\n",
     ));
     let _ = writeln!(page, "<h1>{title}</h1>");
+    // Archive download links (`?download=`, see `archive/`).
+    if archive_links {
+        page.push_str(concat!(
+            "<p class=\"download\">Download as <a href=\"?download=tar\" download>.tar</a>",
+            " / <a href=\"?download=zip\" download>.zip</a></p>\n",
+        ));
+    }
     page.push_str(concat!(
         "<table>\n<thead><tr><th>Name</th><th>Size</th><th>Modified</th></tr></thead>\n",
         "<tbody>\n",
@@ -306,7 +319,7 @@ mod tests {
             file("javascript:alert(1)", 4),
             file("é.txt", 5),
         ];
-        let page = render_html("/docs/", &entries, None);
+        let page = render_html("/docs/", &entries, None, false);
         let rows = [
             "<a href=\"sub%20dir/\">sub dir/</a>",
             "<a href=\"%3Cscript%3Ealert%281%29%3C%2Fscript%3E\">&lt;script&gt;alert(1)&lt;/script&gt;</a>",
@@ -323,7 +336,7 @@ mod tests {
 
     #[test]
     fn html_has_title_parent_link_sizes_and_dates() {
-        let page = render_html("/my%20docs/", &[file("a.txt", 1234)], None);
+        let page = render_html("/my%20docs/", &[file("a.txt", 1234)], None, false);
         assert!(page.starts_with("<!DOCTYPE html>\n"));
         assert!(page.contains("<title>Index of /my docs/</title>"));
         assert!(page.contains("<h1>Index of /my docs/</h1>"));
@@ -339,27 +352,27 @@ mod tests {
         undated.modified = None;
         let mut old = file("old", 1);
         old.modified = Some(UNIX_EPOCH - Duration::from_secs(1));
-        let page = render_html("/", &[undated, old], None);
+        let page = render_html("/", &[undated, old], None, false);
         assert_eq!(page.matches("<td>1 B</td><td>-</td>").count(), 2, "{page}");
     }
 
     #[test]
     fn html_title_escapes_the_url_path() {
-        let page = render_html("/%3Cb%3E/", &[], None);
+        let page = render_html("/%3Cb%3E/", &[], None, false);
         assert!(page.contains("<title>Index of /&lt;b&gt;/</title>"));
     }
 
     #[test]
     fn html_has_no_parent_link_at_root() {
         for url_path in ["/", "//"] {
-            let page = render_html(url_path, &[], None);
+            let page = render_html(url_path, &[], None, false);
             assert!(!page.contains("href=\"../\""), "{url_path}");
         }
     }
 
     #[test]
     fn html_offers_an_upload_form_when_asked() {
-        let page = render_html("/", &[], Some("/upload"));
+        let page = render_html("/", &[], Some("/upload"), false);
         assert!(
             page.contains(
                 "<form method=\"post\" enctype=\"multipart/form-data\" action=\"/upload\">"
@@ -367,7 +380,7 @@ mod tests {
         );
         assert!(page.contains("<input type=\"file\" name=\"file\" multiple>"));
         assert!(page.contains("<button type=\"submit\">Upload</button>"));
-        let odd = render_html("/", &[], Some("/up\"load"));
+        let odd = render_html("/", &[], Some("/up\"load"), false);
         assert!(odd.contains("action=\"/up&quot;load\""));
     }
 

@@ -31,6 +31,8 @@ pub struct StaticOptions {
     pub listing: bool,
     /// Where the listing's upload form posts to (uploads on).
     pub upload_form: Option<String>,
+    /// Listings link to `?download=tar|zip` (archives on).
+    pub archive_links: bool,
     /// Small files kept in memory for a moment.
     pub cache: Arc<FileCache>,
     /// The `Cache-Control` of files.
@@ -90,7 +92,7 @@ fn serve_dir(options: &StaticOptions, req: &Request, raw_path: &str, dir: &Path)
         ("application/json", render_json(&entries).to_string())
     } else {
         let upload_form = options.upload_form.as_deref();
-        let html = render_html(raw_path, &entries, upload_form);
+        let html = render_html(raw_path, &entries, upload_form, options.archive_links);
         ("text/html; charset=utf-8", html)
     };
     // Revalidated at every use: a listing changes with its directory. Its
