@@ -684,3 +684,11 @@ fn cache_control_is_checked_and_kept_as_given() {
         Some(Some("max-age=5"))
     );
 }
+
+#[test]
+fn no_archive_comes_from_the_flag_or_the_file() {
+    assert!(!settings(&[]).no_archive);
+    assert!(settings(&["--no-archive"]).no_archive);
+    let (_dir, path) = config_file("no_archive = true\n");
+    assert!(settings(&["-c", path.to_str().unwrap()]).no_archive);
+}
