@@ -71,7 +71,12 @@ fn read_tree(dir: &Path) -> Tree {
     fn walk(base: &Path, dir: &Path, tree: &mut Tree) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            let name = path.strip_prefix(base).unwrap().to_str().unwrap().to_owned();
+            let name = path
+                .strip_prefix(base)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned();
             if path.is_dir() {
                 tree.insert(name, None);
                 walk(base, &path, tree);
@@ -165,7 +170,10 @@ fn tar_and_zip_extract_byte_exact_with_python_tar_and_unzip() {
         assert_eq!(resp.header("content-type"), Some(want_type));
         assert_eq!(
             resp.header("content-disposition"),
-            Some(format!("attachment; filename=\"docs.{format}\"; filename*=UTF-8''docs%2E{format}").as_str())
+            Some(
+                format!("attachment; filename=\"docs.{format}\"; filename*=UTF-8''docs%2E{format}")
+                    .as_str()
+            )
         );
         let file = work.path().join(format!("docs.{format}"));
         std::fs::write(&file, &resp.body).unwrap();
@@ -187,7 +195,11 @@ fn tar_and_zip_extract_byte_exact_with_python_tar_and_unzip() {
         assert_eq!(read_tree(by_tool.path()), expected(), "{format} tool");
     }
     // The zip's integrity as unzip sees it (every CRC).
-    run_ok(Command::new("unzip").arg("-tq").arg(work.path().join("docs.zip")));
+    run_ok(
+        Command::new("unzip")
+            .arg("-tq")
+            .arg(work.path().join("docs.zip")),
+    );
 }
 
 #[test]
@@ -196,7 +208,10 @@ fn head_and_if_none_match_answer_without_the_body() {
     let whole = download(&server, "/docs/?download=zip");
     let head = request(&server, "HEAD", "/docs/?download=zip", &[]);
     assert_eq!(head.status, 200);
-    assert_eq!(head.header("content-length"), whole.header("content-length"));
+    assert_eq!(
+        head.header("content-length"),
+        whole.header("content-length")
+    );
     assert!(head.body.is_empty());
     let tag = whole.header("etag").unwrap();
     let again = get(&server, "/docs/?download=zip", &[("If-None-Match", tag)]);
@@ -310,14 +325,21 @@ fn a_file_changed_mid_download_ends_the_response_short() {
 fn no_archive_sends_the_listing_and_the_listing_links_the_archives() {
     let (server, _outside) = site(&[]);
     let listing = get(&server, "/docs/", &[]);
-    assert!(listing.text().contains("href=\"?download=tar\""), "{}", listing.text());
+    assert!(
+        listing.text().contains("href=\"?download=tar\""),
+        "{}",
+        listing.text()
+    );
     assert!(listing.text().contains("href=\"?download=zip\""));
 
     let (off, _outside) = site(&["--no-archive"]);
     for format in ["tar", "zip"] {
         let resp = get(&off, &format!("/docs/?download={format}"), &[]);
         assert_eq!(resp.status, 200);
-        assert_eq!(resp.header("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(
+            resp.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
         assert!(resp.text().contains("a.txt"));
         assert!(!resp.text().contains("?download="), "no links when off");
     }

@@ -164,11 +164,21 @@ impl Layout {
                     let header = tar_header(entry).len() as u64;
                     push(&mut layout.pieces, &mut at, header, What::Header(i))?;
                     push(&mut layout.pieces, &mut at, size, What::Data(i))?;
-                    push(&mut layout.pieces, &mut at, (BLOCK - size % BLOCK) % BLOCK, What::Pad(i))?;
+                    push(
+                        &mut layout.pieces,
+                        &mut at,
+                        (BLOCK - size % BLOCK) % BLOCK,
+                        What::Pad(i),
+                    )?;
                 }
                 Format::Zip => {
                     layout.offsets.push(at);
-                    push(&mut layout.pieces, &mut at, zip_local_len(entry), What::Header(i))?;
+                    push(
+                        &mut layout.pieces,
+                        &mut at,
+                        zip_local_len(entry),
+                        What::Header(i),
+                    )?;
                     push(&mut layout.pieces, &mut at, size, What::Data(i))?;
                     if entry.size.is_some() {
                         let descriptor = if zip64_size(entry) { 24 } else { 16 };
@@ -389,8 +399,8 @@ fn dos_time(mtime: u64) -> (u16, u16) {
         return (0, (1 << 5) | 1);
     }
     let year = year.min(2107);
-    let time = ((secs / 3600) << 11 | (secs % 3600 / 60) << 5 | (secs % 60) / 2) as u16;
-    let date = ((year - 1980) << 9 | month << 5 | day) as u16;
+    let time = (((secs / 3600) << 11) | ((secs % 3600 / 60) << 5) | ((secs % 60) / 2)) as u16;
+    let date = (((year - 1980) << 9) | (month << 5) | day) as u16;
     (time, date)
 }
 
@@ -423,7 +433,7 @@ fn put64(out: &mut Vec<u8>, v: u64) {
 
 /// A 32-bit field, or 0xFFFFFFFF when the value is in a ZIP64 field.
 fn clamp32(v: u64) -> u32 {
-    u32::try_from(v).unwrap_or(u32::MAX).min(u32::MAX)
+    u32::try_from(v).unwrap_or(u32::MAX)
 }
 
 fn zip_local(entry: &Entry, out: &mut Vec<u8>) {
@@ -432,7 +442,14 @@ fn zip_local(entry: &Entry, out: &mut Vec<u8>) {
     let name = zip_name(entry);
     put32(out, 0x0403_4b50);
     put16(out, if zip64 { ZIP64_VERSION } else { ZIP_VERSION });
-    put16(out, if entry.size.is_some() { ZIP_FLAGS } else { 1 << 11 });
+    put16(
+        out,
+        if entry.size.is_some() {
+            ZIP_FLAGS
+        } else {
+            1 << 11
+        },
+    );
     put16(out, 0); // stored
     put16(out, time);
     put16(out, date);
@@ -474,7 +491,14 @@ fn zip_central(entry: &Entry, crc: u32, offset: u64, out: &mut Vec<u8>) {
     put32(out, 0x0201_4b50);
     put16(out, MADE_BY_UNIX | version);
     put16(out, version);
-    put16(out, if entry.size.is_some() { ZIP_FLAGS } else { 1 << 11 });
+    put16(
+        out,
+        if entry.size.is_some() {
+            ZIP_FLAGS
+        } else {
+            1 << 11
+        },
+    );
     put16(out, 0);
     put16(out, time);
     put16(out, date);
@@ -482,7 +506,14 @@ fn zip_central(entry: &Entry, crc: u32, offset: u64, out: &mut Vec<u8>) {
     put32(out, clamp32(size));
     put32(out, clamp32(size));
     put16(out, name.len() as u16);
-    put16(out, if zip64 { 4 + 8 * fields.len() as u16 } else { 0 });
+    put16(
+        out,
+        if zip64 {
+            4 + 8 * fields.len() as u16
+        } else {
+            0
+        },
+    );
     put16(out, 0); // comment
     put16(out, 0); // disk
     put16(out, 0); // internal attributes
@@ -616,7 +647,10 @@ mod tests {
                 at = piece.end();
             }
             assert_eq!(at, layout.len);
-            assert_eq!(render_range(&layout, 0..layout.len).len() as u64, layout.len);
+            assert_eq!(
+                render_range(&layout, 0..layout.len).len() as u64,
+                layout.len
+            );
         }
     }
 
@@ -639,7 +673,11 @@ mod tests {
                         continue;
                     }
                     let part = render_range(&layout, start..end);
-                    assert_eq!(part, whole[start as usize..end as usize], "{format:?} {start}..{end}");
+                    assert_eq!(
+                        part,
+                        whole[start as usize..end as usize],
+                        "{format:?} {start}..{end}"
+                    );
                 }
             }
         }
@@ -675,7 +713,8 @@ mod tests {
     fn zip_records_sit_where_the_layout_says() {
         let layout = Layout::new(Format::Zip, sample()).unwrap();
         let bytes = render_range(&layout, 0..layout.len);
-        let sig = |at: u64| u32::from_le_bytes(bytes[at as usize..at as usize + 4].try_into().unwrap());
+        let sig =
+            |at: u64| u32::from_le_bytes(bytes[at as usize..at as usize + 4].try_into().unwrap());
         for piece in &layout.pieces {
             match piece.what {
                 What::Header(_) => assert_eq!(sig(piece.start), 0x0403_4b50),
@@ -702,7 +741,10 @@ mod tests {
         // The second entry starts past 4 GiB: its central record carries
         // the offset in a ZIP64 field.
         assert!(big.offsets[1] > U32_MAX);
-        assert_eq!(zip_central_len(&big.entries[1], big.offsets[1]), 46 + 5 + 12);
+        assert_eq!(
+            zip_central_len(&big.entries[1], big.offsets[1]),
+            46 + 5 + 12
+        );
         assert_eq!(big.pieces.last().unwrap().len, 22 + 56 + 20);
 
         let many: Vec<Entry> = (0..70_000).map(|i| file(&format!("f{i}"), 0)).collect();

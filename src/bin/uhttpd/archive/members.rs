@@ -131,7 +131,9 @@ fn member(name: String, size: Option<u64>, path: &Path, meta: &fs::Metadata) -> 
 pub fn is_servable_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with('.')
-        && !name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
 #[cfg(test)]
@@ -143,7 +145,9 @@ mod tests {
         for good in ["a", "é日🦀", "a b", "x..y", "a.b"] {
             assert!(is_servable_name(good), "{good:?}");
         }
-        for bad in ["", ".", "..", ".hidden", "a\\b", "a\0b", "a\nb", "a/b", "\u{7f}"] {
+        for bad in [
+            "", ".", "..", ".hidden", "a\\b", "a\0b", "a\nb", "a/b", "\u{7f}",
+        ] {
             assert!(!is_servable_name(bad), "{bad:?}");
         }
     }

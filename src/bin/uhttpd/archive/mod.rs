@@ -103,7 +103,10 @@ impl Archiver {
             format,
         };
         if self.pool.try_run(job).is_err() {
-            log::warn!("{}: archive answered 503: too many wait", req.remote_address());
+            log::warn!(
+                "{}: archive answered 503: too many wait",
+                req.remote_address()
+            );
             send(req, json_error(503, "busy").header("Retry-After", "1"));
         }
     }
@@ -182,7 +185,11 @@ fn start(req: Request, files: &StaticOptions, format: Format, crcs: &Arc<CrcCach
         return send(&req, json_error(403, "archive too large"));
     };
     let len = layout.len;
-    let tag = format!("\"a{}-{len:x}-{:016x}\"", format.extension(), hasher.finish());
+    let tag = format!(
+        "\"a{}-{len:x}-{:016x}\"",
+        format.extension(),
+        hasher.finish()
+    );
     let head = |status: u16| {
         Response::new(status)
             .header("ETag", &tag)

@@ -34,7 +34,11 @@ pub struct CrcCache(Mutex<HashMap<(PathBuf, u64, SystemTime), u32>>);
 
 impl CrcCache {
     fn get(&self, key: &(PathBuf, u64, SystemTime)) -> Option<u32> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).get(key).copied()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .copied()
     }
 
     fn insert(&self, key: (PathBuf, u64, SystemTime), crc: u32) {
@@ -142,7 +146,10 @@ impl Producer {
                 return Outcome::Done;
             }
             if let Err(stop) = self.fill() {
-                log::warn!("{}: archive download cut short: {stop}", self.request().url());
+                log::warn!(
+                    "{}: archive download cut short: {stop}",
+                    self.request().url()
+                );
                 self.stream.abort();
                 return Outcome::Done;
             }
