@@ -18,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&control, rest)) = data.split_first() else {
         return;
     };
-    let format = if control & 1 == 0 { Format::Tar } else { Format::Zip };
+    let format = if control & 1 == 0 {
+        Format::Tar
+    } else {
+        Format::Zip
+    };
     let mut entries = Vec::new();
     for chunk in rest.split(|&b| b == 0).take(64) {
         let Some((&kind, name)) = chunk.split_first() else {
@@ -58,7 +62,10 @@ fuzz_target!(|data: &[u8]| {
         let whole = render(&layout, 0, layout.len);
         let start = u64::from(control >> 1) * layout.len / 128;
         let end = (start + u64::from(control) * 37).min(layout.len);
-        assert_eq!(render(&layout, start, end), whole[start as usize..end as usize]);
+        assert_eq!(
+            render(&layout, start, end),
+            whole[start as usize..end as usize]
+        );
     }
 });
 
