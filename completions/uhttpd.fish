@@ -25,6 +25,7 @@ complete -c uhttpd -l auth-file -d 'Require an HTTP Basic login from the users l
 complete -c uhttpd -s c -l config -d 'Read settings from a TOML file; options given here override it' -r -F
 complete -c uhttpd -l overwrite -d 'Let an upload replace an existing file (otherwise: 409 Conflict)'
 complete -c uhttpd -l no-listing -d 'Do not list directories that have no index file (answer 404)'
+complete -c uhttpd -l no-archive -d 'Do not offer directories as .tar / .zip downloads (?download=tar|zip)'
 complete -c uhttpd -l qr -d 'Print a QR code of the server\'s URL at start-up; listings show one of their own URL'
 complete -c uhttpd -l no-rpc -d 'Turn off the /rpc endpoint that echoes requests back as JSON'
 complete -c uhttpd -l auth-uploads-only -d 'With --auth-file: reading stays public, only uploads need a login'

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the programs the tests talk to when they are missing: curl and
-# openssl (real clients), chromium (the upload form test). Debian packages;
+# openssl (real clients), chromium (the upload form test), tar and unzip
+# (archive downloads). Debian packages;
 # and a Python venv with h11 (PyPI) for the strict-client check.
 set -euo pipefail
 
@@ -8,6 +9,9 @@ need=()
 command -v curl >/dev/null || need+=(curl)
 command -v openssl >/dev/null || need+=(openssl)
 command -v chromium >/dev/null || need+=(chromium)
+# Directory archives (tests/cli/archive.rs) are extracted with both.
+command -v tar >/dev/null || need+=(tar)
+command -v unzip >/dev/null || need+=(unzip)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"

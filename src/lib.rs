@@ -34,7 +34,8 @@
 //! - Answers: [`Request::respond`], [`Request::respond_json`],
 //!   [`Request::respond_redirect`], [`Request::respond_file`] (streamed from
 //!   disk), [`Request::send`] with a [`Response`] (headers, [`Cookie`]s).
-//! - Streams: [`Request::response_stream`] (chunked), [`SseStream`],
+//! - Streams: [`Request::response_stream`] (chunked; [`Request::response_stream_sized`]
+//!   with a `Content-Length`), [`SseStream`],
 //!   [`NdjsonStream`], [`MultipartStream`]; WebSocket with
 //!   [`Request::accept_websocket`]. Sends are bounded by
 //!   `max_send_buffer`: past it they fail with [`Error::WouldBlock`] and

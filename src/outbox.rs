@@ -30,6 +30,12 @@ struct State {
     shut: bool,
     /// A push was refused; report `Writable` after the next drain.
     want_writable: bool,
+    /// Body bytes still owed, for a body of announced length.
+    remaining: Option<u64>,
+    /// The stream ended without its whole body (aborted, or ended short
+    /// of its announced length): the connection closes once what is
+    /// queued is sent.
+    broken: bool,
 }
 
 /// Who ended an outbox.
@@ -48,6 +54,8 @@ pub(crate) struct Taken {
     pub ended: bool,
     /// A producer was refused earlier and waits for room.
     pub want_writable: bool,
+    /// The stream ended without its whole body: close after sending.
+    pub broken: bool,
 }
 
 impl std::fmt::Debug for Outbox {
@@ -63,6 +71,18 @@ impl Outbox {
     pub fn new(cap: usize) -> Self {
         Outbox {
             state: Mutex::new(State::default()),
+            cap,
+        }
+    }
+
+    /// An outbox for a body of exactly `len` bytes: pushes past it are
+    /// refused, and an end short of it is [`Taken::broken`].
+    pub fn sized(cap: usize, len: u64) -> Self {
+        Outbox {
+            state: Mutex::new(State {
+                remaining: Some(len),
+                ..State::default()
+            }),
             cap,
         }
     }
@@ -99,6 +119,17 @@ impl Outbox {
             state.want_writable = true;
             return Err(Error::WouldBlock);
         }
+        if let Some(remaining) = state.remaining {
+            let added = (state.buf.len() - before) as u64;
+            let Some(left) = remaining.checked_sub(added) else {
+                state.buf.truncate(before);
+                return Err(Error::InvalidState(
+                    "the stream's body is longer than its Content-Length",
+                ));
+            };
+            state.remaining = Some(left);
+            state.broken |= end && left > 0;
+        }
         if end {
             state.ended = Some(Ender::Producer);
         }
@@ -121,6 +152,18 @@ impl Outbox {
         true
     }
 
+    /// Ends the stream as broken: what is queued is sent, then the
+    /// connection closes. Returns whether the loop must be told.
+    pub fn abort(&self) -> bool {
+        let mut state = lock(&self.state);
+        if state.shut || state.ended.is_some() {
+            return false;
+        }
+        state.ended = Some(Ender::Producer);
+        state.broken = true;
+        true
+    }
+
     /// Moves the buffered bytes into `into` (which the loop has emptied).
     pub fn take(&self, into: &mut Vec<u8>) -> Taken {
         let mut state = lock(&self.state);
@@ -132,6 +175,7 @@ impl Outbox {
         Taken {
             ended: state.ended.is_some(),
             want_writable: std::mem::take(&mut state.want_writable),
+            broken: state.broken,
         }
     }
 
@@ -226,6 +270,36 @@ mod tests {
         let outbox = Outbox::new(64);
         outbox.shut();
         assert!(!outbox.finish(|_| panic!("shut")));
+    }
+
+    #[test]
+    fn a_sized_outbox_refuses_bytes_past_its_length_and_marks_a_short_end_broken() {
+        let outbox = Outbox::sized(64, 6);
+        outbox.push(false, bytes(b"1234")).unwrap();
+        assert!(matches!(
+            outbox.push(false, bytes(b"567")),
+            Err(Error::InvalidState(_))
+        ));
+        outbox.push(true, bytes(b"5")).unwrap();
+        let mut out = Vec::new();
+        let taken = outbox.take(&mut out);
+        assert_eq!(out, b"12345");
+        assert!(taken.ended && taken.broken);
+
+        let whole = Outbox::sized(64, 2);
+        whole.push(true, bytes(b"ok")).unwrap();
+        let taken = whole.take(&mut Vec::new());
+        assert!(taken.ended && !taken.broken);
+    }
+
+    #[test]
+    fn an_aborted_outbox_ends_broken() {
+        let outbox = Outbox::new(64);
+        outbox.push(false, bytes(b"part")).unwrap();
+        assert!(outbox.abort());
+        assert!(!outbox.abort());
+        let taken = outbox.take(&mut Vec::new());
+        assert!(taken.ended && taken.broken);
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub(crate) enum Command {
         conn: ConnRef,
         response: Response,
         outbox: Arc<Outbox>,
-        chunked: bool,
+        /// Chunked, delimited by close, or of a known length.
+        framing: crate::h1::encode::Framing,
     },
     /// Switch the connection to WebSocket: send 101 with `accept`; the
     /// frames the application sends come through `outbox`.

@@ -322,9 +322,9 @@ impl EventLoop {
                     Command::Stream {
                         response,
                         outbox,
-                        chunked,
+                        framing,
                         ..
-                    } => c.start_stream(ctx, response, outbox, chunked),
+                    } => c.start_stream(ctx, response, outbox, framing),
                     Command::Upgrade {
                         accept,
                         response,

@@ -16,6 +16,7 @@
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::h1::encode::Framing;
 use crate::h1::head::Version;
 use crate::h1::stream::{
     encode_chunk, encode_comment, encode_event, encode_last_chunk, encode_multipart_end,
@@ -39,13 +40,50 @@ impl Request {
         response.validate()?;
         self.claim()?;
         let chunked = self.version() == Version::Http11;
-        let outbox = Arc::new(Outbox::new(self.max_send_buffer()));
+        let outbox = Outbox::new(self.max_send_buffer());
+        let framing = if chunked {
+            Framing::Chunked
+        } else {
+            Framing::Close
+        };
+        self.start_stream(response, outbox, framing)
+    }
+
+    /// Starts a streamed response whose body is exactly `len` bytes, sent
+    /// with `Content-Length: len` (so a client can show progress, and a
+    /// `206` can be streamed too). Sends past `len` bytes fail with
+    /// [`Error::InvalidState`]; ending the stream before `len` bytes, or
+    /// [`ResponseStream::abort`], sends what is queued and closes the
+    /// connection, so the client sees the body cut short. A `HEAD`
+    /// request gets the head alone, `Content-Length` included.
+    pub fn response_stream_sized(
+        &self,
+        mut response: Response,
+        len: u64,
+    ) -> Result<ResponseStream, Error> {
+        response.body = Body::Empty;
+        response.validate()?;
+        self.claim()?;
+        let outbox = Outbox::sized(self.max_send_buffer(), len);
+        self.start_stream(response, outbox, Framing::Length(len))
+    }
+
+    /// Hands `response` (validated, the request claimed) to the loop with
+    /// `outbox` for its body.
+    fn start_stream(
+        &self,
+        response: Response,
+        outbox: Outbox,
+        framing: Framing,
+    ) -> Result<ResponseStream, Error> {
+        let outbox = Arc::new(outbox);
+        let chunked = framing == Framing::Chunked;
         let stream = ResponseStream::new(Arc::clone(&outbox), self.clone(), chunked);
         self.command(|conn| Command::Stream {
             conn,
             response,
             outbox,
-            chunked,
+            framing,
         });
         Ok(stream)
     }
@@ -144,6 +182,17 @@ impl ResponseStream {
             }
             Ok(())
         })
+    }
+
+    /// Ends the response as cut short: what is queued is sent, then the
+    /// connection closes (no last chunk, or fewer bytes than the
+    /// `Content-Length`), so the client knows the body is incomplete.
+    /// For when the rest cannot be produced (a file being served
+    /// changed, say). Later sends fail.
+    pub fn abort(&self) {
+        if self.outbox.abort() {
+            self.request.command(|conn| Command::Kick { conn });
+        }
     }
 
     fn push(

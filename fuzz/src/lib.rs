@@ -6,6 +6,8 @@
 //! one `crate::` import, `percent`, is compiled here too), so they are compiled here a second time, from the
 //! same files, with `#[path]`. See `README.md`.
 
+pub mod archive;
+
 #[path = "../../src/bin/uhttpd/multipart.rs"]
 pub mod multipart;
 

@@ -62,7 +62,7 @@ impl Connection {
         ctx: &mut Ctx<'_>,
         response: Response,
         outbox: Arc<Outbox>,
-        chunked: bool,
+        framing: Framing,
     ) {
         let Some(req) = self.take_request() else {
             outbox.shut();
@@ -70,10 +70,8 @@ impl Connection {
         };
         let framing = if status_has_no_body(response.status) {
             Framing::None
-        } else if chunked {
-            Framing::Chunked
         } else {
-            Framing::Close
+            framing
         };
         self.set_nodelay();
         if self.out.buf.capacity() == 0 {
@@ -173,6 +171,11 @@ impl Connection {
                 // `end_session`): it follows the application's answer.
                 ctx.events.push_end_session(self.conn);
             }
+        }
+        if taken.broken {
+            // A stream cut short (a WebSocket's outbox never is): the
+            // client must see the body end early, not a next response.
+            self.machine.stream_broken(ctx.limits, ctx.now);
         }
         self.machine.pulled(ctx.limits, ctx.now, got, taken.ended);
         if done_when_ended && taken.ended {

@@ -805,7 +805,7 @@ impl Machine {
     }
 
     /// The application answered with a stream: encodes its head (framing
-    /// [`Framing::Chunked`], [`Framing::Close`] or, for a status without a
+    /// [`Framing::Chunked`], [`Framing::Close`], [`Framing::Length`] or, for a status without a
     /// body, [`Framing::None`]). `Some(true)`: the body comes from the
     /// application until [`Machine::stream_ended`]; `Some(false)`: nothing
     /// may follow the head (`HEAD`, no-body status); `None`: no request
@@ -846,6 +846,18 @@ impl Machine {
         };
         self.arm(Timer::Send, now, limits.send_timeout);
         Some(Answered { after, with_body })
+    }
+
+    /// The application cut its stream short (aborted it, or ended it
+    /// before its announced length): what is queued is sent, then the
+    /// connection closes.
+    pub fn stream_broken(&mut self, limits: &Limits, now: Instant) {
+        if let Phase::Streaming { .. } = self.phase {
+            self.phase = Phase::Respond {
+                after: After::Close,
+            };
+            self.arm(Timer::Send, now, limits.send_timeout);
+        }
     }
 
     /// The application ended its stream: the rest is sent as any

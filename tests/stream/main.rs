@@ -12,6 +12,7 @@ mod disconnect;
 mod examples;
 mod multipart;
 mod ndjson;
+mod sized;
 mod sse;
 mod util;
 mod websocket;

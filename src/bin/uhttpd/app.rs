@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 use uhttp::{Event, Request, Response};
 
+use crate::archive::{self, Archiver};
 use crate::auth::Auth;
 use crate::cors::Cors;
 use crate::errors::{error_response, json_error};
@@ -55,6 +56,8 @@ pub struct App {
     pub headers: Arc<ResponseHeaders>,
     /// Proxies whose `X-Forwarded-Proto` is believed (`--trusted-proxy`).
     pub trusted_proxies: Vec<IpAddr>,
+    /// The threads that send directory archives, unless `--no-archive`.
+    pub archiver: Option<Arc<Archiver>>,
 }
 
 /// Threads that make finished uploads durable and answer them.
@@ -92,6 +95,8 @@ enum Route<'a> {
     NotFound,
     /// A `?q=` search of a listed directory (answered from a search thread).
     Search,
+    /// A directory as a `?download=` archive.
+    Archive(archive::Format),
     Static,
 }
 
@@ -136,6 +141,16 @@ impl App {
                 );
                 drop(state);
             }
+            Event::Writable(req) => {
+                if let Some(archiver) = &self.archiver {
+                    archiver.wake(&req);
+                }
+            }
+            Event::Closed(req) => {
+                if let Some(archiver) = &self.archiver {
+                    archiver.closed(&req);
+                }
+            }
             _ => {}
         }
     }
@@ -174,6 +189,9 @@ impl App {
         }
         if static_files::wants_search(&self.files, req) {
             return Route::Search;
+        }
+        if let Some(format) = self.archiver.as_ref().and_then(|_| archive::requested(req)) {
+            return Route::Archive(format);
         }
         Route::Static
     }
@@ -246,7 +264,7 @@ impl App {
             Route::Redirect(_) | Route::Preflight => false,
             Route::Put(_) | Route::Multipart | Route::UploadOther(_) => true,
             Route::NotFound => false,
-            Route::Rpc | Route::Search | Route::Static => !auth.uploads_only,
+            Route::Rpc | Route::Search | Route::Static | Route::Archive(_) => !auth.uploads_only,
         }
     }
 
@@ -279,6 +297,11 @@ impl App {
                 Some(response) => response,
                 None => return,
             },
+            Route::Archive(format) => {
+                // unwrap: the route exists only with the archive threads.
+                let archiver = self.archiver.as_ref().unwrap();
+                return archiver.serve(&self.files, req, format);
+            }
             Route::Static => static_files::serve(&self.files, req),
         };
         self.send(req, response);
@@ -304,7 +327,9 @@ impl App {
             Route::UploadOther(allow) => Err(error_response(405).header("Allow", allow)),
             Route::NotFound => Err(error_response(404)),
             // Static paths take no body: answered unread.
-            Route::Search | Route::Static => Err(static_files::serve(&self.files, req)),
+            Route::Search | Route::Static | Route::Archive(_) => {
+                Err(static_files::serve(&self.files, req))
+            }
         };
         match receiving {
             Ok(receiving) => {

@@ -12,6 +12,7 @@ use uhttp::Config;
 use uhttp::tls::{TlsConfig, TlsError};
 
 use crate::app::{self, App};
+use crate::archive::Archiver;
 use crate::auth::Auth;
 use crate::cli::Settings;
 use crate::cors::Cors;
@@ -151,6 +152,11 @@ impl Startup {
             )),
             None => None,
         };
+        let archiver = if settings.no_archive || settings.no_listing {
+            None
+        } else {
+            Some(Arc::new(Archiver::new().map_err(StartupError::Threads)?))
+        };
         let auth = match &settings.auth() {
             Some(a) => Some(Arc::new(
                 Auth::load(&a.file, a.uploads_only).map_err(StartupError::Auth)?,
@@ -223,6 +229,7 @@ impl Startup {
                     None => UploadDir::Hidden,
                 }),
             qr_scheme: settings.qr.then_some(scheme),
+            archive_links: archiver.is_some(),
         };
         let search = match settings.no_listing {
             true => None,
@@ -261,6 +268,7 @@ impl Startup {
             redirect: redirect_port.map(|_| (1, main_port)),
             auth,
             disk,
+            archiver,
         };
         Ok(Startup {
             app,

@@ -4,6 +4,7 @@
 
 mod access_log;
 mod app;
+mod archive;
 mod auth;
 mod cli;
 mod config;

@@ -233,6 +233,17 @@ pub struct Options {
     #[arg(long, help_heading = "Features")]
     pub no_listing: bool,
 
+    /// Do not offer directories as .tar / .zip downloads (?download=tar|zip)
+    ///
+    /// Without it, a listed directory's URL with "?download=tar" or
+    /// "?download=zip" sends its tree as one archive (zip: stored, not
+    /// compressed), streamed as it is produced, with its length known in
+    /// advance and Range support so a cut download resumes; dotfiles and
+    /// symlinks leaving ROOT are left out, as when serving. With it (or
+    /// with --no-listing) the query is ignored: the listing is sent.
+    #[arg(long, help_heading = "Features")]
+    pub no_archive: bool,
+
     /// Cache-Control sent with every file [default: no-cache for HTML, max-age=600 for others]
     ///
     /// Without it, HTML files are sent with "no-cache" (browsers check with

@@ -42,6 +42,7 @@
 //! max_upload_size = "1G"        # or a number of bytes
 //! keep_alive_timeout = 30       # whole seconds
 //! no_listing = true
+//! no_archive = true             # no ?download=tar|zip
 //! cache_control = "no-cache"   # of every file; "" for none
 //! index = ["index.html"]       # tried in order
 //! spa = "index.html"            # under ROOT

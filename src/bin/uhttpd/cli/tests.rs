@@ -67,6 +67,7 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             max_headers_length: 8 << 10,
             max_content_length: 512 << 10,
             no_listing: false,
+            no_archive: false,
             cache_control: None,
             qr: false,
             index: vec!["index.html".parse().unwrap(), "index.htm".parse().unwrap()],
@@ -782,4 +783,12 @@ fn routing_and_header_options_are_checked_and_lists_replace_defaults() {
     assert_eq!(overridden.cors.len(), 1);
     let (_dir, bad) = config_file("header = [\"Content-Length: 1\"]\n");
     assert!(invalid(&["-c", bad.to_str().unwrap()]).contains("Content-Length"));
+}
+
+#[test]
+fn no_archive_comes_from_the_flag_or_the_file() {
+    assert!(!settings(&[]).no_archive);
+    assert!(settings(&["--no-archive"]).no_archive);
+    let (_dir, path) = config_file("no_archive = true\n");
+    assert!(settings(&["-c", path.to_str().unwrap()]).no_archive);
 }

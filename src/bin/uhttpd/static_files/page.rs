@@ -33,6 +33,8 @@ pub struct PageOptions {
     pub uploads: Option<UploadDir>,
     /// `--qr`: the scheme of the URL the page's QR code shows.
     pub qr_scheme: Option<&'static str>,
+    /// Link to the directory as `?download=tar|zip` (archives on).
+    pub archive_links: bool,
 }
 
 /// Where the upload directory is, seen from the listing.
@@ -124,6 +126,8 @@ pub struct Page<'a> {
     pub notice: Option<String>,
     /// The QR code of the page's URL, as inline SVG.
     pub qr_svg: Option<String>,
+    /// Links to the directory as .tar and .zip (see `archive/`).
+    pub archive_links: bool,
 }
 
 impl Page<'_> {
@@ -144,8 +148,14 @@ impl Page<'_> {
             style = STYLE
         );
         self.breadcrumbs(&mut page);
-        // Archive downloads add their links here.
-        page.push_str("<nav class=\"actions\"></nav>\n");
+        page.push_str("<nav class=\"actions\">");
+        if self.archive_links {
+            page.push_str(concat!(
+                "Download as <a href=\"?download=tar\" download>.tar</a>",
+                " / <a href=\"?download=zip\" download>.zip</a>",
+            ));
+        }
+        page.push_str("</nav>\n");
         self.search_form(&mut page);
         page.push_str("</header>\n<main>\n");
         let _ = writeln!(
@@ -437,6 +447,7 @@ mod tests {
             uploads,
             notice: None,
             qr_svg: None,
+            archive_links: false,
         }
         .render()
     }
@@ -529,6 +540,7 @@ mod tests {
             uploads: None,
             notice: None,
             qr_svg: None,
+            archive_links: false,
         }
         .render();
         assert!(page.contains("<a href=\"?sort=name&amp;order=asc&amp;q=a%20b%26\">Name</a>"));

@@ -204,6 +204,7 @@ fn listing(
                 .map(|u| u.seen_from(&segments)),
             notice: notice(req),
             qr_svg: qr,
+            archive_links: options.page.archive_links,
         };
         ("text/html; charset=utf-8", page.render())
     };
