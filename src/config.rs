@@ -55,6 +55,13 @@ pub struct Config {
     /// Hand out [`crate::Event::Headers`] before reading bodies, so the
     /// application chooses how each body is received. Default off.
     pub event_mode: bool,
+    /// Accept permessage-deflate (RFC 7692) when a WebSocket client offers
+    /// it, as browsers do. It costs memory and CPU per connection: about
+    /// 370 KiB for the compressor and 43 KiB for the decompressor while a
+    /// connection uses them (freed between messages when the client asks
+    /// for no context takeover), and compression runs on the thread that
+    /// calls [`crate::WebSocket::send_text`] / `send_binary`. Default on.
+    pub websocket_deflate: bool,
     /// Serve TLS with this (swappable) configuration. Default none.
     pub tls: Option<TlsConfig>,
     /// Called when each response ends, with what was really sent
@@ -75,6 +82,7 @@ impl Default for Config {
             max_send_buffer: 256 * 1024,
             trusted_proxies: Vec::new(),
             event_mode: false,
+            websocket_deflate: true,
             tls: None,
             access_log: None,
         }
@@ -110,6 +118,7 @@ impl std::fmt::Debug for Config {
             .field("max_send_buffer", &self.max_send_buffer)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("event_mode", &self.event_mode)
+            .field("websocket_deflate", &self.websocket_deflate)
             .field("tls", &self.tls.is_some())
             .field("access_log", &self.access_log.is_some())
             .finish()

@@ -46,7 +46,7 @@ pub(crate) enum Command {
     /// frames the application sends come through `outbox`.
     Upgrade {
         conn: ConnRef,
-        accept: String,
+        accept: crate::websocket::Accepted,
         /// Extra headers and cookies for the 101 (validated).
         response: Response,
         outbox: Arc<Outbox>,

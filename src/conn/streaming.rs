@@ -11,7 +11,7 @@ use crate::event::Event;
 use crate::h1::encode::{Framing, status_has_no_body};
 use crate::outbox::Outbox;
 use crate::response::Response;
-use crate::websocket::WebSocket;
+use crate::websocket::{Accepted, WebSocket};
 use crate::ws::{self, Message, Opcode, close_payload, encode_frame};
 
 impl Connection {
@@ -67,7 +67,7 @@ impl Connection {
     pub fn upgrade(
         &mut self,
         ctx: &mut Ctx<'_>,
-        accept: &str,
+        accept: &Accepted,
         response: &Response,
         outbox: Arc<Outbox>,
     ) {
@@ -81,7 +81,7 @@ impl Connection {
         self.set_nodelay();
         ws::handshake::encode_switching_protocols_with(
             &mut self.out.buf,
-            accept,
+            &accept.key,
             response.headers.as_bytes(),
         );
         let queued = self.out.buf.len() - self.out.pos;
@@ -92,9 +92,16 @@ impl Connection {
             101,
             queued,
         );
+        let (receiver, deflater) = match &accept.deflate {
+            Some((params, deflater)) => (
+                ws::Receiver::with_deflate(req.max_message_size(), params),
+                Some(Arc::clone(deflater)),
+            ),
+            None => (ws::Receiver::new(req.max_message_size()), None),
+        };
         self.held = Held::Socket {
-            receiver: Box::new(ws::Receiver::new(req.max_message_size())),
-            socket: WebSocket::new(outbox, req),
+            receiver: Box::new(receiver),
+            socket: WebSocket::new(outbox, req, deflater),
         };
     }
 

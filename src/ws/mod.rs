@@ -4,6 +4,7 @@
 //! [`frame`] encodes server frames, [`session`] turns client bytes into
 //! [`Message`]s.
 
+pub mod deflate;
 pub mod frame;
 pub mod handshake;
 pub mod session;

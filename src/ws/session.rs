@@ -48,8 +48,9 @@
 //! read. Besides that the receiver holds one frame header (at most 14 bytes)
 //! and one control payload (at most 125 bytes).
 
+use super::deflate::{Inflater, Params};
 use super::frame::{
-    self, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, ProtocolError, close_code,
+    self, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, ProtocolError, RSV1, close_code,
 };
 
 /// A complete message from the client.
@@ -121,6 +122,12 @@ pub struct Receiver {
     data: Vec<u8>,
     /// The current control frame's payload; never longer than 125 bytes.
     control: Vec<u8>,
+    /// permessage-deflate, when negotiated.
+    inflater: Option<Inflater>,
+    /// The current data message has RSV1 set: its payload is deflated.
+    compressed: bool,
+    /// Payload bytes of the current data message's frames so far.
+    wire: u64,
 }
 
 impl Receiver {
@@ -133,6 +140,19 @@ impl Receiver {
             assembly: Assembly::Idle,
             data: Vec::new(),
             control: Vec::new(),
+            inflater: None,
+            compressed: false,
+            wire: 0,
+        }
+    }
+
+    /// [`new`](Self::new), with permessage-deflate negotiated as `params`
+    /// say: a message with RSV1 set is inflated, its inflated size held to
+    /// the same cap (RFC 7692 §6.2).
+    pub fn with_deflate(max_message_size: usize, params: &Params) -> Receiver {
+        Receiver {
+            inflater: Some(Inflater::new(params)),
+            ..Receiver::new(max_message_size)
         }
     }
 
@@ -178,14 +198,15 @@ impl Receiver {
                     buf[*len..*len + take].copy_from_slice(&rest[..take]);
                     *len += take;
                     consumed += take;
-                    match FrameHeader::parse(&buf[..*len]) {
+                    let rsv1 = buf[0] & RSV1 != 0;
+                    match FrameHeader::parse_with_rsv1(&buf[..*len], self.inflater.is_some()) {
                         Err(e) => Err(e),
                         // Refuse an unmasked frame as soon as its second byte shows it.
                         Ok(_) if *len >= 2 && buf[1] & 0x80 == 0 => {
                             Err(ProtocolError::protocol("unmasked client frame"))
                         }
                         Ok(None) => Ok(None),
-                        Ok(Some((header, _))) => self.start_frame(header).map(|()| None),
+                        Ok(Some((header, _))) => self.start_frame(header, rsv1).map(|()| None),
                     }
                 }
                 State::Payload { header, key, read } => {
@@ -223,10 +244,18 @@ impl Receiver {
 
     /// Checks a complete header against the receiver's rules and state, then
     /// moves to reading its payload.
-    fn start_frame(&mut self, header: FrameHeader) -> Result<(), ProtocolError> {
+    /// `rsv1`: the frame has RSV1 set (the header let it through only
+    /// with permessage-deflate negotiated).
+    fn start_frame(&mut self, header: FrameHeader, rsv1: bool) -> Result<(), ProtocolError> {
         let Some(key) = header.mask else {
             return Err(ProtocolError::protocol("unmasked client frame"));
         };
+        if rsv1 && header.opcode.is_control() {
+            return Err(ProtocolError::protocol("RSV1 set on a control frame"));
+        }
+        if rsv1 && header.opcode == Opcode::Continuation {
+            return Err(ProtocolError::protocol("RSV1 set on a continuation frame"));
+        }
         match (header.opcode, self.assembly) {
             (Opcode::Continuation, Assembly::Idle) => {
                 return Err(ProtocolError::protocol("continuation without a message"));
@@ -236,19 +265,35 @@ impl Receiver {
                     "new message inside a fragmented one",
                 ));
             }
-            (Opcode::Text, Assembly::Idle) => self.assembly = Assembly::Text { checked: 0 },
-            (Opcode::Binary, Assembly::Idle) => self.assembly = Assembly::Binary,
+            (Opcode::Text | Opcode::Binary, Assembly::Idle) => {
+                self.assembly = if header.opcode == Opcode::Text {
+                    Assembly::Text { checked: 0 }
+                } else {
+                    Assembly::Binary
+                };
+                self.compressed = rsv1;
+                self.wire = 0;
+            }
             (Opcode::Continuation, _) => {}
             (Opcode::Close | Opcode::Ping | Opcode::Pong, _) => self.control.clear(),
         }
         if !header.opcode.is_control() {
-            let total = self.data.len() as u64 + header.payload_len;
-            if total > self.max_message_size as u64 {
+            let total = self.wire.saturating_add(header.payload_len);
+            // Deflate may grow incompressible data a little; what is
+            // buffered (the inflated data) is held to the cap itself.
+            let max = self.max_message_size as u64;
+            let cap = if self.compressed {
+                max.saturating_add(max / 256 + 64)
+            } else {
+                max
+            };
+            if total > cap {
                 return Err(ProtocolError {
                     code: close_code::TOO_BIG,
                     reason: "message too big",
                 });
             }
+            self.wire = total;
         }
         self.state = State::Payload {
             header,
@@ -267,21 +312,42 @@ impl Receiver {
         offset: u64,
         bytes: &[u8],
     ) -> Result<(), ProtocolError> {
-        let buf = if header.opcode.is_control() {
-            debug_assert!(self.control.len() + bytes.len() <= MAX_CONTROL_PAYLOAD);
-            &mut self.control
-        } else {
-            reserve_capped(&mut self.data, bytes.len(), self.max_message_size);
-            &mut self.data
-        };
-        let start = buf.len();
-        buf.extend_from_slice(bytes);
         // Only the position modulo 4 matters for the mask.
-        frame::apply_mask(&mut buf[start..], key, (offset % 4) as usize);
-        if let (false, Assembly::Text { checked }) =
-            (header.opcode.is_control(), &mut self.assembly)
-        {
-            match std::str::from_utf8(&self.data[*checked..]) {
+        let phase = (offset % 4) as usize;
+        if header.opcode.is_control() {
+            debug_assert!(self.control.len() + bytes.len() <= MAX_CONTROL_PAYLOAD);
+            let start = self.control.len();
+            self.control.extend_from_slice(bytes);
+            frame::apply_mask(&mut self.control[start..], key, phase);
+            return Ok(());
+        }
+        match &mut self.inflater {
+            Some(inflater) if self.compressed => {
+                // Unmasked a piece at a time on the stack, then inflated.
+                let mut chunk = [0; 4096];
+                for piece in bytes.chunks(chunk.len()) {
+                    let unmasked = &mut chunk[..piece.len()];
+                    unmasked.copy_from_slice(piece);
+                    // Pieces are a multiple of 4 long: the phase holds.
+                    frame::apply_mask(unmasked, key, phase);
+                    inflater.inflate(unmasked, &mut self.data, self.max_message_size)?;
+                }
+            }
+            _ => {
+                reserve_capped(&mut self.data, bytes.len(), self.max_message_size);
+                let start = self.data.len();
+                self.data.extend_from_slice(bytes);
+                frame::apply_mask(&mut self.data[start..], key, phase);
+            }
+        }
+        self.check_utf8()
+    }
+
+    /// Checks the text message's bytes that came in since the last check;
+    /// an unfinished character at the end waits for the rest.
+    fn check_utf8(&mut self) -> Result<(), ProtocolError> {
+        if let Assembly::Text { checked } = &mut self.assembly {
+            match std::str::from_utf8(self.data.get(*checked..).unwrap_or_default()) {
                 Ok(_) => *checked = self.data.len(),
                 // The tail is the start of a character still to come.
                 Err(e) if e.error_len().is_none() => *checked += e.valid_up_to(),
@@ -301,6 +367,10 @@ impl Receiver {
             Opcode::Close => Message::Close(parse_close(&self.control)?),
             Opcode::Text | Opcode::Binary | Opcode::Continuation if !header.fin => return Ok(None),
             Opcode::Text | Opcode::Binary | Opcode::Continuation => {
+                if let (Some(inflater), true) = (&mut self.inflater, self.compressed) {
+                    inflater.finish(&mut self.data, self.max_message_size)?;
+                    self.check_utf8()?;
+                }
                 let data = std::mem::take(&mut self.data);
                 match std::mem::replace(&mut self.assembly, Assembly::Idle) {
                     Assembly::Binary => Message::Binary(data),
@@ -323,6 +393,7 @@ impl Receiver {
         self.assembly = Assembly::Idle;
         self.data = Vec::new();
         self.control = Vec::new();
+        self.inflater = None;
     }
 }
 
