@@ -43,9 +43,15 @@
 //! a text / binary message in progress. Control frames may arrive between
 //! its fragments and are returned at once.
 //!
+//! With permessage-deflate ([`Receiver::with_deflate`], RFC 7692) a
+//! message whose first frame has RSV1 set is inflated as its payload
+//! arrives; RSV1 on a control frame or a continuation is 1002.
+//!
 //! Memory: a data message is buffered up to `max_message_size` bytes, and
 //! refused with 1009 from the frame header's length before its payload is
-//! read. Besides that the receiver holds one frame header (at most 14 bytes)
+//! read; an inflated message is refused with 1009 as soon as its output
+//! passes the cap, so a decompression bomb never grows the buffer past it
+//! (the decompressor's own memory is in [`super::deflate`]). Besides that the receiver holds one frame header (at most 14 bytes)
 //! and one control payload (at most 125 bytes).
 
 use super::deflate::{Inflater, Params};
@@ -448,7 +454,11 @@ mod tests {
 
     /// Feeds `input` in pieces cut at `cuts`, draining each piece fully.
     fn run_cut(max: usize, input: &[u8], cuts: &[usize]) -> Vec<Event> {
-        let mut rx = Receiver::new(max);
+        run_with(Receiver::new(max), input, cuts)
+    }
+
+    /// [`run_cut`] with a given receiver.
+    fn run_with(mut rx: Receiver, input: &[u8], cuts: &[usize]) -> Vec<Event> {
         let mut events = Vec::new();
         let mut start = 0;
         for end in cuts.iter().copied().chain([input.len()]) {
@@ -818,5 +828,112 @@ mod tests {
             "WebSocket protocol error 1002: unmasked client frame"
         );
         assert_eq!(e.close_payload(), b"\x03\xEAunmasked client frame");
+    }
+
+    mod deflate {
+        use super::*;
+        use crate::ws::deflate::negotiate;
+        use flate2::{Compress, Compression, FlushCompress};
+
+        /// Raw deflate with a sync flush, tail stripped (RFC 7692 §7.2.1).
+        fn deflated(data: &[u8]) -> Vec<u8> {
+            let mut c = Compress::new(Compression::default(), false);
+            let mut out = Vec::with_capacity(data.len() + 64);
+            c.compress_vec(data, &mut out, FlushCompress::Sync).unwrap();
+            out.truncate(out.len() - 4);
+            out
+        }
+
+        fn receiver(max: usize) -> Receiver {
+            let params = negotiate([&b"permessage-deflate"[..]]).unwrap();
+            Receiver::with_deflate(max, &params)
+        }
+
+        fn run_deflate(max: usize, input: &[u8]) -> Vec<Event> {
+            let whole = run_with(receiver(max), input, &[]);
+            let bytewise: Vec<usize> = (1..input.len()).collect();
+            assert_eq!(run_with(receiver(max), input, &bytewise), whole);
+            whole
+        }
+
+        #[test]
+        fn inflates_compressed_messages_whole_and_fragmented() {
+            let s = "h€llo😀ü ".repeat(20);
+            let z = deflated(s.as_bytes());
+            for cut in [0, 1, z.len() / 2, z.len()] {
+                let input = frames(&[
+                    (0x41, &z[..cut]),
+                    (0x89, b"p"),
+                    (0x80, &z[cut..]),
+                    // An uncompressed message between compressed ones.
+                    (0x82, b"raw"),
+                    (0xC2, &deflated(b"bin")),
+                ]);
+                assert_eq!(
+                    run_deflate(1000, &input),
+                    [
+                        Ok(Message::Ping(b"p".to_vec())),
+                        text(&s),
+                        Ok(Message::Binary(b"raw".to_vec())),
+                        Ok(Message::Binary(b"bin".to_vec())),
+                    ],
+                    "cut at {cut}"
+                );
+            }
+            // RFC 7692 §7.2.3.2: the second message uses the first's window.
+            let input = frames(&[
+                (0xC1, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]),
+                (0xC1, &[0xf2, 0x00, 0x11, 0x00, 0x00]),
+            ]);
+            assert_eq!(run_deflate(10, &input), [text("Hello"), text("Hello")]);
+        }
+
+        #[test]
+        fn rsv1_misuse_is_1002() {
+            let z = deflated(b"Hello");
+            let cases: [(Vec<u8>, &str); 4] = [
+                (frames(&[(0xC9, b"")]), "RSV1 set on a control frame"),
+                (frames(&[(0xC8, b"")]), "RSV1 set on a control frame"),
+                (
+                    frames(&[(0x41, &z[..2]), (0xC0, &z[2..])]),
+                    "RSV1 set on a continuation frame",
+                ),
+                (frames(&[(0xA1, &z)]), "reserved bits set"),
+            ];
+            for (input, reason) in cases {
+                assert_eq!(run_deflate(100, &input), [err(1002, reason)], "{reason}");
+            }
+            // Not negotiated: RSV1 is a reserved bit.
+            let input = frames(&[(0xC1, &z)]);
+            assert_eq!(run(100, &input), [err(1002, "reserved bits set")]);
+        }
+
+        #[test]
+        fn bombs_bad_data_and_bad_text_are_refused() {
+            let bomb = deflated(&vec![b'a'; 1 << 20]);
+            let mut rx = receiver(4096);
+            let (_, event) = rx.feed(&frames(&[(0xC2, &bomb)]));
+            assert_eq!(event, Some(err(1009, "message too big")));
+            assert!(rx.is_closed());
+            let cases: [(Vec<u8>, Event); 4] = [
+                (
+                    frames(&[(0xC1, b"\xff\xff\xff")]),
+                    err(1007, "invalid deflate data"),
+                ),
+                (
+                    frames(&[(0xC1, &deflated(b"ok \xff"))]),
+                    err(1007, "invalid UTF-8 in text message"),
+                ),
+                (
+                    frames(&[(0xC1, &deflated(b"cut \xc3"))]),
+                    err(1007, "text message ends inside a character"),
+                ),
+                // The compressed size alone can be over the cap.
+                (frames(&[(0xC2, &[0u8; 200])]), err(1009, "message too big")),
+            ];
+            for (input, want) in cases {
+                assert_eq!(run_deflate(100, &input), [want]);
+            }
+        }
     }
 }
