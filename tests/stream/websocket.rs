@@ -689,3 +689,5 @@ fn closes_a_client_that_never_answers_the_servers_close_within_the_short_wait() 
     assert!(closed, "still open after {:?}", start.elapsed());
     assert!(start.elapsed() < Duration::from_secs(5));
 }
+
+mod deflate;
