@@ -291,3 +291,101 @@ fn permessage_deflate_is_not_negotiated_when_off_or_malformed() {
     ws.send(&masked(0xC1, &ClientDeflate::new().compress(b"Hello")));
     assert_eq!(ws.close_code(), 1002);
 }
+
+/// The page script: opens a WebSocket to `url`, sends a text and a binary
+/// message of each size and checks each echo; resolves to a JSON report.
+const BROWSER_SCRIPT: &str = r#"(async (url, sizes) => {
+  const ws = new WebSocket(url);
+  ws.binaryType = "arraybuffer";
+  await new Promise((ok, fail) => {
+    ws.onopen = ok;
+    ws.onerror = () => fail(new Error("WebSocket error"));
+  });
+  const queue = [];
+  let waiting = null;
+  ws.onmessage = (e) => {
+    if (waiting) { const w = waiting; waiting = null; w(e.data); } else { queue.push(e.data); }
+  };
+  const receive = () => queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => { waiting = r; });
+  let seed = 12345;
+  const next = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed >>> 16; };
+  const results = [];
+  for (const size of sizes) {
+    const letters = "abcdefghijklmnop";
+    let text = "";
+    const parts = [];
+    for (let i = 0; i < size; i++) { parts.push(letters[next() % 16]); }
+    text = parts.join("");
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i++) { bytes[i] = next() % 32; }
+    ws.send(text);
+    const textEcho = await receive();
+    ws.send(bytes);
+    const binaryEcho = new Uint8Array(await receive());
+    let same = binaryEcho.length === size;
+    for (let i = 0; same && i < size; i++) { same = binaryEcho[i] === bytes[i]; }
+    results.push({ size, text: textEcho === text, binary: same });
+  }
+  const extensions = ws.extensions;
+  ws.close(1000);
+  return JSON.stringify({ extensions, results });
+})"#;
+
+#[test]
+fn permessage_deflate_from_headless_chromium() {
+    use crate::common::chromium::{Cdp, Chromium, require_chromium};
+    use serde_json::{Value, json};
+
+    require_chromium();
+    let mut config = Config::default();
+    // The 4 MiB messages are over the default 1 MiB cap.
+    config.max_content_length = 8 << 20;
+    let (server, seen, _) = ws_server(config);
+    let browser = Chromium::start();
+    let mut cdp = Cdp::connect(&browser.ws_url);
+    let target = cdp.call(None, "Target.createTarget", json!({"url": "about:blank"}));
+    let attached = cdp.call(
+        None,
+        "Target.attachToTarget",
+        json!({"targetId": target["targetId"], "flatten": true}),
+    );
+    let session = attached["sessionId"].as_str().unwrap().to_owned();
+    let url = server.ws_url("/ws");
+    let sizes = [1, 100 * 1024, 4 << 20];
+    let evaluated = cdp.call(
+        Some(&session),
+        "Runtime.evaluate",
+        json!({
+            "expression": format!("{BROWSER_SCRIPT}({}, {})", json!(url), json!(sizes)),
+            "awaitPromise": true,
+            "returnByValue": true,
+        }),
+    );
+    assert!(
+        evaluated.get("exceptionDetails").is_none(),
+        "the page script failed: {evaluated}"
+    );
+    let report: Value =
+        serde_json::from_str(evaluated["result"]["value"].as_str().unwrap()).unwrap();
+    // Chromium offers `permessage-deflate; client_max_window_bits`.
+    assert_eq!(report["extensions"], "permessage-deflate", "{report}");
+    for (result, size) in report["results"].as_array().unwrap().iter().zip(sizes) {
+        assert_eq!(result["size"], size);
+        assert_eq!(result["text"], true, "text of {size} bytes: {report}");
+        assert_eq!(result["binary"], true, "binary of {size} bytes: {report}");
+    }
+    assert_eq!(report["results"].as_array().unwrap().len(), sizes.len());
+    // The server saw every message, then the browser's Close.
+    assert_eq!(next(&seen), Seen::Opened);
+    for size in sizes {
+        for _ in 0..2 {
+            match next(&seen) {
+                Seen::Message(Message::Text(t)) => assert_eq!(t.len(), size),
+                Seen::Message(Message::Binary(b)) => assert_eq!(b.len(), size),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    assert_eq!(close_code_of(next(&seen)), 1000);
+    cdp.close_browser();
+}
