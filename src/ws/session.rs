@@ -336,7 +336,12 @@ impl Receiver {
                     unmasked.copy_from_slice(piece);
                     // Pieces are a multiple of 4 long: the phase holds.
                     frame::apply_mask(unmasked, key, phase);
-                    inflater.inflate(unmasked, &mut self.data, self.max_message_size)?;
+                    let inflated =
+                        inflater.inflate(unmasked, &mut self.data, self.max_message_size);
+                    // What came out before an error is checked first, so
+                    // the error does not depend on how the bytes arrived.
+                    check_utf8(&mut self.assembly, &self.data)?;
+                    inflated?;
                 }
             }
             _ => {
@@ -352,17 +357,24 @@ impl Receiver {
     /// Checks the text message's bytes that came in since the last check;
     /// an unfinished character at the end waits for the rest.
     fn check_utf8(&mut self) -> Result<(), ProtocolError> {
-        if let Assembly::Text { checked } = &mut self.assembly {
-            match std::str::from_utf8(self.data.get(*checked..).unwrap_or_default()) {
-                Ok(_) => *checked = self.data.len(),
-                // The tail is the start of a character still to come.
-                Err(e) if e.error_len().is_none() => *checked += e.valid_up_to(),
-                Err(_) => return Err(ProtocolError::invalid_data("invalid UTF-8 in text message")),
-            }
-        }
-        Ok(())
+        check_utf8(&mut self.assembly, &self.data)
     }
+}
 
+/// [`Receiver::check_utf8`], on borrowed parts.
+fn check_utf8(assembly: &mut Assembly, data: &[u8]) -> Result<(), ProtocolError> {
+    if let Assembly::Text { checked } = assembly {
+        match std::str::from_utf8(data.get(*checked..).unwrap_or_default()) {
+            Ok(_) => *checked = data.len(),
+            // The tail is the start of a character still to come.
+            Err(e) if e.error_len().is_none() => *checked += e.valid_up_to(),
+            Err(_) => return Err(ProtocolError::invalid_data("invalid UTF-8 in text message")),
+        }
+    }
+    Ok(())
+}
+
+impl Receiver {
     /// Finishes a frame whose payload is all in: returns a message when the
     /// frame completes one.
     fn end_frame(&mut self, header: FrameHeader) -> Result<Option<Message>, ProtocolError> {
@@ -374,8 +386,9 @@ impl Receiver {
             Opcode::Text | Opcode::Binary | Opcode::Continuation if !header.fin => return Ok(None),
             Opcode::Text | Opcode::Binary | Opcode::Continuation => {
                 if let (Some(inflater), true) = (&mut self.inflater, self.compressed) {
-                    inflater.finish(&mut self.data, self.max_message_size)?;
-                    self.check_utf8()?;
+                    let finished = inflater.finish(&mut self.data, self.max_message_size);
+                    check_utf8(&mut self.assembly, &self.data)?;
+                    finished?;
                 }
                 let data = std::mem::take(&mut self.data);
                 match std::mem::replace(&mut self.assembly, Assembly::Idle) {
