@@ -56,11 +56,12 @@ pub struct Config {
     /// application chooses how each body is received. Default off.
     pub event_mode: bool,
     /// Accept permessage-deflate (RFC 7692) when a WebSocket client offers
-    /// it, as browsers do. It costs memory and CPU per connection: about
-    /// 370 KiB for the compressor and 43 KiB for the decompressor while a
-    /// connection uses them (freed between messages when the client asks
-    /// for no context takeover), and compression runs on the thread that
-    /// calls [`crate::WebSocket::send_text`] / `send_binary`. Default on.
+    /// it, as browsers do. It costs memory and CPU per connection: 371 KiB
+    /// for the compressor and 47 KiB for the decompressor once a
+    /// connection uses them (freed after each message when the client
+    /// asks for no context takeover; [`crate::ws::deflate`]), and
+    /// compression runs on the thread that calls
+    /// [`crate::WebSocket::send_text`] / `send_binary`. Default on.
     pub websocket_deflate: bool,
     /// Serve TLS with this (swappable) configuration. Default none.
     pub tls: Option<TlsConfig>,

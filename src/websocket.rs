@@ -157,7 +157,9 @@ impl WebSocket {
             return Err(Error::Closed);
         }
         let mut compressed = Vec::new();
-        deflater.compress(payload, &mut compressed);
+        if !deflater.compress(payload, &mut compressed) {
+            return self.send_frame(false, opcode, payload);
+        }
         let pushed = self.outbox.push(false, |out| {
             encode_compressed_frame(out, opcode, &compressed);
             Ok(())

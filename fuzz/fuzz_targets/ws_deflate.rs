@@ -139,7 +139,7 @@ fn round_trip(seed: u16, payload: &[u8]) {
         let text = std::str::from_utf8(body).ok();
         let opcode = if text.is_some() { 0x1 } else { 0x2 };
         let mut z = Vec::new();
-        deflater.compress(body, &mut z);
+        assert!(deflater.compress(body, &mut z));
         // Fragment anywhere; RSV1 on the first frame only.
         let mut left = &z[..];
         let mut b0 = 0x40 | opcode;
@@ -148,7 +148,12 @@ fn round_trip(seed: u16, payload: &[u8]) {
             let (piece, after) = left.split_at(k);
             left = after;
             let fin = left.is_empty();
-            frame(&mut wire, b0 | if fin { 0x80 } else { 0 }, piece, rng.draw().to_le_bytes());
+            frame(
+                &mut wire,
+                b0 | if fin { 0x80 } else { 0 },
+                piece,
+                rng.draw().to_le_bytes(),
+            );
             b0 = 0;
             if fin {
                 break;

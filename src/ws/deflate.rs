@@ -11,16 +11,17 @@
 //! each message, whose `00 00 FF FF` tail is stripped on send and appended
 //! on receipt (§7.2.1, §7.2.2).
 //!
-//! Memory (zlib-rs, the backend flate2 uses here; memLevel 8): a
-//! compressor with a window of `w` bits holds about `2^(w+2)` bytes of
-//! window and chains plus 240 KiB of hash table and symbol buffers, so
-//! **about 370 KiB at 15 bits** ([`DEFLATER_MEMORY`]); a decompressor
-//! holds a 32 KiB window and its state, **about 43 KiB**
-//! ([`INFLATER_MEMORY`]). Each is allocated on first use. Without context
-//! takeover on its side (`server_no_context_takeover`,
-//! `client_no_context_takeover`), it is freed at the end of every message,
-//! so an idle connection holds nothing; with it, it lives as long as the
-//! connection.
+//! Memory (zlib-rs, the backend flate2 uses here; memLevel 8), measured
+//! with a counting allocator: a compressor with a window of `w` bits holds
+//! `2^(w+2)` bytes of window and chains plus about 243 KiB of hash heads
+//! and symbol buffers: 245 KiB at 9 bits, **371 KiB at 15 bits**
+//! ([`DEFLATER_MEMORY`]); a decompressor holds a 32 KiB window whatever
+//! the window bits and its tables, **47 KiB** ([`INFLATER_MEMORY`]). Each
+//! is allocated on first use. Without context takeover on its side
+//! (`server_no_context_takeover`, `client_no_context_takeover`) it is
+//! freed at the end of every message, so an idle connection holds
+//! nothing; with it, it lives as long as the connection: at most
+//! 418 KiB per connection, besides the message buffer.
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
@@ -35,12 +36,12 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xFF, 0xFF];
 
 /// Heap bytes of one compressor at 15 window bits (zlib-rs: state, 64 KiB
 /// window, 64 KiB chains, 128 KiB hash heads, 112 KiB pending and symbol
-/// buffers; measured).
-pub const DEFLATER_MEMORY: usize = 370 * 1024;
+/// buffers; 380 176 bytes measured).
+pub const DEFLATER_MEMORY: usize = 371 * 1024;
 
-/// Heap bytes of one decompressor (zlib-rs: state and a 32 KiB window
-/// whatever the window bits; measured).
-pub const INFLATER_MEMORY: usize = 43 * 1024;
+/// Heap bytes of one decompressor (zlib-rs: state, tables and a 32 KiB
+/// window whatever the window bits; 47 704 bytes measured).
+pub const INFLATER_MEMORY: usize = 47 * 1024;
 
 /// Messages shorter than this are sent uncompressed (RSV1 clear): deflate
 /// would make them longer or save a byte or two for the work.
@@ -264,7 +265,12 @@ impl Deflater {
     /// Appends the compressed form of the message `data` to `out`: raw
     /// deflate up to a sync flush, its `00 00 FF FF` tail removed
     /// (§7.2.1). The frame that carries it has RSV1 set.
-    pub fn compress(&mut self, data: &[u8], out: &mut Vec<u8>) {
+    ///
+    /// Returns `false`, `out` as it was and the window forgotten, if the
+    /// compressor failed (it does not on its own raw stream): send the
+    /// message uncompressed then.
+    #[must_use = "on false, send the message uncompressed"]
+    pub fn compress(&mut self, data: &[u8], out: &mut Vec<u8>) -> bool {
         let window_bits = self.window_bits.clamp(9, 15);
         let compress = self.compress.get_or_insert_with(|| {
             Box::new(Compress::new_with_window_bits(
@@ -291,12 +297,10 @@ impl Deflater {
                 break;
             }
             if status.is_err() {
-                // Not reachable with a raw stream; keep the frame valid.
                 log::error!("deflate failed: {status:?}");
                 out.truncate(start);
-                out.push(0x00);
                 self.compress = None;
-                return;
+                return false;
             }
             out.reserve(out.capacity().max(64));
         }
@@ -307,6 +311,7 @@ impl Deflater {
         if self.no_context_takeover {
             self.compress = None;
         }
+        true
     }
 
     /// Forgets the window: the next message refers to nothing sent before
@@ -549,7 +554,10 @@ mod tests {
         }
     }
 
-    fn inflate_all(inflater: &mut Inflater, payload: &[u8], max: usize) -> Result<Vec<u8>, u16> {
+    /// A message's data, or the close code that refused it.
+    type Inflated = Result<Vec<u8>, u16>;
+
+    fn inflate_all(inflater: &mut Inflater, payload: &[u8], max: usize) -> Inflated {
         let mut out = Vec::new();
         inflater
             .inflate(payload, &mut out, max)
@@ -564,7 +572,7 @@ mod tests {
         let hello = Ok(b"Hello".to_vec());
         // §7.2.3.1, §7.2.3.3 (no compression), §7.2.3.4 (BFINAL set),
         // §7.2.3.5 (two blocks); §7.2.3.6: an empty message.
-        let cases: [(&[u8], Result<Vec<u8>, u16>); 5] = [
+        let cases: [(&[u8], Inflated); 5] = [
             (&[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00], hello.clone()),
             (
                 &[
@@ -678,7 +686,7 @@ mod tests {
             let mut sizes = Vec::new();
             for _ in 0..3 {
                 let mut out = Vec::new();
-                deflater.compress(text.as_bytes(), &mut out);
+                assert!(deflater.compress(text.as_bytes(), &mut out));
                 assert!(!out.ends_with(&TAIL));
                 assert_eq!(deflater.is_allocated(), !server_nct);
                 assert_eq!(
@@ -702,11 +710,11 @@ mod tests {
         let p = params(false, false, 15);
         let (mut deflater, mut inflater) = (Deflater::new(&p), Inflater::new(&p));
         let mut out = Vec::new();
-        deflater.compress(text.as_bytes(), &mut out);
+        assert!(deflater.compress(text.as_bytes(), &mut out));
         assert!(inflate_all(&mut inflater, &out, 1 << 20).is_ok());
         deflater.reset();
         let mut again = Vec::new();
-        deflater.compress(text.as_bytes(), &mut again);
+        assert!(deflater.compress(text.as_bytes(), &mut again));
         assert_eq!(again.len(), out.len());
         assert_eq!(inflate_all(&mut inflater, &again, 1 << 20), Ok(text.into()));
     }
@@ -719,7 +727,7 @@ mod tests {
         let data = [&block[..], &block[..]].concat();
         let size = |bits| {
             let mut out = Vec::new();
-            Deflater::new(&params(false, false, bits)).compress(&data, &mut out);
+            assert!(Deflater::new(&params(false, false, bits)).compress(&data, &mut out));
             let mut inflater = Inflater::new(&params(false, false, 15));
             assert_eq!(inflate_all(&mut inflater, &out, 4096), Ok(data.clone()));
             out.len()
@@ -736,12 +744,12 @@ mod tests {
     fn an_empty_message_deflates_to_one_zero_byte() {
         // §7.2.3.6.
         let mut out = Vec::new();
-        Deflater::new(&params(false, false, 15)).compress(b"", &mut out);
+        assert!(Deflater::new(&params(false, false, 15)).compress(b"", &mut out));
         assert_eq!(out, [0x00]);
         // Incompressible data grows by a few bytes only.
         let data = noise(100_000, 7);
         let mut out = Vec::new();
-        Deflater::new(&params(false, false, 15)).compress(&data, &mut out);
+        assert!(Deflater::new(&params(false, false, 15)).compress(&data, &mut out));
         assert!(
             out.len() < data.len() + data.len() / 256 + 64,
             "{}",
