@@ -21,23 +21,13 @@ use crate::error::Error;
 use crate::h1::head::Version;
 use crate::outbox::Outbox;
 use crate::request::Request;
-use crate::responder::Command;
+use crate::responder::{Accepted, Command};
 use crate::response::{Body, Response};
 use crate::sync::lock;
-use crate::ws::deflate::{self, Deflater, Params};
+use crate::ws::deflate::{self, Deflater};
 use crate::ws::frame::{
     MAX_CONTROL_PAYLOAD, Opcode, close_payload, encode_compressed_frame, encode_frame,
 };
-
-/// What the loop needs to switch a connection to WebSocket.
-#[derive(Debug)]
-pub(crate) struct Accepted {
-    /// The `Sec-WebSocket-Accept` value.
-    pub key: String,
-    /// The negotiated permessage-deflate (its response header is already
-    /// among the 101's headers) and the compressor the handles share.
-    pub deflate: Option<(Params, Arc<Mutex<Deflater>>)>,
-}
 
 /// Accepting an upgrade (here, next to [`WebSocket`], so that `request`
 /// does not depend on the handles built on top of it).

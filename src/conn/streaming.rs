@@ -10,8 +10,9 @@ use super::{Connection, Ctx, Held};
 use crate::event::Event;
 use crate::h1::encode::{Framing, status_has_no_body};
 use crate::outbox::Outbox;
+use crate::responder::Accepted;
 use crate::response::Response;
-use crate::websocket::{Accepted, WebSocket};
+use crate::websocket::WebSocket;
 use crate::ws::{self, Message, Opcode, close_payload, encode_frame};
 
 impl Connection {
