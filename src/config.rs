@@ -70,6 +70,14 @@ pub struct Config {
     /// Hand out [`crate::Event::Headers`] before reading bodies, so the
     /// application chooses how each body is received. Default off.
     pub event_mode: bool,
+    /// Accept permessage-deflate (RFC 7692) when a WebSocket client offers
+    /// it, as browsers do. It costs memory and CPU per connection: 371 KiB
+    /// for the compressor and 47 KiB for the decompressor once a
+    /// connection uses them (freed after each message when the client
+    /// asks for no context takeover; [`crate::ws::deflate`]), and
+    /// compression runs on the thread that calls
+    /// [`crate::WebSocket::send_text`] / `send_binary`. Default on.
+    pub websocket_deflate: bool,
     /// Serve TLS with this (swappable) configuration. Default none.
     pub tls: Option<TlsConfig>,
     /// Called when each response ends, with what was really sent
@@ -91,6 +99,7 @@ impl Default for Config {
             max_send_buffer: 256 * 1024,
             trusted_proxies: Vec::new(),
             event_mode: false,
+            websocket_deflate: true,
             tls: None,
             access_log: None,
         }
@@ -127,6 +136,7 @@ impl std::fmt::Debug for Config {
             .field("max_send_buffer", &self.max_send_buffer)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("event_mode", &self.event_mode)
+            .field("websocket_deflate", &self.websocket_deflate)
             .field("tls", &self.tls.is_some())
             .field("access_log", &self.access_log.is_some())
             .finish()

@@ -79,6 +79,8 @@ struct Inner {
     /// The chain, client first, when the peer is a trusted proxy.
     forwarded_chain: Option<Box<[IpAddr]>>,
     is_secure: bool,
+    /// Offer permessage-deflate to WebSocket clients ([`crate::Config::websocket_deflate`]).
+    websocket_deflate: bool,
     /// Cap of a stream's or WebSocket's send buffer.
     max_send_buffer: usize,
     id: u64,
@@ -111,6 +113,7 @@ pub(crate) struct Origin {
     pub local_addr: SocketAddr,
     pub peer_addr: SocketAddr,
     pub is_secure: bool,
+    pub websocket_deflate: bool,
     pub max_send_buffer: usize,
     /// Unique within the loop: the connection's serial and the request's
     /// number on it.
@@ -148,6 +151,7 @@ impl Request {
                 peer_ip: peer_addr.ip(),
                 forwarded_chain,
                 is_secure: origin.is_secure,
+                websocket_deflate: origin.websocket_deflate,
                 max_send_buffer: origin.max_send_buffer,
                 id: origin.id,
                 body: OnceLock::new(),
@@ -487,6 +491,11 @@ impl Request {
     /// A number naming this request among all of its loop's requests.
     pub fn id(&self) -> u64 {
         self.inner.id
+    }
+
+    /// Whether a WebSocket upgrade may negotiate permessage-deflate.
+    pub(crate) fn websocket_deflate(&self) -> bool {
+        self.inner.websocket_deflate
     }
 
     /// Cap of a stream's or WebSocket's send buffer.

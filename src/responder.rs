@@ -14,6 +14,7 @@ use crate::ids::ConnRef;
 use crate::outbox::Outbox;
 use crate::response::Response;
 use crate::sync::lock;
+use crate::ws::deflate::{Deflater, Params};
 
 /// How an event-mode body is to be received.
 #[derive(Debug)]
@@ -47,7 +48,7 @@ pub(crate) enum Command {
     /// frames the application sends come through `outbox`.
     Upgrade {
         conn: ConnRef,
-        accept: String,
+        accept: Accepted,
         /// Extra headers and cookies for the 101 (validated).
         response: Response,
         outbox: Arc<Outbox>,
@@ -56,6 +57,16 @@ pub(crate) enum Command {
     Kick { conn: ConnRef },
     /// The application dropped request `id` without answering it.
     Abandoned { conn: ConnRef, id: u64 },
+}
+
+/// What the loop needs to switch a connection to WebSocket.
+#[derive(Debug)]
+pub(crate) struct Accepted {
+    /// The `Sec-WebSocket-Accept` value.
+    pub key: String,
+    /// The negotiated permessage-deflate (its response header is already
+    /// among the 101's headers) and the compressor the handles share.
+    pub deflate: Option<(Params, Arc<Mutex<Deflater>>)>,
 }
 
 impl Command {

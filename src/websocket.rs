@@ -4,16 +4,30 @@
 //! Pings are answered with pongs by the loop, the close handshake is
 //! completed by the loop, and protocol errors close the connection with
 //! the right status code; the application sees each as an event.
+//!
+//! permessage-deflate (RFC 7692) is negotiated when the client offers it
+//! and [`crate::Config::websocket_deflate`] is on (the default): received
+//! messages are inflated by the loop (their inflated size held to the
+//! message cap), and [`WebSocket::send_text`] / [`WebSocket::send_binary`]
+//! compress on the thread that calls them, under the connection's
+//! compressor lock, so that messages enter the send queue in the order
+//! the compressor saw them. Messages under
+//! [`MIN_COMPRESSED_LEN`](crate::ws::deflate::MIN_COMPRESSED_LEN) bytes go
+//! out uncompressed. Memory is given in [`crate::ws::deflate`].
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::error::Error;
 use crate::h1::head::Version;
 use crate::outbox::Outbox;
 use crate::request::Request;
-use crate::responder::Command;
+use crate::responder::{Accepted, Command};
 use crate::response::{Body, Response};
-use crate::ws::frame::{MAX_CONTROL_PAYLOAD, Opcode, close_payload, encode_frame};
+use crate::sync::lock;
+use crate::ws::deflate::{self, Deflater};
+use crate::ws::frame::{
+    MAX_CONTROL_PAYLOAD, Opcode, close_payload, encode_compressed_frame, encode_frame,
+};
 
 /// Accepting an upgrade (here, next to [`WebSocket`], so that `request`
 /// does not depend on the handles built on top of it).
@@ -28,18 +42,36 @@ impl Request {
     /// [`Request::accept_websocket`], with `response`'s headers and
     /// cookies added to the `101 Switching Protocols` answer (its status
     /// and body are not used).
+    ///
+    /// permessage-deflate is accepted when the client offers it (the first
+    /// offer of its `Sec-WebSocket-Extensions` headers the server can
+    /// honour) and [`crate::Config::websocket_deflate`] is on.
     pub fn accept_websocket_with(&self, mut response: Response) -> Result<WebSocket, Error> {
         let is_http11 = self.version() == Version::Http11;
         match crate::ws::validate(self.method(), is_http11, |name| self.header(name)) {
-            Ok(accept) => {
+            Ok(key) => {
                 response.body = Body::Empty;
+                let params = if self.websocket_deflate() {
+                    deflate::negotiate(
+                        self.headers()
+                            .get_all("Sec-WebSocket-Extensions")
+                            .map(str::as_bytes),
+                    )
+                } else {
+                    None
+                };
+                if let Some(params) = &params {
+                    response = response.header("Sec-WebSocket-Extensions", params.response());
+                }
                 response.validate()?;
                 self.claim()?;
                 let outbox = Arc::new(Outbox::new(self.max_send_buffer()));
-                let socket = WebSocket::new(Arc::clone(&outbox), self.clone());
+                let deflate = params.map(|p| (p, Arc::new(Mutex::new(Deflater::new(&p)))));
+                let deflater = deflate.as_ref().map(|(_, d)| Arc::clone(d));
+                let socket = WebSocket::new(Arc::clone(&outbox), self.clone(), deflater);
                 self.command(|conn| Command::Upgrade {
                     conn,
-                    accept,
+                    accept: Accepted { key, deflate },
                     response,
                     outbox,
                 });
@@ -62,21 +94,78 @@ impl Request {
 pub struct WebSocket {
     outbox: Arc<Outbox>,
     request: Request,
+    /// The compressor, when permessage-deflate was negotiated; shared by
+    /// every handle of the connection.
+    deflater: Option<Arc<Mutex<Deflater>>>,
 }
 
 impl WebSocket {
-    pub(crate) fn new(outbox: Arc<Outbox>, request: Request) -> Self {
-        WebSocket { outbox, request }
+    pub(crate) fn new(
+        outbox: Arc<Outbox>,
+        request: Request,
+        deflater: Option<Arc<Mutex<Deflater>>>,
+    ) -> Self {
+        WebSocket {
+            outbox,
+            request,
+            deflater,
+        }
     }
 
-    /// Sends a text message.
+    /// Sends a text message (compressed when permessage-deflate was
+    /// negotiated, on this thread).
     pub fn send_text(&self, text: &str) -> Result<(), Error> {
-        self.send_frame(false, Opcode::Text, text.as_bytes())
+        self.send_message(Opcode::Text, text.as_bytes())
     }
 
-    /// Sends a binary message.
+    /// Sends a binary message (compressed when permessage-deflate was
+    /// negotiated, on this thread).
     pub fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
-        self.send_frame(false, Opcode::Binary, data)
+        self.send_message(Opcode::Binary, data)
+    }
+
+    /// Whether permessage-deflate was negotiated for this connection.
+    pub fn is_compressed(&self) -> bool {
+        self.deflater.is_some()
+    }
+
+    /// One data message, deflated when negotiated and worth it.
+    ///
+    /// The compressor's lock is held from compressing to queueing, so
+    /// its window follows the order messages enter the send queue. A
+    /// message the queue refuses is not in the client's window: the
+    /// compressor then forgets its own.
+    fn send_message(&self, opcode: Opcode, payload: &[u8]) -> Result<(), Error> {
+        let Some(deflater) = &self.deflater else {
+            return self.send_frame(false, opcode, payload);
+        };
+        let mut deflater = lock(deflater);
+        if !deflater.compresses(payload.len()) {
+            return self.send_frame(false, opcode, payload);
+        }
+        if self.request.is_closed() {
+            return Err(Error::Closed);
+        }
+        let mut compressed = Vec::new();
+        if !deflater.compress(payload, &mut compressed) {
+            return self.send_frame(false, opcode, payload);
+        }
+        let pushed = self.outbox.push(false, |out| {
+            encode_compressed_frame(out, opcode, &compressed);
+            Ok(())
+        });
+        match pushed {
+            Ok(was_empty) => {
+                if was_empty {
+                    self.request.command(|conn| Command::Kick { conn });
+                }
+                Ok(())
+            }
+            Err(e) => {
+                deflater.reset();
+                Err(e)
+            }
+        }
     }
 
     /// Sends a ping (at most 125 bytes of payload).

@@ -97,6 +97,7 @@ impl Connection {
             local_addr: self.local,
             peer_addr: self.peer,
             is_secure: self.transport.is_tls(),
+            websocket_deflate: config.websocket_deflate,
             max_send_buffer: config.max_send_buffer,
             id: self.conn.serial << 32 | self.machine.requests() as u64,
         };

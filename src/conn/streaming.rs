@@ -26,6 +26,7 @@ use super::{Connection, Ctx, Held, IO_CHUNK};
 use crate::event::Event;
 use crate::h1::encode::{Framing, status_has_no_body};
 use crate::outbox::Outbox;
+use crate::responder::Accepted;
 use crate::response::Response;
 use crate::websocket::WebSocket;
 use crate::ws::{self, Message, Opcode, close_payload, encode_frame};
@@ -106,7 +107,7 @@ impl Connection {
     pub fn upgrade(
         &mut self,
         ctx: &mut Ctx<'_>,
-        accept: &str,
+        accept: &Accepted,
         response: &Response,
         outbox: Arc<Outbox>,
     ) {
@@ -120,7 +121,7 @@ impl Connection {
         self.set_nodelay();
         ws::handshake::encode_switching_protocols_with(
             &mut self.out.buf,
-            accept,
+            &accept.key,
             response.headers.as_bytes(),
         );
         let queued = self.out.buf.len() - self.out.pos;
@@ -131,9 +132,16 @@ impl Connection {
             101,
             queued,
         );
+        let (receiver, deflater) = match &accept.deflate {
+            Some((params, deflater)) => (
+                ws::Receiver::with_deflate(ctx.config.max_message_size, params),
+                Some(Arc::clone(deflater)),
+            ),
+            None => (ws::Receiver::new(ctx.config.max_message_size), None),
+        };
         self.held = Held::Socket {
-            session: Session::Open(Box::new(ws::Receiver::new(ctx.config.max_message_size))),
-            socket: WebSocket::new(outbox, req),
+            session: Session::Open(Box::new(receiver)),
+            socket: WebSocket::new(outbox, req, deflater),
         };
     }
 

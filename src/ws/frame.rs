@@ -130,10 +130,21 @@ impl FrameHeader {
     /// over-125-byte control frame, a 64-bit length with its top bit set.
     /// Masking and fragmentation order are the receiver's business.
     pub fn parse(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
+        Self::parse_with_rsv1(buf, false)
+    }
+
+    /// [`parse`](Self::parse), letting RSV1 through when `rsv1_allowed`
+    /// (an extension that uses it, permessage-deflate, was negotiated;
+    /// the bit is the caller's to read from the first byte).
+    pub fn parse_with_rsv1(
+        buf: &[u8],
+        rsv1_allowed: bool,
+    ) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
         let Some(&b0) = buf.first() else {
             return Ok(None);
         };
-        if b0 & 0x70 != 0 {
+        let reserved = if rsv1_allowed { 0x30 } else { 0x70 };
+        if b0 & reserved != 0 {
             return Err(ProtocolError::protocol("reserved bits set"));
         }
         let opcode =
@@ -232,6 +243,19 @@ pub fn encode_frame(out: &mut Vec<u8>, fin: bool, opcode: Opcode, payload: &[u8]
     .encode(out);
     out.extend_from_slice(payload);
 }
+
+/// [`encode_frame`] for the single frame of a message compressed by
+/// permessage-deflate: RSV1 set (RFC 7692 §6).
+pub fn encode_compressed_frame(out: &mut Vec<u8>, opcode: Opcode, payload: &[u8]) {
+    debug_assert!(!opcode.is_control(), "control frames are never compressed");
+    let start = out.len();
+    encode_frame(out, true, opcode, payload);
+    out[start] |= RSV1;
+}
+
+/// The first byte's RSV1 bit: "per-message compressed" under
+/// permessage-deflate (RFC 7692 §6).
+pub const RSV1: u8 = 0x40;
 
 /// XORs `data` with `key`, starting `offset` bytes into the payload
 /// (RFC 6455 §5.3). Masking and unmasking are the same operation.

@@ -2,8 +2,10 @@
 //!
 //! [`handshake`] checks the upgrade request and computes the accept key,
 //! [`frame`] encodes server frames, [`session`] turns client bytes into
-//! [`Message`]s.
+//! [`Message`]s, [`deflate`] negotiates permessage-deflate (RFC 7692) and
+//! compresses and inflates messages for it.
 
+pub mod deflate;
 pub mod frame;
 pub mod handshake;
 pub mod session;

@@ -43,13 +43,20 @@
 //! a text / binary message in progress. Control frames may arrive between
 //! its fragments and are returned at once.
 //!
+//! With permessage-deflate ([`Receiver::with_deflate`], RFC 7692) a
+//! message whose first frame has RSV1 set is inflated as its payload
+//! arrives; RSV1 on a control frame or a continuation is 1002.
+//!
 //! Memory: a data message is buffered up to `max_message_size` bytes, and
 //! refused with 1009 from the frame header's length before its payload is
-//! read. Besides that the receiver holds one frame header (at most 14 bytes)
+//! read; an inflated message is refused with 1009 as soon as its output
+//! passes the cap, so a decompression bomb never grows the buffer past it
+//! (the decompressor's own memory is in [`super::deflate`]). Besides that the receiver holds one frame header (at most 14 bytes)
 //! and one control payload (at most 125 bytes).
 
+use super::deflate::{Inflater, Params};
 use super::frame::{
-    self, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, ProtocolError, close_code,
+    self, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, ProtocolError, RSV1, close_code,
 };
 
 /// A complete message from the client.
@@ -121,6 +128,12 @@ pub struct Receiver {
     data: Vec<u8>,
     /// The current control frame's payload; never longer than 125 bytes.
     control: Vec<u8>,
+    /// permessage-deflate, when negotiated.
+    inflater: Option<Inflater>,
+    /// The current data message has RSV1 set: its payload is deflated.
+    compressed: bool,
+    /// Payload bytes of the current data message's frames so far.
+    wire: u64,
 }
 
 impl Receiver {
@@ -133,6 +146,19 @@ impl Receiver {
             assembly: Assembly::Idle,
             data: Vec::new(),
             control: Vec::new(),
+            inflater: None,
+            compressed: false,
+            wire: 0,
+        }
+    }
+
+    /// [`new`](Self::new), with permessage-deflate negotiated as `params`
+    /// say: a message with RSV1 set is inflated, its inflated size held to
+    /// the same cap (RFC 7692 §6.2).
+    pub fn with_deflate(max_message_size: usize, params: &Params) -> Receiver {
+        Receiver {
+            inflater: Some(Inflater::new(params)),
+            ..Receiver::new(max_message_size)
         }
     }
 
@@ -178,14 +204,15 @@ impl Receiver {
                     buf[*len..*len + take].copy_from_slice(&rest[..take]);
                     *len += take;
                     consumed += take;
-                    match FrameHeader::parse(&buf[..*len]) {
+                    let rsv1 = buf[0] & RSV1 != 0;
+                    match FrameHeader::parse_with_rsv1(&buf[..*len], self.inflater.is_some()) {
                         Err(e) => Err(e),
                         // Refuse an unmasked frame as soon as its second byte shows it.
                         Ok(_) if *len >= 2 && buf[1] & 0x80 == 0 => {
                             Err(ProtocolError::protocol("unmasked client frame"))
                         }
                         Ok(None) => Ok(None),
-                        Ok(Some((header, _))) => self.start_frame(header).map(|()| None),
+                        Ok(Some((header, _))) => self.start_frame(header, rsv1).map(|()| None),
                     }
                 }
                 State::Payload { header, key, read } => {
@@ -223,10 +250,18 @@ impl Receiver {
 
     /// Checks a complete header against the receiver's rules and state, then
     /// moves to reading its payload.
-    fn start_frame(&mut self, header: FrameHeader) -> Result<(), ProtocolError> {
+    /// `rsv1`: the frame has RSV1 set (the header let it through only
+    /// with permessage-deflate negotiated).
+    fn start_frame(&mut self, header: FrameHeader, rsv1: bool) -> Result<(), ProtocolError> {
         let Some(key) = header.mask else {
             return Err(ProtocolError::protocol("unmasked client frame"));
         };
+        if rsv1 && header.opcode.is_control() {
+            return Err(ProtocolError::protocol("RSV1 set on a control frame"));
+        }
+        if rsv1 && header.opcode == Opcode::Continuation {
+            return Err(ProtocolError::protocol("RSV1 set on a continuation frame"));
+        }
         match (header.opcode, self.assembly) {
             (Opcode::Continuation, Assembly::Idle) => {
                 return Err(ProtocolError::protocol("continuation without a message"));
@@ -236,19 +271,35 @@ impl Receiver {
                     "new message inside a fragmented one",
                 ));
             }
-            (Opcode::Text, Assembly::Idle) => self.assembly = Assembly::Text { checked: 0 },
-            (Opcode::Binary, Assembly::Idle) => self.assembly = Assembly::Binary,
+            (Opcode::Text | Opcode::Binary, Assembly::Idle) => {
+                self.assembly = if header.opcode == Opcode::Text {
+                    Assembly::Text { checked: 0 }
+                } else {
+                    Assembly::Binary
+                };
+                self.compressed = rsv1;
+                self.wire = 0;
+            }
             (Opcode::Continuation, _) => {}
             (Opcode::Close | Opcode::Ping | Opcode::Pong, _) => self.control.clear(),
         }
         if !header.opcode.is_control() {
-            let total = self.data.len() as u64 + header.payload_len;
-            if total > self.max_message_size as u64 {
+            let total = self.wire.saturating_add(header.payload_len);
+            // Deflate may grow incompressible data a little; what is
+            // buffered (the inflated data) is held to the cap itself.
+            let max = self.max_message_size as u64;
+            let cap = if self.compressed {
+                max.saturating_add(max / 256 + 64)
+            } else {
+                max
+            };
+            if total > cap {
                 return Err(ProtocolError {
                     code: close_code::TOO_BIG,
                     reason: "message too big",
                 });
             }
+            self.wire = total;
         }
         self.state = State::Payload {
             header,
@@ -267,30 +318,63 @@ impl Receiver {
         offset: u64,
         bytes: &[u8],
     ) -> Result<(), ProtocolError> {
-        let buf = if header.opcode.is_control() {
-            debug_assert!(self.control.len() + bytes.len() <= MAX_CONTROL_PAYLOAD);
-            &mut self.control
-        } else {
-            reserve_capped(&mut self.data, bytes.len(), self.max_message_size);
-            &mut self.data
-        };
-        let start = buf.len();
-        buf.extend_from_slice(bytes);
         // Only the position modulo 4 matters for the mask.
-        frame::apply_mask(&mut buf[start..], key, (offset % 4) as usize);
-        if let (false, Assembly::Text { checked }) =
-            (header.opcode.is_control(), &mut self.assembly)
-        {
-            match std::str::from_utf8(&self.data[*checked..]) {
-                Ok(_) => *checked = self.data.len(),
-                // The tail is the start of a character still to come.
-                Err(e) if e.error_len().is_none() => *checked += e.valid_up_to(),
-                Err(_) => return Err(ProtocolError::invalid_data("invalid UTF-8 in text message")),
+        let phase = (offset % 4) as usize;
+        if header.opcode.is_control() {
+            debug_assert!(self.control.len() + bytes.len() <= MAX_CONTROL_PAYLOAD);
+            let start = self.control.len();
+            self.control.extend_from_slice(bytes);
+            frame::apply_mask(&mut self.control[start..], key, phase);
+            return Ok(());
+        }
+        match &mut self.inflater {
+            Some(inflater) if self.compressed => {
+                // Unmasked a piece at a time on the stack, then inflated.
+                let mut chunk = [0; 4096];
+                for piece in bytes.chunks(chunk.len()) {
+                    let unmasked = &mut chunk[..piece.len()];
+                    unmasked.copy_from_slice(piece);
+                    // Pieces are a multiple of 4 long: the phase holds.
+                    frame::apply_mask(unmasked, key, phase);
+                    let inflated =
+                        inflater.inflate(unmasked, &mut self.data, self.max_message_size);
+                    // What came out before an error is checked first, so
+                    // the error does not depend on how the bytes arrived.
+                    check_utf8(&mut self.assembly, &self.data)?;
+                    inflated?;
+                }
+            }
+            _ => {
+                reserve_capped(&mut self.data, bytes.len(), self.max_message_size);
+                let start = self.data.len();
+                self.data.extend_from_slice(bytes);
+                frame::apply_mask(&mut self.data[start..], key, phase);
             }
         }
-        Ok(())
+        self.check_utf8()
     }
 
+    /// Checks the text message's bytes that came in since the last check;
+    /// an unfinished character at the end waits for the rest.
+    fn check_utf8(&mut self) -> Result<(), ProtocolError> {
+        check_utf8(&mut self.assembly, &self.data)
+    }
+}
+
+/// [`Receiver::check_utf8`], on borrowed parts.
+fn check_utf8(assembly: &mut Assembly, data: &[u8]) -> Result<(), ProtocolError> {
+    if let Assembly::Text { checked } = assembly {
+        match std::str::from_utf8(data.get(*checked..).unwrap_or_default()) {
+            Ok(_) => *checked = data.len(),
+            // The tail is the start of a character still to come.
+            Err(e) if e.error_len().is_none() => *checked += e.valid_up_to(),
+            Err(_) => return Err(ProtocolError::invalid_data("invalid UTF-8 in text message")),
+        }
+    }
+    Ok(())
+}
+
+impl Receiver {
     /// Finishes a frame whose payload is all in: returns a message when the
     /// frame completes one.
     fn end_frame(&mut self, header: FrameHeader) -> Result<Option<Message>, ProtocolError> {
@@ -301,6 +385,11 @@ impl Receiver {
             Opcode::Close => Message::Close(parse_close(&self.control)?),
             Opcode::Text | Opcode::Binary | Opcode::Continuation if !header.fin => return Ok(None),
             Opcode::Text | Opcode::Binary | Opcode::Continuation => {
+                if let (Some(inflater), true) = (&mut self.inflater, self.compressed) {
+                    let finished = inflater.finish(&mut self.data, self.max_message_size);
+                    check_utf8(&mut self.assembly, &self.data)?;
+                    finished?;
+                }
                 let data = std::mem::take(&mut self.data);
                 match std::mem::replace(&mut self.assembly, Assembly::Idle) {
                     Assembly::Binary => Message::Binary(data),
@@ -323,6 +412,7 @@ impl Receiver {
         self.assembly = Assembly::Idle;
         self.data = Vec::new();
         self.control = Vec::new();
+        self.inflater = None;
     }
 }
 
@@ -377,7 +467,11 @@ mod tests {
 
     /// Feeds `input` in pieces cut at `cuts`, draining each piece fully.
     fn run_cut(max: usize, input: &[u8], cuts: &[usize]) -> Vec<Event> {
-        let mut rx = Receiver::new(max);
+        run_with(Receiver::new(max), input, cuts)
+    }
+
+    /// [`run_cut`] with a given receiver.
+    fn run_with(mut rx: Receiver, input: &[u8], cuts: &[usize]) -> Vec<Event> {
         let mut events = Vec::new();
         let mut start = 0;
         for end in cuts.iter().copied().chain([input.len()]) {
@@ -747,5 +841,112 @@ mod tests {
             "WebSocket protocol error 1002: unmasked client frame"
         );
         assert_eq!(e.close_payload(), b"\x03\xEAunmasked client frame");
+    }
+
+    mod deflate {
+        use super::*;
+        use crate::ws::deflate::negotiate;
+        use flate2::{Compress, Compression, FlushCompress};
+
+        /// Raw deflate with a sync flush, tail stripped (RFC 7692 §7.2.1).
+        fn deflated(data: &[u8]) -> Vec<u8> {
+            let mut c = Compress::new(Compression::default(), false);
+            let mut out = Vec::with_capacity(data.len() + 64);
+            c.compress_vec(data, &mut out, FlushCompress::Sync).unwrap();
+            out.truncate(out.len() - 4);
+            out
+        }
+
+        fn receiver(max: usize) -> Receiver {
+            let params = negotiate([&b"permessage-deflate"[..]]).unwrap();
+            Receiver::with_deflate(max, &params)
+        }
+
+        fn run_deflate(max: usize, input: &[u8]) -> Vec<Event> {
+            let whole = run_with(receiver(max), input, &[]);
+            let bytewise: Vec<usize> = (1..input.len()).collect();
+            assert_eq!(run_with(receiver(max), input, &bytewise), whole);
+            whole
+        }
+
+        #[test]
+        fn inflates_compressed_messages_whole_and_fragmented() {
+            let s = "h€llo😀ü ".repeat(20);
+            let z = deflated(s.as_bytes());
+            for cut in [0, 1, z.len() / 2, z.len()] {
+                let input = frames(&[
+                    (0x41, &z[..cut]),
+                    (0x89, b"p"),
+                    (0x80, &z[cut..]),
+                    // An uncompressed message between compressed ones.
+                    (0x82, b"raw"),
+                    (0xC2, &deflated(b"bin")),
+                ]);
+                assert_eq!(
+                    run_deflate(1000, &input),
+                    [
+                        Ok(Message::Ping(b"p".to_vec())),
+                        text(&s),
+                        Ok(Message::Binary(b"raw".to_vec())),
+                        Ok(Message::Binary(b"bin".to_vec())),
+                    ],
+                    "cut at {cut}"
+                );
+            }
+            // RFC 7692 §7.2.3.2: the second message uses the first's window.
+            let input = frames(&[
+                (0xC1, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]),
+                (0xC1, &[0xf2, 0x00, 0x11, 0x00, 0x00]),
+            ]);
+            assert_eq!(run_deflate(10, &input), [text("Hello"), text("Hello")]);
+        }
+
+        #[test]
+        fn rsv1_misuse_is_1002() {
+            let z = deflated(b"Hello");
+            let cases: [(Vec<u8>, &str); 4] = [
+                (frames(&[(0xC9, b"")]), "RSV1 set on a control frame"),
+                (frames(&[(0xC8, b"")]), "RSV1 set on a control frame"),
+                (
+                    frames(&[(0x41, &z[..2]), (0xC0, &z[2..])]),
+                    "RSV1 set on a continuation frame",
+                ),
+                (frames(&[(0xA1, &z)]), "reserved bits set"),
+            ];
+            for (input, reason) in cases {
+                assert_eq!(run_deflate(100, &input), [err(1002, reason)], "{reason}");
+            }
+            // Not negotiated: RSV1 is a reserved bit.
+            let input = frames(&[(0xC1, &z)]);
+            assert_eq!(run(100, &input), [err(1002, "reserved bits set")]);
+        }
+
+        #[test]
+        fn bombs_bad_data_and_bad_text_are_refused() {
+            let bomb = deflated(&vec![b'a'; 1 << 20]);
+            let mut rx = receiver(4096);
+            let (_, event) = rx.feed(&frames(&[(0xC2, &bomb)]));
+            assert_eq!(event, Some(err(1009, "message too big")));
+            assert!(rx.is_closed());
+            let cases: [(Vec<u8>, Event); 4] = [
+                (
+                    frames(&[(0xC1, b"\xff\xff\xff")]),
+                    err(1007, "invalid deflate data"),
+                ),
+                (
+                    frames(&[(0xC1, &deflated(b"ok \xff"))]),
+                    err(1007, "invalid UTF-8 in text message"),
+                ),
+                (
+                    frames(&[(0xC1, &deflated(b"cut \xc3"))]),
+                    err(1007, "text message ends inside a character"),
+                ),
+                // The compressed size alone can be over the cap.
+                (frames(&[(0xC2, &[0u8; 200])]), err(1009, "message too big")),
+            ];
+            for (input, want) in cases {
+                assert_eq!(run_deflate(100, &input), [want]);
+            }
+        }
     }
 }

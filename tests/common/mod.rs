@@ -2,6 +2,7 @@
 //! `stream`, `cli`, `tls`), each of which includes it with
 //! `#[path = "../common/mod.rs"] mod common;`:
 //!
+//! - [`chromium`]: headless Chromium over the DevTools protocol;
 //! - [`client`]: a raw HTTP/1.1 client over any byte stream (plain TCP or
 //!   TLS) and the response it parses;
 //! - [`library`]: the library's event loop serving on a background thread;
@@ -16,6 +17,7 @@
 //! only visible from outside (a file appearing, a process exiting) are
 //! polled for at most a limit.
 
+pub mod chromium;
 pub mod client;
 pub mod examples;
 pub mod library;

@@ -973,3 +973,5 @@ fn an_answer_that_waits_for_room_still_goes_out_before_the_close() {
         Seen::Message(Message::Close(Some((1000, String::new()))))
     );
 }
+
+mod deflate;
