@@ -23,7 +23,7 @@ _uhttpd() {
 
     case "${cmd}" in
         uhttpd)
-            opts="-b -p -c -q -v -h -V --bind --port --workers --cert --key --redirect-http --upload-dir --overwrite --max-upload-size --max-connections --keep-alive-timeout --keep-alive-max-requests --request-timeout --send-timeout --max-headers-length --max-content-length --no-listing --no-archive --cache-control --qr --index --spa --404 --mime --header --cors --no-rpc --trusted-proxy --auth-file --auth-uploads-only --config --quiet --verbose --help --version"
+            opts="-b -p -c -q -v -h -V --bind --port --workers --unix --unix-mode --cert --key --redirect-http --upload-dir --overwrite --max-upload-size --max-connections --keep-alive-timeout --keep-alive-max-requests --request-timeout --send-timeout --max-headers-length --max-content-length --no-listing --no-archive --cache-control --qr --index --spa --404 --mime --header --cors --no-rpc --trusted-proxy --auth-file --auth-uploads-only --config --quiet --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -46,6 +46,25 @@ _uhttpd() {
                     return 0
                     ;;
                 --workers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --unix-mode)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -197,6 +216,10 @@ _uhttpd() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "short common combined json" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,8 @@
 complete -c uhttpd -s b -l bind -d 'Address to listen on, without a port (repeat for several) [default: all interfaces]' -r
 complete -c uhttpd -s p -l port -d 'Port to listen on; 0 picks a free port and prints it' -r
 complete -c uhttpd -l workers -d 'Number of threads accepting connections on the same port' -r
+complete -c uhttpd -l unix -d 'Also listen on a Unix socket at PATH (then on TCP only with --bind)' -r -F
+complete -c uhttpd -l unix-mode -d 'Permissions of the --unix socket, in octal' -r
 complete -c uhttpd -l cert -d 'PEM certificate chain for HTTPS (needs --key)' -r -F
 complete -c uhttpd -l key -d 'PEM private key for HTTPS (needs --cert)' -r -F
 complete -c uhttpd -l redirect-http -d 'Also listen for plain HTTP on PORT and redirect it to HTTPS' -r
@@ -23,6 +25,10 @@ complete -c uhttpd -l cors -d 'Let scripts of these origins read the files (comm
 complete -c uhttpd -l trusted-proxy -d 'Trust X-Forwarded-For from this proxy address (repeat for several)' -r
 complete -c uhttpd -l auth-file -d 'Require an HTTP Basic login from the users listed in FILE' -r -F
 complete -c uhttpd -s c -l config -d 'Read settings from a TOML file; options given here override it' -r -F
+complete -c uhttpd -l log-format -d 'Format of the access log, one line per response on stderr' -r -f -a "short\t'uhttpd\'s own line, with the duration, as a log record'
+common\t'Common Log Format, as nginx and Apache write it'
+combined\t'Combined Log Format (common, then referer and user agent)'
+json\t'One JSON object per line'"
 complete -c uhttpd -l overwrite -d 'Let an upload replace an existing file (otherwise: 409 Conflict)'
 complete -c uhttpd -l no-listing -d 'Do not list directories that have no index file (answer 404)'
 complete -c uhttpd -l no-archive -d 'Do not offer directories as .tar / .zip downloads (?download=tar|zip)'

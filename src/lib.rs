@@ -128,6 +128,6 @@ pub use headers::Headers;
 pub use ids::ServerId;
 pub use request::{Request, content_type_for};
 pub use response::{Body, Part, Response};
-pub use server::{EventLoop, HttpServer, LoopHandle, bind};
+pub use server::{EventLoop, HttpServer, LoopHandle, UNIX_SOCKET_ADDR, bind};
 pub use stream::{MultipartStream, NdjsonStream, ResponseStream, SseStream};
 pub use websocket::WebSocket;

@@ -283,7 +283,8 @@ impl Request {
         parse_query(&String::from_utf8_lossy(self.data()))
     }
 
-    /// The client's socket address (the peer of the TCP connection).
+    /// The client's socket address (the peer of the TCP connection;
+    /// [`crate::UNIX_SOCKET_ADDR`] over a Unix socket).
     pub fn addr(&self) -> SocketAddr {
         self.inner.peer_addr
     }

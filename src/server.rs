@@ -6,13 +6,14 @@
 mod idle;
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use mio::net::{TcpListener, TcpStream};
+use mio::event::Source;
+use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
@@ -36,6 +37,17 @@ const LISTENER_BASE: usize = usize::MAX - 1;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 const LISTEN_BACKLOG: i32 = 1024;
 
+/// The address both ends of a connection over a Unix socket report
+/// (`0.0.0.0:0`, which no TCP peer has): such a peer has no IP. It is what
+/// [`Request::addr`](crate::Request::addr),
+/// [`Request::remote_address`](crate::Request::remote_address) (unless a
+/// trusted proxy's `X-Forwarded-For` says otherwise) and
+/// [`Completed::peer_addr`](crate::Completed::peer_addr) give for it. List
+/// its IP, `0.0.0.0`, in [`Config::trusted_proxies`] to believe
+/// `X-Forwarded-For` from Unix peers (a reverse proxy on the same host).
+pub const UNIX_SOCKET_ADDR: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+
 struct Server {
     config: Config,
     /// What connections apply of `config`, copied once.
@@ -45,7 +57,7 @@ struct Server {
 }
 
 struct Listener {
-    socket: TcpListener,
+    socket: ListenSocket,
     server: usize,
     /// The bound address; when it is not a wildcard it is also the local
     /// address of every connection (no `getsockname` per accept).
@@ -59,6 +71,42 @@ struct Listener {
 struct Entry {
     conn: Connection,
     server: usize,
+}
+
+enum ListenSocket {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+/// A connection just accepted, with its peer.
+enum Accepted {
+    Tcp(TcpStream, SocketAddr),
+    Unix(UnixStream),
+}
+
+impl ListenSocket {
+    fn accept(&self) -> io::Result<Accepted> {
+        match self {
+            ListenSocket::Tcp(l) => l.accept().map(|(s, peer)| Accepted::Tcp(s, peer)),
+            ListenSocket::Unix(l) => l.accept().map(|(s, _)| Accepted::Unix(s)),
+        }
+    }
+
+    fn source_mut(&mut self) -> &mut dyn Source {
+        match self {
+            ListenSocket::Tcp(l) => l,
+            ListenSocket::Unix(l) => l,
+        }
+    }
+}
+
+impl Accepted {
+    fn peer(&self) -> SocketAddr {
+        match self {
+            Accepted::Tcp(_, peer) => *peer,
+            Accepted::Unix(_) => UNIX_SOCKET_ADDR,
+        }
+    }
 }
 
 /// Wakes an [`EventLoop`] from any thread: its current or next `wait()`
@@ -167,20 +215,11 @@ impl EventLoop {
             socket.set_nonblocking(true)?;
             let addr = socket.local_addr()?;
             local_addrs.push(addr);
-            let mut socket = TcpListener::from_std(socket);
-            let index = self.listeners.len();
-            self.poll.registry().register(
-                &mut socket,
-                Token(LISTENER_BASE - index),
-                Interest::READABLE,
-            )?;
-            self.listeners.push(Listener {
-                socket,
+            self.add_listener(
                 server,
+                ListenSocket::Tcp(TcpListener::from_std(socket)),
                 addr,
-                pending: true,
-                registered: true,
-            });
+            )?;
         }
         self.servers.push(Server {
             limits: Limits::from(&config),
@@ -189,6 +228,56 @@ impl EventLoop {
             local_addrs,
         });
         Ok(ServerId(server))
+    }
+
+    /// Also accepts connections of `server` on a bound Unix stream socket
+    /// (to sit behind a reverse proxy on the same host); it is switched to
+    /// non-blocking mode. Its connections count towards the server's
+    /// `max_waiting_clients` and are plain HTTP even when the server has
+    /// TLS (the socket never leaves the host). Their peer has no IP: see
+    /// [`UNIX_SOCKET_ADDR`]. A server may have only Unix listeners
+    /// ([`EventLoop::add_listeners`] with none). The socket's file is the
+    /// caller's: it stays when the loop is dropped.
+    ///
+    /// ```no_run
+    /// use uhttp::{Config, EventLoop};
+    /// let mut event_loop = EventLoop::new()?;
+    /// let server = event_loop.add_listeners(Vec::new(), Config::default())?;
+    /// let socket = std::os::unix::net::UnixListener::bind("/run/site.sock")?;
+    /// event_loop.add_unix_listener(server, socket)?;
+    /// # Ok::<(), uhttp::Error>(())
+    /// ```
+    pub fn add_unix_listener(
+        &mut self,
+        server: ServerId,
+        socket: std::os::unix::net::UnixListener,
+    ) -> Result<(), Error> {
+        assert!(server.0 < self.servers.len(), "not a server of this loop");
+        socket.set_nonblocking(true)?;
+        let socket = ListenSocket::Unix(UnixListener::from_std(socket));
+        self.add_listener(server.0, socket, UNIX_SOCKET_ADDR)
+    }
+
+    fn add_listener(
+        &mut self,
+        server: usize,
+        mut socket: ListenSocket,
+        addr: SocketAddr,
+    ) -> Result<(), Error> {
+        let index = self.listeners.len();
+        self.poll.registry().register(
+            socket.source_mut(),
+            Token(LISTENER_BASE - index),
+            Interest::READABLE,
+        )?;
+        self.listeners.push(Listener {
+            socket,
+            server,
+            addr,
+            pending: true,
+            registered: true,
+        });
+        Ok(())
     }
 
     /// The addresses a server listens on (with the ports actually bound).
@@ -216,7 +305,10 @@ impl EventLoop {
         self.stopping = true;
         for listener in &mut self.listeners {
             if listener.registered {
-                let _ = self.poll.registry().deregister(&mut listener.socket);
+                let _ = self
+                    .poll
+                    .registry()
+                    .deregister(listener.socket.source_mut());
                 listener.registered = false;
             }
             listener.pending = false;
@@ -547,7 +639,7 @@ impl EventLoop {
                 self.listeners[index].pending = true;
                 return;
             }
-            let (stream, peer) = match self.listeners[index].socket.accept() {
+            let accepted = match self.listeners[index].socket.accept() {
                 Ok(accepted) => accepted,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.listeners[index].pending = false;
@@ -566,10 +658,10 @@ impl EventLoop {
             if full {
                 // Only now that a client is known to wait (an idle
                 // connection is not closed for nothing).
-                self.evict_idle(server, peer);
+                self.evict_idle(server, accepted.peer());
             }
             let bound = self.listeners[index].addr;
-            self.add_connection(stream, peer, bound, server, now);
+            self.add_connection(accepted, bound, server, now);
         }
     }
 
@@ -589,30 +681,36 @@ impl EventLoop {
 
     fn add_connection(
         &mut self,
-        stream: TcpStream,
-        peer: SocketAddr,
+        accepted: Accepted,
         bound: SocketAddr,
         server: usize,
         now: Instant,
     ) {
-        let local = if bound.ip().is_unspecified() {
-            match stream.local_addr() {
-                Ok(local) => local,
-                Err(_) => return,
+        let peer = accepted.peer();
+        let (transport, local) = match accepted {
+            Accepted::Unix(stream) => (Transport::Unix(stream), UNIX_SOCKET_ADDR),
+            Accepted::Tcp(stream, _) => {
+                let local = if bound.ip().is_unspecified() {
+                    match stream.local_addr() {
+                        Ok(local) => local,
+                        Err(_) => return,
+                    }
+                } else {
+                    bound
+                };
+                let config = &self.servers[server].config;
+                let transport = match &config.tls {
+                    None => Transport::Plain(stream),
+                    Some(tls) => match rustls::ServerConnection::new(tls.current()) {
+                        Ok(conn) => Transport::Tls(Box::new(TlsStream::new(stream, conn))),
+                        Err(e) => {
+                            log::warn!("cannot start TLS for {peer}: {e}");
+                            return;
+                        }
+                    },
+                };
+                (transport, local)
             }
-        } else {
-            bound
-        };
-        let config = &self.servers[server].config;
-        let transport = match &config.tls {
-            None => Transport::Plain(stream),
-            Some(tls) => match rustls::ServerConnection::new(tls.current()) {
-                Ok(conn) => Transport::Tls(Box::new(TlsStream::new(stream, conn))),
-                Err(e) => {
-                    log::warn!("cannot start TLS for {peer}: {e}");
-                    return;
-                }
-            },
         };
         let entry = self.conns.vacant_entry();
         let key = entry.key();

@@ -199,8 +199,8 @@ impl Connection {
         self.serving.get_or_insert_with(|| pool.take_serving(now))
     }
 
-    pub fn socket_mut(&mut self) -> &mut mio::net::TcpStream {
-        self.transport.socket_mut()
+    pub fn socket_mut(&mut self) -> &mut dyn mio::event::Source {
+        self.transport.source_mut()
     }
 
     pub fn deadline(&self) -> Option<Instant> {
@@ -321,7 +321,7 @@ impl Connection {
     fn set_nodelay(&mut self) {
         if !self.nodelay {
             self.nodelay = true;
-            let _ = self.transport.socket().set_nodelay(true);
+            let _ = self.transport.set_nodelay();
         }
     }
 

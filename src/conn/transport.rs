@@ -1,4 +1,5 @@
-//! [`Transport`]: a non-blocking TCP stream, plain or wrapped in rustls.
+//! [`Transport`]: a non-blocking stream socket (TCP or Unix), plain, or
+//! TCP wrapped in rustls.
 //!
 //! Both variants read and write like a socket: `WouldBlock` means "wait for
 //! readiness". TLS records are written as plaintext is accepted; plaintext
@@ -8,7 +9,8 @@
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 
-use mio::net::TcpStream;
+use mio::event::Source;
+use mio::net::{TcpStream, UnixStream};
 
 /// Plaintext accepted into rustls per write call.
 const TLS_WRITE_CHUNK: usize = 16 * 1024;
@@ -17,6 +19,8 @@ const TLS_WRITE_CHUNK: usize = 16 * 1024;
 pub(crate) enum Transport {
     /// Plain TCP.
     Plain(TcpStream),
+    /// A Unix stream socket (plain: TLS over a local socket is not offered).
+    Unix(UnixStream),
     /// TLS over TCP; the handshake runs as bytes flow.
     Tls(Box<TlsStream>),
 }
@@ -56,17 +60,21 @@ impl Read for Tracked<'_> {
 }
 
 impl Transport {
-    pub fn socket(&self) -> &TcpStream {
+    /// The socket, to register with the poll.
+    pub fn source_mut(&mut self) -> &mut dyn Source {
         match self {
             Transport::Plain(s) => s,
-            Transport::Tls(t) => &t.sock,
+            Transport::Unix(s) => s,
+            Transport::Tls(t) => &mut t.sock,
         }
     }
 
-    pub fn socket_mut(&mut self) -> &mut TcpStream {
+    /// Sets `TCP_NODELAY` (nothing on a Unix socket, which has no Nagle).
+    pub fn set_nodelay(&self) -> io::Result<()> {
         match self {
-            Transport::Plain(s) => s,
-            Transport::Tls(t) => &mut t.sock,
+            Transport::Plain(s) => s.set_nodelay(true),
+            Transport::Unix(_) => Ok(()),
+            Transport::Tls(t) => t.sock.set_nodelay(true),
         }
     }
 
@@ -74,6 +82,7 @@ impl Transport {
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Transport::Plain(s) => s.read(buf),
+            Transport::Unix(s) => s.read(buf),
             Transport::Tls(t) => t.read(buf),
         }
     }
@@ -82,6 +91,7 @@ impl Transport {
     pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Transport::Plain(s) => s.write(buf),
+            Transport::Unix(s) => s.write(buf),
             Transport::Tls(t) => t.write(buf),
         }
     }
@@ -96,6 +106,7 @@ impl Transport {
     ) -> io::Result<usize> {
         match self {
             Transport::Plain(s) => Ok(rustix::fs::sendfile(&*s, file, Some(offset), count)?),
+            Transport::Unix(s) => Ok(rustix::fs::sendfile(&*s, file, Some(offset), count)?),
             Transport::Tls(_) => Err(io::ErrorKind::Unsupported.into()),
         }
     }
@@ -103,7 +114,7 @@ impl Transport {
     /// Sends what is buffered below the plaintext (TLS records).
     pub fn flush(&mut self) -> io::Result<()> {
         match self {
-            Transport::Plain(_) => Ok(()),
+            Transport::Plain(_) | Transport::Unix(_) => Ok(()),
             Transport::Tls(t) => t.flush_tls(),
         }
     }
@@ -111,7 +122,7 @@ impl Transport {
     /// Whether encrypted bytes wait to be written.
     pub fn wants_write(&self) -> bool {
         match self {
-            Transport::Plain(_) => false,
+            Transport::Plain(_) | Transport::Unix(_) => false,
             Transport::Tls(t) => t.tls.wants_write(),
         }
     }
@@ -124,13 +135,18 @@ impl Transport {
         }
     }
 
-    /// Ends our side: TLS `close_notify`, then TCP FIN.
+    /// Ends our side: TLS `close_notify`, then TCP FIN (or the Unix
+    /// socket's end of stream).
     pub fn shutdown_write(&mut self) {
-        if let Transport::Tls(t) = self {
-            t.tls.send_close_notify();
-            let _ = t.flush_tls();
-        }
-        let _ = self.socket().shutdown(Shutdown::Write);
+        let _ = match self {
+            Transport::Plain(s) => s.shutdown(Shutdown::Write),
+            Transport::Unix(s) => s.shutdown(Shutdown::Write),
+            Transport::Tls(t) => {
+                t.tls.send_close_notify();
+                let _ = t.flush_tls();
+                t.sock.shutdown(Shutdown::Write)
+            }
+        };
     }
 
     /// After a read that returned data: whether nothing more can be read
@@ -138,7 +154,7 @@ impl Transport {
     /// for TLS, no decrypted bytes are left over).
     pub fn drained_after(&self, n: usize, room: usize) -> bool {
         match self {
-            Transport::Plain(_) => n < room,
+            Transport::Plain(_) | Transport::Unix(_) => n < room,
             Transport::Tls(t) => t.socket_drained && t.plaintext == 0 && n < room,
         }
     }

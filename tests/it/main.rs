@@ -32,4 +32,5 @@ mod send_buffer_cap;
 mod send_timeout;
 mod trusted_proxies;
 mod two_servers;
+mod unix_socket;
 mod utf8_every_offset;

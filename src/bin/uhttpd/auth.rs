@@ -259,6 +259,14 @@ fn decode_basic(header: &str) -> Option<Credentials> {
     Some(Credentials { decoded, colon })
 }
 
+/// The user name of a `Basic` `Authorization` value, whether or not it
+/// verifies (nginx's `$remote_user`, for the access log).
+pub fn basic_user(header: &str) -> Option<String> {
+    let mut credentials = decode_basic(header)?;
+    credentials.decoded.truncate(credentials.colon);
+    Some(credentials.decoded)
+}
+
 fn challenge() -> Response {
     error_response(401).header(
         "WWW-Authenticate",

@@ -26,6 +26,7 @@ use crate::static_files::page::{PageOptions, UploadDir, dir_url};
 use crate::static_files::resolve::{self, Opened, ResolveError};
 use crate::static_files::search;
 use crate::systemd::Activated;
+use crate::unix_socket::{self, UnixSocketError};
 use crate::upload::Uploads;
 
 /// Why uhttpd cannot start.
@@ -58,6 +59,7 @@ pub enum StartupError {
         page: SitePath,
         source: ResolveError,
     },
+    Unix(UnixSocketError),
 }
 
 impl fmt::Display for StartupError {
@@ -90,6 +92,7 @@ impl fmt::Display for StartupError {
                 page,
                 source,
             } => write!(f, "{option} {page}: {source} (a path under ROOT)"),
+            StartupError::Unix(e) => e.fmt(f),
             StartupError::Bind { addr, source } => match source.kind() {
                 io::ErrorKind::AddrInUse => write!(f, "cannot listen on {addr}: port in use"),
                 _ => write!(f, "cannot listen on {addr}: {source}"),
@@ -101,10 +104,12 @@ impl fmt::Display for StartupError {
 impl std::error::Error for StartupError {}
 
 /// The bound sockets of one worker: the main listeners and, with
-/// `--redirect-http`, the redirect listeners.
+/// `--redirect-http`, the redirect listeners; with `--unix`, the Unix
+/// socket (shared by every worker).
 pub struct WorkerSockets {
     pub main: Vec<TcpListener>,
     pub redirect: Vec<TcpListener>,
+    pub unix: Option<std::os::unix::net::UnixListener>,
 }
 
 /// Everything resolved: ready to run.
@@ -116,6 +121,8 @@ pub struct Startup {
     pub tls: Option<TlsConfig>,
     /// Lines telling the user where to point a browser.
     pub banner: Vec<String>,
+    /// The `--unix` socket, whose file goes when this is dropped.
+    pub unix: Option<unix_socket::Bound>,
 }
 
 impl Startup {
@@ -170,9 +177,26 @@ impl Startup {
             None => None,
         };
 
-        let workers = match activated {
+        let mut workers = match activated {
             Some(activated) => share_activated(activated, settings.workers)?,
             None => bind_workers(settings)?,
+        };
+        let unix = match &settings.unix {
+            Some(path) => {
+                let bound =
+                    unix_socket::bind(path, settings.unix_mode).map_err(StartupError::Unix)?;
+                for worker in &mut workers {
+                    let clone = bound.listener.try_clone().map_err(|source| {
+                        StartupError::Unix(UnixSocketError::Io {
+                            path: path.clone(),
+                            source,
+                        })
+                    })?;
+                    worker.unix = Some(clone);
+                }
+                Some(bound)
+            }
+            None => None,
         };
         let main_port = port_of(&workers[0].main).unwrap_or(settings.port);
         let redirect_port = port_of(&workers[0].redirect);
@@ -186,6 +210,13 @@ impl Startup {
                     url(scheme, addr)
                 ));
             }
+        }
+        if let Some(bound) = &unix {
+            banner.push(format!(
+                "serving {} on unix:{}",
+                root.display(),
+                bound.path().display()
+            ));
         }
         if settings.qr {
             let first = workers[0].main.first().and_then(|l| l.local_addr().ok());
@@ -211,7 +242,7 @@ impl Startup {
         config.max_content_length = max_body;
         config.request_timeout = settings.request_timeout;
         config.send_timeout = settings.send_timeout;
-        config.access_log = Some(crate::access_log::hook());
+        config.access_log = Some(crate::access_log::hook(settings.log_format));
         config.trusted_proxies = settings.trusted_proxy.clone();
         config.event_mode = true;
         config.tls = tls.clone();
@@ -277,6 +308,7 @@ impl Startup {
             workers,
             tls,
             banner,
+            unix,
         })
     }
 }
@@ -300,7 +332,12 @@ fn max_connections(settings: &Settings) -> usize {
 /// all with `SO_REUSEPORT` when there are several.
 fn bind_workers(settings: &Settings) -> Result<Vec<WorkerSockets>, StartupError> {
     let reuse_port = settings.workers > 1;
-    let main = bind_all(&settings.bind, settings.port, reuse_port)?;
+    // With --unix, TCP only on the addresses given.
+    let main = if settings.unix.is_some() && settings.bind.is_empty() {
+        Vec::new()
+    } else {
+        bind_all(&settings.bind, settings.port, reuse_port)?
+    };
     let redirect = match settings.redirect_http {
         Some(port) => bind_all(&settings.bind, port, reuse_port)?,
         None => Vec::new(),
@@ -312,14 +349,25 @@ fn bind_workers(settings: &Settings) -> Result<Vec<WorkerSockets>, StartupError>
         .filter_map(|l| l.local_addr().ok())
         .map(|a| a.ip())
         .collect();
-    let mut workers = vec![WorkerSockets { main, redirect }];
+    let mut workers = vec![WorkerSockets {
+        main,
+        redirect,
+        unix: None,
+    }];
     for _ in 1..settings.workers {
-        let main = bind_all(&bound, main_port, true)?;
+        let main = match bound.is_empty() {
+            true => Vec::new(),
+            false => bind_all(&bound, main_port, true)?,
+        };
         let redirect = match redirect_port {
             Some(port) => bind_all(&bound, port, true)?,
             None => Vec::new(),
         };
-        workers.push(WorkerSockets { main, redirect });
+        workers.push(WorkerSockets {
+            main,
+            redirect,
+            unix: None,
+        });
     }
     Ok(workers)
 }
@@ -347,6 +395,7 @@ fn share_activated(
         all.push(WorkerSockets {
             main: clone_all(&activated.main)?,
             redirect: clone_all(&activated.redirect)?,
+            unix: None,
         });
     }
     all.insert(
@@ -354,6 +403,7 @@ fn share_activated(
         WorkerSockets {
             main: activated.main,
             redirect: activated.redirect,
+            unix: None,
         },
     );
     Ok(all)

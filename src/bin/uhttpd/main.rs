@@ -26,6 +26,7 @@ mod systemd;
 #[cfg(test)]
 mod test_support;
 mod tls_reload;
+mod unix_socket;
 mod upload;
 mod utc;
 mod x509;
@@ -63,7 +64,7 @@ fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(msg) => return fail(msg),
     };
-    init_logging(settings.log_level());
+    init_logging(settings.log_level(), settings.log_format.is_bare());
     let activated = match systemd::activated_listeners() {
         Ok(activated) => activated,
         Err(msg) => return fail(msg),
@@ -83,10 +84,22 @@ fn fail(msg: String) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// `RUST_LOG` when set, else the level from `-q`/`-v`.
-fn init_logging(level: log::LevelFilter) {
+/// `RUST_LOG` when set, else the level from `-q`/`-v`. With `bare_access`
+/// (`--log-format common|combined|json`), access-log records are written
+/// as their message alone, for programs to read.
+fn init_logging(level: log::LevelFilter, bare_access: bool) {
     let mut builder = env_logger::Builder::new();
     builder.filter_level(level);
+    let mut format = env_logger::fmt::ConfigurableFormat::default();
+    format.target(false);
+    builder.format(move |buf, record| {
+        if bare_access && record.target() == "access" {
+            use std::io::Write;
+            writeln!(buf, "{}", record.args())
+        } else {
+            format.format(buf, record)
+        }
+    });
     // rustls warns about what peers send, e.g. an IP address as SNI (wrk
     // and older clients do that on every connection): the peer's business,
     // shown from debug level on.
@@ -96,7 +109,7 @@ fn init_logging(level: log::LevelFilter) {
     if let Ok(spec) = std::env::var("RUST_LOG") {
         builder.parse_filters(&spec);
     }
-    builder.format_target(false).init();
+    builder.init();
 }
 
 fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
@@ -107,6 +120,7 @@ fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
         workers,
         tls,
         banner,
+        unix,
     } = startup;
 
     let mut loops = Vec::with_capacity(workers.len());
@@ -152,6 +166,7 @@ fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
         }
     }
     drop(watcher);
+    drop(unix);
     log::info!("stopped");
     result
 }
@@ -162,7 +177,10 @@ fn make_loop(
     redirect_config: &uhttp::Config,
 ) -> Result<EventLoop, uhttp::Error> {
     let mut event_loop = EventLoop::new()?;
-    event_loop.add_listeners(sockets.main, config.clone())?;
+    let main = event_loop.add_listeners(sockets.main, config.clone())?;
+    if let Some(unix) = sockets.unix {
+        event_loop.add_unix_listener(main, unix)?;
+    }
     if !sockets.redirect.is_empty() {
         event_loop.add_listeners(sockets.redirect, redirect_config.clone())?;
     }

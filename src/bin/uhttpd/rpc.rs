@@ -15,10 +15,12 @@ pub fn echo(req: &Request, body: &[u8]) -> Response {
     object.insert("query".into(), req.query().to_json());
     object.insert("headers".into(), req.headers().to_json());
     object.insert("cookies".into(), req.cookies().to_json());
-    object.insert(
-        "remote_addr".into(),
-        json!(req.remote_address().to_string()),
-    );
+    // A peer of the Unix socket (`--unix`) has no IP: `unix:`.
+    let remote = match req.remote_address() {
+        ip if ip == uhttp::UNIX_SOCKET_ADDR.ip() => "unix:".to_owned(),
+        ip => ip.to_string(),
+    };
+    object.insert("remote_addr".into(), json!(remote));
     if req.has_body() || !body.is_empty() {
         let content_type = req.content_type().unwrap_or_default();
         if is_json(&content_type) {

@@ -47,6 +47,38 @@ pub fn to_rfc3339(time: SystemTime) -> Option<String> {
     ))
 }
 
+/// `02/Dec/2026:01:11:06 +0000`: nginx's `$time_local`, in UTC.
+pub fn common_log(time: SystemTime) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let t = date_time(time)?;
+    let month = MONTHS.get(usize::from(t.month()).checked_sub(1)?)?;
+    Some(format!(
+        "{:02}/{month}/{:04}:{:02}:{:02}:{:02} +0000",
+        t.day(),
+        t.year(),
+        t.hour(),
+        t.minutes(),
+        t.seconds()
+    ))
+}
+
+/// `2026-12-02T01:11:06.123Z`: RFC 3339 in UTC, to the millisecond.
+pub fn rfc3339_millis(time: SystemTime) -> Option<String> {
+    let t = date_time(time)?;
+    let millis = time.duration_since(UNIX_EPOCH).ok()?.subsec_millis();
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minutes(),
+        t.seconds()
+    ))
+}
+
 /// `None` before 1970 (a file system or clock that does not know the
 /// time) and after 9999.
 fn date_time(time: SystemTime) -> Option<DateTime> {
@@ -97,6 +129,21 @@ mod tests {
         for (secs, want) in cases {
             assert_eq!(to_the_second(at(secs)).as_deref(), Some(want), "{secs}");
         }
+    }
+
+    #[test]
+    fn formats_log_times_as_nginx_and_rfc_3339_do() {
+        let t = at(1_796_173_866) + Duration::from_millis(7);
+        assert_eq!(common_log(t).as_deref(), Some("02/Dec/2026:01:11:06 +0000"));
+        assert_eq!(
+            rfc3339_millis(t).as_deref(),
+            Some("2026-12-02T01:11:06.007Z")
+        );
+        assert_eq!(
+            common_log(at(951_782_400)).as_deref(),
+            Some("29/Feb/2000:00:00:00 +0000")
+        );
+        assert_eq!(rfc3339_millis(UNIX_EPOCH - Duration::from_secs(1)), None);
     }
 
     #[test]

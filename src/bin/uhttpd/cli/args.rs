@@ -18,12 +18,14 @@ use serde::Deserialize;
 
 use super::file::de;
 use super::help::{ABOUT, LONG_ABOUT, examples_help};
+use crate::access_log::LogFormat;
 use crate::headers::ExtraHeader;
 use crate::origin::CorsOrigin;
 use crate::size::parse_size;
 use crate::static_files::content_type::MimeOverride;
 use crate::static_files::fallback::{IndexName, SitePath};
 use crate::static_files::freshness::CacheControl;
+use crate::unix_socket::SocketMode;
 
 /// Every option of `uhttpd`, as the command line and the config file give
 /// it. [`super::resolve`] layers the two and checks the rules between
@@ -78,6 +80,37 @@ pub struct Options {
     )]
     #[serde(deserialize_with = "de::at_least_one")]
     pub workers: usize,
+
+    /// Also listen on a Unix socket at PATH (then on TCP only with --bind)
+    ///
+    /// For a reverse proxy on the same host, such as nginx's "proxy_pass
+    /// http://unix:PATH:" or Caddy's "reverse_proxy unix/PATH". With
+    /// --unix, uhttpd listens on TCP only if --bind is given too. A socket
+    /// file left at PATH by an earlier run is replaced; any other file is
+    /// an error. The file is removed at exit. Connections on it are plain
+    /// HTTP, even with --cert. The client shows as "unix:" in the access
+    /// log; --trusted-proxy 0.0.0.0 believes X-Forwarded-For from it.
+    #[arg(
+        long,
+        value_name = "PATH",
+        value_hint = clap::ValueHint::FilePath,
+        help_heading = "Listening"
+    )]
+    #[serde(deserialize_with = "de::path")]
+    pub unix: Option<PathBuf>,
+
+    /// Permissions of the --unix socket, in octal
+    ///
+    /// Who may connect: 0660 lets the owner and the group (such as the
+    /// proxy's www-data) in, 0600 the owner only, 0666 every local user.
+    #[arg(
+        long,
+        value_name = "MODE",
+        default_value = "0660",
+        requires = "unix",
+        help_heading = "Listening"
+    )]
+    pub unix_mode: SocketMode,
 
     /// PEM certificate chain for HTTPS (needs --key)
     ///
@@ -394,6 +427,25 @@ pub struct Options {
     #[arg(short, long, action = ArgAction::Count, help_heading = "Logging")]
     #[serde(deserialize_with = "de::count")]
     pub verbose: u8,
+
+    /// Format of the access log, one line per response on stderr
+    ///
+    /// short: address, request line, status, body bytes, duration, in a
+    /// log record (with its time and level). common and combined: as nginx
+    /// writes them (times in UTC; quotes, backslashes, control and
+    /// non-ASCII bytes as \xHH). json: one object per line, with time,
+    /// remote_addr, user, method, path, query, protocol, request, status,
+    /// bytes_sent, request_bytes, duration_ms, referer, user_agent,
+    /// outcome, refused. common, combined and json lines are bare: nothing
+    /// before them.
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Short,
+        help_heading = "Logging"
+    )]
+    pub log_format: LogFormat,
 
     /// Test-only option, defined here and nowhere else
     ///

@@ -53,6 +53,8 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             bind: vec![],
             port: 8080,
             workers: 1,
+            unix: None,
+            unix_mode: crate::unix_socket::SocketMode(0o660),
             cert: None,
             key: None,
             redirect_http: None,
@@ -83,6 +85,7 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             config: None,
             quiet: 0,
             verbose: 0,
+            log_format: crate::access_log::LogFormat::Short,
             test_probe: 7,
         }
     );
@@ -656,7 +659,7 @@ fn every_path_in_the_file_is_relative_to_the_file() {
         assert_eq!(from_file, from_command_line, "{id}");
         checked += 1;
     }
-    assert_eq!(checked, 5, "root, cert, key, upload_dir, auth_file");
+    assert_eq!(checked, 6, "root, unix, cert, key, upload_dir, auth_file");
 }
 
 #[test]
@@ -791,4 +794,53 @@ fn no_archive_comes_from_the_flag_or_the_file() {
     assert!(settings(&["--no-archive"]).no_archive);
     let (_dir, path) = config_file("no_archive = true\n");
     assert!(settings(&["-c", path.to_str().unwrap()]).no_archive);
+}
+
+#[test]
+fn log_format_is_one_of_four_from_either_source() {
+    use crate::access_log::LogFormat;
+    assert_eq!(settings(&[]).log_format, LogFormat::Short);
+    for (text, format) in [
+        ("short", LogFormat::Short),
+        ("common", LogFormat::Common),
+        ("combined", LogFormat::Combined),
+        ("json", LogFormat::Json),
+    ] {
+        assert_eq!(settings(&["--log-format", text]).log_format, format);
+        let (_dir, path) = config_file(&format!("log_format = \"{text}\"\n"));
+        let from_file = settings(&["-c", path.to_str().unwrap()]);
+        assert_eq!(from_file.log_format, format, "{text}");
+    }
+    assert_eq!(
+        usage_error(&["--log-format", "nginx"]),
+        ErrorKind::InvalidValue
+    );
+    let (_dir, path) = config_file("log_format = \"JSON\"\n");
+    assert!(invalid(&["-c", path.to_str().unwrap()]).contains("unknown variant `JSON`"));
+}
+
+#[test]
+fn unix_socket_and_its_mode_from_either_source() {
+    use crate::unix_socket::SocketMode;
+    let s = settings(&["--unix", "/run/u.sock"]);
+    assert_eq!(s.unix.as_deref(), Some(Path::new("/run/u.sock")));
+    assert_eq!(s.unix_mode, SocketMode(0o660));
+    let s = settings(&["--unix", "u.sock", "--unix-mode", "600"]);
+    assert_eq!(s.unix_mode, SocketMode(0o600));
+    assert_eq!(
+        usage_error(&["--unix", "u.sock", "--unix-mode", "0999"]),
+        ErrorKind::ValueValidation
+    );
+    assert_eq!(
+        usage_error(&["--unix-mode", "0600"]),
+        ErrorKind::MissingRequiredArgument
+    );
+    for text in ["unix_mode = \"0640\"", "unix_mode = 0o640"] {
+        let (dir, path) = config_file(&format!("unix = \"u.sock\"\n{text}\n"));
+        let s = settings(&["-c", path.to_str().unwrap()]);
+        assert_eq!(s.unix_mode, SocketMode(0o640), "{text}");
+        assert_eq!(s.unix, Some(dir.path().join("u.sock")));
+    }
+    let (_dir, path) = config_file("unix = \"u.sock\"\nunix_mode = 0o1777\n");
+    assert!(invalid(&["-c", path.to_str().unwrap()]).contains("0o1777"));
 }
