@@ -8,13 +8,15 @@
 # scripts/autobahn/report.py).
 #
 #   scripts/autobahn.sh [CASE...]      # default: every case ('*'); e.g. '9.*' 7.13.1
+#   WS_ECHO_BIN=PATH scripts/autobahn.sh '9.7.*'   # against another build
 #
 # The full report stays in target/autobahn/ (open index.html there; the
 # suite's own log is wstest.log). The suite is Python 2 code: it is
 # installed once, pinned (scripts/autobahn/requirements.txt), into a
 # virtualenv made with pyenv's Python 2.7.18 in target/autobahn-venv, and
 # reused while the pins are unchanged. AUTOBAHN_PYTHON names another 2.7
-# interpreter. About 40 s plus the build.
+# interpreter. The suite takes a few minutes (the permessage-deflate
+# groups 12 and 13 most of it; the Python client is the slow side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,8 +59,15 @@ if ! cmp -s "$requirements" "$stamp" || [ ! -x "$venv/bin/wstest" ]; then
 fi
 
 # The server.
-cargo build --release --example ws_echo
-server_bin=$target/release/examples/ws_echo
+# WS_ECHO_BIN=PATH runs the suite against another build (a before/after
+# comparison) instead of building this tree's.
+if [ -n "${WS_ECHO_BIN:-}" ]; then
+    server_bin=$WS_ECHO_BIN
+    [ -x "$server_bin" ] || fail "WS_ECHO_BIN=$server_bin is not an executable"
+else
+    cargo build --release --example ws_echo
+    server_bin=$target/release/examples/ws_echo
+fi
 work=$(mktemp -d)
 server_pid=
 stop() {
