@@ -13,9 +13,14 @@
 //! a password check. A CORS preflight (`--cors`) is answered before any
 //! login too: it never carries one.
 //!
-//! A route that needs a login goes on only once [`Auth::check`] allows it:
-//! at once when no password must be verified, else later, from a verifier
-//! thread (see `auth.rs`); the routing is the same code either way. A
+//! With `--auth-file`, every route is checked in one place,
+//! [`App::authorized`]: [`Route::access`] says which rights (any of them)
+//! it needs and at which path, and [`Auth::authorize`] decides, at once
+//! when no password must be verified, else later, from a verifier thread
+//! (see `auth.rs`); the routing is the same code either way. The route
+//! then gets the rights the requester holds there (an upload asks them
+//! whether it may overwrite, or make a folder). A new route adds its arm
+//! to [`Route::access`]. A
 //! finished upload is made durable (fsync, rename) and answered on the
 //! disk threads. Every answer leaves through [`send`], which adds the
 //! `--cors` and `--header` headers (`headers.rs`).
@@ -28,9 +33,11 @@ use uhttp::{Event, Request, Response};
 
 use crate::auth::Auth;
 use crate::cors::Cors;
+use crate::delete;
 use crate::errors::{error_response, json_error};
 use crate::headers::ResponseHeaders;
 use crate::origin::{self, CrossOrigin};
+use crate::permissions::{self, Rights};
 use crate::pool::Pool;
 use crate::redirect;
 use crate::rpc;
@@ -92,13 +99,55 @@ enum Route<'a> {
     NotFound,
     /// A `?q=` search of a listed directory (answered from a search thread).
     Search,
+    /// `DELETE` of a file or empty folder under ROOT (`--auth-file` on).
+    Delete,
     Static,
 }
 
 impl Route<'_> {
     /// Whether the route changes files, and so must be same-origin.
     fn changes_files(&self) -> bool {
-        matches!(self, Route::Put(_) | Route::Multipart)
+        matches!(self, Route::Put(_) | Route::Multipart | Route::Delete)
+    }
+
+    /// The rights the route needs (any of them) and the path (decoded
+    /// segments) they are checked at; `None`: open to all. An upload's
+    /// path is where its file will be served (the upload directory's URL
+    /// path and the name), or `/upload/NAME` when the upload directory is
+    /// not under ROOT; a form's is its target folder (`?dir=`).
+    fn access(&self, app: &App, req: &Request) -> Option<(Rights, Vec<String>)> {
+        let path = uhttp::util::split_url(req.url()).0;
+        let upload_base = || {
+            app.uploads
+                .as_ref()
+                .and_then(|u| u.url.as_deref())
+                .unwrap_or("/upload/")
+        };
+        Some(match self {
+            Route::Redirect(_) | Route::Preflight | Route::NotFound => return None,
+            Route::Rpc | Route::Search | Route::Static => {
+                (Rights::READ, permissions::checked_at(path))
+            }
+            Route::Put(name) => (
+                Rights::UPLOAD,
+                permissions::checked_at(&format!("{}{name}", upload_base())),
+            ),
+            Route::Multipart => {
+                let dir = req.query().get("dir").unwrap_or_default().to_owned();
+                let mut at = permissions::checked_at(upload_base());
+                for part in dir.split('/').filter(|p| !p.is_empty()) {
+                    if part == "." || part == ".." {
+                        // Refused by the upload (400); checked as `/` until then.
+                        at.clear();
+                        break;
+                    }
+                    at.push(part.to_owned());
+                }
+                (Rights::UPLOAD | Rights::MKDIR, at)
+            }
+            Route::UploadOther(_) => (Rights::UPLOAD, permissions::checked_at(path)),
+            Route::Delete => (Rights::DELETE, permissions::checked_at(path)),
+        })
     }
 }
 
@@ -172,19 +221,24 @@ impl App {
             // Uploads are off: the endpoint does not exist.
             return Route::NotFound;
         }
+        if req.method() == "DELETE" && self.auth.is_some() {
+            return Route::Delete;
+        }
         if static_files::wants_search(&self.files, req) {
             return Route::Search;
         }
         Route::Static
     }
 
-    /// Runs `next` on `req` once its route may be served: at once, or —
-    /// when a password must be verified — from a verifier thread; a
-    /// refused login is answered (401, or 503 when too many wait).
+    /// Runs `next` on `req`, with the rights it holds at its path, once
+    /// its route may be served: at once, or — when a password must be
+    /// verified — from a verifier thread; a refusal is answered (401 when
+    /// a login could help, 403, or 503 when too many logins wait). Without
+    /// `--auth-file`, or on a route open to all, it holds every right.
     ///
     /// A route that changes files is first checked to come from this
     /// server's own origin: else 403, before any login.
-    fn authorized(self: &Arc<Self>, req: &Request, next: fn(&App, &Request)) {
+    fn authorized(self: &Arc<Self>, req: &Request, next: fn(&App, &Request, Rights)) {
         let route = self.route(req);
         if route.changes_files() {
             if let Err(why) = self.same_origin(req) {
@@ -199,13 +253,12 @@ impl App {
                 return self.send(req, json_error(403, "cross-origin request refused"));
             }
         }
-        let auth = match &self.auth {
-            Some(auth) if self.needs_login(auth, &route) => auth,
-            _ => return next(self, req),
+        let (Some(auth), Some((wanted, path))) = (&self.auth, route.access(self, req)) else {
+            return next(self, req, Rights::ALL);
         };
         let app = Arc::clone(self);
-        auth.check(req, move |req, verdict| match verdict {
-            Ok(()) => next(&app, req),
+        auth.authorize(req, wanted, path, move |req, verdict| match verdict {
+            Ok(rights) => next(&app, req, rights),
             Err(response) => app.send(req, response),
         });
     }
@@ -240,23 +293,13 @@ impl App {
         )
     }
 
-    /// Whether `route` needs a login.
-    fn needs_login(&self, auth: &Auth, route: &Route<'_>) -> bool {
-        match route {
-            Route::Redirect(_) | Route::Preflight => false,
-            Route::Put(_) | Route::Multipart | Route::UploadOther(_) => true,
-            Route::NotFound => false,
-            Route::Rpc | Route::Search | Route::Static => !auth.uploads_only,
-        }
-    }
-
     /// A whole request: head, and body if any.
-    fn on_request(&self, req: &Request) {
+    fn on_request(&self, req: &Request, rights: Rights) {
         let response = match self.route(req) {
             Route::Redirect(port) => redirect::to_https(req, port),
             Route::Preflight => self.preflight(req),
             Route::Rpc => self.rpc_body(req, req.data()),
-            Route::Put(name) => match self.uploads().start_put(req, name) {
+            Route::Put(name) => match self.uploads().start_put(req, name, rights) {
                 Ok(file) => {
                     let mut put = PutUpload::new(file);
                     match put.feed(req.data()) {
@@ -266,7 +309,7 @@ impl App {
                 }
                 Err(response) => response,
             },
-            Route::Multipart => match self.uploads().start_multipart(req) {
+            Route::Multipart => match self.uploads().start_multipart(req, rights) {
                 Ok(mut upload) => match upload.feed(self.uploads(), req.data()) {
                     Ok(()) => return self.finish_upload(req, |u| upload.finish(u)),
                     Err(response) => response,
@@ -279,13 +322,14 @@ impl App {
                 Some(response) => response,
                 None => return,
             },
+            Route::Delete => delete::delete(&self.files, req),
             Route::Static => static_files::serve(&self.files, req),
         };
         self.send(req, response);
     }
 
     /// The head of a request whose body has not been read yet.
-    fn on_headers(&self, req: &Request) {
+    fn on_headers(&self, req: &Request, rights: Rights) {
         let receiving = match self.route(req) {
             Route::Rpc => match req.content_length() {
                 Some(n) if n > self.max_content_length => Err(json_error(413, "body too large")),
@@ -293,11 +337,11 @@ impl App {
             },
             Route::Put(name) => self
                 .uploads()
-                .start_put(req, name)
+                .start_put(req, name, rights)
                 .map(|f| Receiving::Put(PutUpload::new(f))),
             Route::Multipart => self
                 .uploads()
-                .start_multipart(req)
+                .start_multipart(req, rights)
                 .map(Receiving::Multipart),
             Route::Redirect(port) => Err(redirect::to_https(req, port)),
             Route::Preflight => Err(self.preflight(req)),
@@ -305,6 +349,7 @@ impl App {
             Route::NotFound => Err(error_response(404)),
             // Static paths take no body: answered unread.
             Route::Search | Route::Static => Err(static_files::serve(&self.files, req)),
+            Route::Delete => Err(delete::delete(&self.files, req)),
         };
         match receiving {
             Ok(receiving) => {

@@ -13,6 +13,12 @@
 //! symlink leads out of the upload directory ([`Uploads::directory`]). A
 //! multipart field `mkdir` creates a folder (the listing's "new folder").
 //!
+//! With `--auth-file`, the route checked the upload right at the file (a
+//! form: `upload` or `mkdir` at its folder) and passes the rights held
+//! there ([`Rights`]): replacing a file needs `overwrite` too (and
+//! `--overwrite`, else 409), a form's file `upload`, its `mkdir` field
+//! `mkdir`; refused: 403.
+//!
 //! A stored upload answers `201 Created` with `Location` (when the upload
 //! directory is served) and JSON; a browser's form (one that accepts
 //! HTML and not JSON) gets `303 See Other` back to the listing instead,
@@ -40,6 +46,7 @@ use uhttp::{Request, Response};
 
 use crate::errors::json_error;
 use crate::multipart::{FeedError, MultipartParser, PartEvent};
+use crate::permissions::Rights;
 use crate::static_files::listing::{LINK_SEGMENT, encode_link};
 
 /// Upload settings.
@@ -128,6 +135,8 @@ pub struct Receiving {
     file_name: String,
     /// Its path below the upload directory (`a/b.txt`).
     name: String,
+    /// It may replace a file of its name (`--overwrite` and the right).
+    replace: bool,
     size: u64,
     /// `--max-upload-size`, checked as the body arrives: a chunked body
     /// declares no length up front.
@@ -153,14 +162,23 @@ impl Uploads {
     /// `PUT /upload/NAME`, on its headers: checks name, size and
     /// collisions before a byte of the body is read (so an
     /// `Expect: 100-continue` client never sends a refused body).
-    pub fn start_put(&self, req: &Request, raw_name: &str) -> Result<Receiving, Response> {
+    pub fn start_put(
+        &self,
+        req: &Request,
+        raw_name: &str,
+        rights: Rights,
+    ) -> Result<Receiving, Response> {
         let parts = put_path(raw_name).map_err(|why| json_error(400, why))?;
         self.check_size(req)?;
-        self.receive(&[], &parts)
+        self.receive(&[], &parts, rights)
     }
 
     /// `POST /upload`, on its headers.
-    pub fn start_multipart(&self, req: &Request) -> Result<MultipartUpload, Response> {
+    pub fn start_multipart(
+        &self,
+        req: &Request,
+        rights: Rights,
+    ) -> Result<MultipartUpload, Response> {
         let content_type = req.header("content-type").unwrap_or_default();
         let (media_type, params) = parse_header_parameters(content_type);
         if !media_type.eq_ignore_ascii_case("multipart/form-data") {
@@ -179,6 +197,7 @@ impl Uploads {
             parser,
             dir,
             html: wants_html(req),
+            rights,
             current: None,
             field: None,
             folders: Vec::new(),
@@ -243,7 +262,12 @@ impl Uploads {
 
     /// Opens the temporary file of `parts` (a path whose last component is
     /// the file name) below `base`, creating the directories on the way.
-    fn receive(&self, base: &[String], parts: &[String]) -> Result<Receiving, Response> {
+    fn receive(
+        &self,
+        base: &[String],
+        parts: &[String],
+        rights: Rights,
+    ) -> Result<Receiving, Response> {
         let Some((file_name, dirs)) = parts.split_last() else {
             return Err(json_error(400, "empty file name"));
         };
@@ -256,8 +280,17 @@ impl Uploads {
             .cloned()
             .collect::<Vec<_>>()
             .join("/");
-        if !self.overwrite && dir.join(file_name).symlink_metadata().is_ok() {
-            return Err(json_error(409, &format!("{name} exists")));
+        let replace = self.overwrite && rights.contains(Rights::OVERWRITE);
+        if dir.join(file_name).symlink_metadata().is_ok() {
+            if !self.overwrite {
+                return Err(json_error(409, &format!("{name} exists")));
+            }
+            if !replace {
+                return Err(json_error(
+                    403,
+                    &format!("{name} exists and may not be replaced"),
+                ));
+            }
         }
         let temp = tempfile::Builder::new()
             .prefix(".uhttpd-upload-")
@@ -271,6 +304,7 @@ impl Uploads {
             dir,
             file_name: file_name.clone(),
             name,
+            replace,
             size: 0,
             max_size: self.max_size,
         })
@@ -284,7 +318,7 @@ impl Uploads {
             .as_file()
             .sync_data()
             .map_err(|e| write_failed(file.temp.path(), &e))?;
-        let result = if self.overwrite {
+        let result = if file.replace {
             file.temp.persist(&target).map(drop)
         } else {
             file.temp.persist_noclobber(&target).map(drop)
@@ -338,6 +372,8 @@ pub struct MultipartUpload {
     dir: Vec<String>,
     /// Answer a browser's form with a redirect to the listing.
     html: bool,
+    /// What the sender may do in `dir`.
+    rights: Rights,
     /// The file being received (boxed: the form state stays small).
     current: Option<Box<Receiving>>,
     /// The value of a `mkdir` field being read.
@@ -368,6 +404,7 @@ impl MultipartUpload {
             field,
             folders,
             done,
+            rights,
             ..
         } = self;
         let result = parser.feed(data, |event| -> Result<(), Response> {
@@ -375,9 +412,17 @@ impl MultipartUpload {
                 // A form field (other than `mkdir`), or a file input left
                 // empty: no file is opened, so its data is skipped.
                 PartEvent::Start { name, filename, .. } => match filename {
-                    None if name == "mkdir" => *field = Some(Vec::new()),
+                    None if name == "mkdir" => {
+                        if !rights.contains(Rights::MKDIR) {
+                            return Err(json_error(403, "may not create folders here"));
+                        }
+                        *field = Some(Vec::new());
+                    }
                     None => {}
                     Some(name) if name.is_empty() => {}
+                    Some(_) if !rights.contains(Rights::UPLOAD) => {
+                        return Err(json_error(403, "may not upload here"));
+                    }
                     Some(name) => {
                         let parts = relative_path(&name).map_err(|why| json_error(400, why))?;
                         let full = dir
@@ -389,7 +434,7 @@ impl MultipartUpload {
                         if done.iter().any(|f| f.name == full) {
                             return Err(json_error(400, &format!("{name} sent twice")));
                         }
-                        *current = Some(Box::new(uploads.receive(dir, &parts)?));
+                        *current = Some(Box::new(uploads.receive(dir, &parts, *rights)?));
                     }
                 },
                 PartEvent::Data(bytes) => {
