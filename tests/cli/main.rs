@@ -17,6 +17,7 @@ mod connections;
 mod generated;
 mod listing;
 mod memory;
+mod permissions;
 mod routing;
 mod rpc;
 mod soak;
