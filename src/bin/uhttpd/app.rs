@@ -123,15 +123,13 @@ impl Route<'_> {
                 .and_then(|u| u.url.as_deref())
                 .unwrap_or("/upload/")
         };
+        let upload_at = |name: &str| permissions::checked_at(&format!("{}{name}", upload_base()));
         Some(match self {
             Route::Redirect(_) | Route::Preflight | Route::NotFound => return None,
             Route::Rpc | Route::Search | Route::Static => {
                 (Rights::READ, permissions::checked_at(path))
             }
-            Route::Put(name) => (
-                Rights::UPLOAD,
-                permissions::checked_at(&format!("{}{name}", upload_base())),
-            ),
+            Route::Put(name) => (Rights::UPLOAD, upload_at(name)),
             Route::Multipart => {
                 let dir = req.query().get("dir").unwrap_or_default().to_owned();
                 let mut at = permissions::checked_at(upload_base());
@@ -145,7 +143,10 @@ impl Route<'_> {
                 }
                 (Rights::UPLOAD | Rights::MKDIR, at)
             }
-            Route::UploadOther(_) => (Rights::UPLOAD, permissions::checked_at(path)),
+            Route::UploadOther(_) => (
+                Rights::UPLOAD,
+                upload_at(path.strip_prefix("/upload/").unwrap_or_default()),
+            ),
             Route::Delete => (Rights::DELETE, permissions::checked_at(path)),
         })
     }
