@@ -7,12 +7,15 @@
 //! (never what it points to) only when it points inside ROOT, as only then
 //! is it served. A folder must be empty (else 409); ROOT itself, 403.
 //!
+//! The entry is removed relative to its folder's open descriptor
+//! (`unlinkat`), so the checked folder is the one changed.
+//!
 //! On the poll loop: an unlink or rmdir is a metadata operation, like
 //! the open of an upload's temporary file (tens of µs); the directory is
 //! not flushed (a crash may bring the file back, never half of it).
 
-use std::fs;
-use std::io;
+use std::os::fd::OwnedFd;
+use std::path::Path;
 
 use uhttp::Request;
 use uhttp::Response;
@@ -42,32 +45,67 @@ pub fn delete(files: &StaticOptions, req: &Request) -> Response {
 
 /// Removes what `raw_path` names; what it was, or the status refusing it.
 fn remove(files: &StaticOptions, raw_path: &str) -> Result<&'static str, u16> {
+    use rustix::fs::{AtFlags, FileType, statat, unlinkat};
+
     let Entry { parent, name } =
         resolve::entry(&files.root, raw_path).map_err(ResolveError::status)?;
-    let path = parent.join(&name);
-    let meta = fs::symlink_metadata(&path).map_err(io_status)?;
+    let dir = open_parent(files, &parent)?;
+    let stat = statat(&dir, name.as_str(), AtFlags::SYMLINK_NOFOLLOW).map_err(errno_status)?;
     let has_trailing_slash = raw_path.ends_with('/');
-    if meta.file_type().is_symlink() {
-        // Served only while it points inside ROOT: only then removable.
-        resolve::resolve(&files.root, raw_path).map_err(ResolveError::status)?;
-        fs::remove_file(&path).map_err(io_status)?;
-        Ok("symlink")
-    } else if meta.is_file() && !has_trailing_slash {
-        fs::remove_file(&path).map_err(io_status)?;
-        Ok("file")
-    } else if meta.is_dir() {
-        fs::remove_dir(&path).map_err(io_status)?;
-        Ok("folder")
+    let (what, flags) = match FileType::from_raw_mode(stat.st_mode) {
+        FileType::Symlink => {
+            // Served only while it points inside ROOT: only then removable.
+            resolve::resolve(&files.root, raw_path).map_err(ResolveError::status)?;
+            ("symlink", AtFlags::empty())
+        }
+        FileType::RegularFile if !has_trailing_slash => ("file", AtFlags::empty()),
+        FileType::Directory => ("folder", AtFlags::REMOVEDIR),
+        _ => return Err(404),
+    };
+    unlinkat(&dir, name.as_str(), flags).map_err(errno_status)?;
+    Ok(what)
+}
+
+/// The folder holding the entry (canonical, under ROOT), open: the entry
+/// is removed relative to it, so a folder swapped for a symlink after the
+/// check cannot lead the removal out of ROOT. Opened beneath ROOT's
+/// descriptor with no symlink allowed (Linux `openat2`); where the kernel
+/// has no `openat2`, by its canonical path.
+fn open_parent(files: &StaticOptions, parent: &Path) -> Result<OwnedFd, u16> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags, open, openat2};
+    use rustix::io::Errno;
+
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let relative = parent.strip_prefix(&files.root).map_err(|_| 404_u16)?;
+    let relative = if relative.as_os_str().is_empty() {
+        Path::new(".")
     } else {
-        Err(404)
+        relative
+    };
+    let resolve_flags =
+        ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+    match openat2(
+        &*files.root_dir,
+        relative,
+        flags,
+        Mode::empty(),
+        resolve_flags,
+    ) {
+        Err(Errno::NOSYS) => {
+            open(parent, flags | OFlags::NOFOLLOW, Mode::empty()).map_err(errno_status)
+        }
+        // ELOOP, EXDEV: a symlink appeared on the way since the check.
+        Err(Errno::LOOP | Errno::XDEV) => Err(404),
+        other => other.map_err(errno_status),
     }
 }
 
-fn io_status(e: io::Error) -> u16 {
-    match e.kind() {
-        io::ErrorKind::NotFound => 404,
-        io::ErrorKind::PermissionDenied => 403,
-        io::ErrorKind::DirectoryNotEmpty => 409,
+fn errno_status(e: rustix::io::Errno) -> u16 {
+    use rustix::io::Errno;
+    match e {
+        Errno::NOENT | Errno::NOTDIR => 404,
+        Errno::ACCESS | Errno::PERM | Errno::ROFS => 403,
+        Errno::NOTEMPTY | Errno::EXIST => 409,
         _ => {
             log::warn!("delete failed: {e}");
             500
