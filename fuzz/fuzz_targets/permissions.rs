@@ -7,7 +7,8 @@
 //! the refused one are refused the same way; rights are monotonic (a
 //! user holds what anyone holds, a path below holds what its parent
 //! holds), a user without rules holds all; `decide` allows exactly when
-//! the rights meet what is asked, and says 401 only to anonymous.
+//! the rights meet what is asked, says 401 only to anonymous, and only
+//! when some user holds a right asked for.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -59,10 +60,18 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     for wanted in [Rights::READ, Rights::UPLOAD | Rights::MKDIR, Rights::DELETE] {
-        let decision = permissions.decide(Who::Anonymous, wanted, &at);
+        let decision = permissions.held(Who::Anonymous, &at).decide(wanted);
         assert_eq!(decision == Decision::Allow, anyone.intersects(wanted));
+        let some_user_may = permissions
+            .users
+            .keys()
+            .any(|name| permissions.rights(Who::User(name), &at).intersects(wanted));
+        assert_eq!(
+            decision == Decision::Login,
+            !anyone.intersects(wanted) && some_user_may
+        );
         for name in permissions.users.keys() {
-            let decision = permissions.decide(Who::User(name), wanted, &at);
+            let decision = permissions.held(Who::User(name), &at).decide(wanted);
             assert_ne!(decision, Decision::Login);
         }
     }

@@ -321,13 +321,9 @@ fn delete_removes_files_and_empty_folders_for_users_with_the_right() {
     assert_eq!(cross.status, 403);
     assert!(root.join("pub/a.txt").exists());
     assert_eq!(delete(&server, "/pub/a.txt", Some("alice")), 204);
-    assert!(
-        server
-            .stderr
-            .all()
-            .iter()
-            .any(|l| l.contains("deleted file") && l.contains("/pub/a.txt"))
-    );
+    server.stderr.wait_for("the removal logged", |l| {
+        l.contains("deleted file") && l.contains("/pub/a.txt")
+    });
 }
 
 #[test]
@@ -364,4 +360,19 @@ fn a_bad_auth_file_is_refused_at_start_up_naming_the_line() {
     for word in [path_str(auth.path()), "line 3", "\"write\""] {
         assert!(lines[0].contains(word), "{stderr}");
     }
+}
+
+#[test]
+fn anyone_may_be_granted_uploads_under_a_path() {
+    let auth = auth_file(&["* read upload@/incoming", "alice:HASH(alice)"]);
+    let server = start(auth.path());
+    let incoming = server.root().join("incoming");
+    assert_eq!(get(&server, "/secret.txt", None), 200);
+    assert_eq!(put(&server, "drop.txt", None), 201);
+    assert_eq!(fs::read(incoming.join("drop.txt")).unwrap(), b"data");
+    // Replacing, folders and removal stay alice's: a login helps.
+    assert_eq!(put(&server, "drop.txt", None), 401);
+    assert_eq!(mkdir(&server, "", "new", None), 401);
+    assert_eq!(delete(&server, "/incoming/drop.txt", None), 401);
+    assert_eq!(delete(&server, "/incoming/drop.txt", Some("alice")), 204);
 }

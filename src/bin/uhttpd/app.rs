@@ -37,7 +37,7 @@ use crate::delete;
 use crate::errors::{error_response, json_error};
 use crate::headers::ResponseHeaders;
 use crate::origin::{self, CrossOrigin};
-use crate::permissions::{self, Rights};
+use crate::permissions::{self, Held, Rights};
 use crate::pool::Pool;
 use crate::redirect;
 use crate::rpc;
@@ -231,7 +231,7 @@ impl App {
         Route::Static
     }
 
-    /// Runs `next` on `req`, with the rights it holds at its path, once
+    /// Runs `next` on `req`, with what it holds at its path, once
     /// its route may be served: at once, or — when a password must be
     /// verified — from a verifier thread; a refusal is answered (401 when
     /// a login could help, 403, or 503 when too many logins wait). Without
@@ -239,7 +239,7 @@ impl App {
     ///
     /// A route that changes files is first checked to come from this
     /// server's own origin: else 403, before any login.
-    fn authorized(self: &Arc<Self>, req: &Request, next: fn(&App, &Request, Rights)) {
+    fn authorized(self: &Arc<Self>, req: &Request, next: fn(&App, &Request, Held)) {
         let route = self.route(req);
         if route.changes_files() {
             if let Err(why) = self.same_origin(req) {
@@ -255,11 +255,11 @@ impl App {
             }
         }
         let (Some(auth), Some((wanted, path))) = (&self.auth, route.access(self, req)) else {
-            return next(self, req, Rights::ALL);
+            return next(self, req, Held::ALL);
         };
         let app = Arc::clone(self);
         auth.authorize(req, wanted, path, move |req, verdict| match verdict {
-            Ok(rights) => next(&app, req, rights),
+            Ok(held) => next(&app, req, held),
             Err(response) => app.send(req, response),
         });
     }
@@ -295,12 +295,12 @@ impl App {
     }
 
     /// A whole request: head, and body if any.
-    fn on_request(&self, req: &Request, rights: Rights) {
+    fn on_request(&self, req: &Request, held: Held) {
         let response = match self.route(req) {
             Route::Redirect(port) => redirect::to_https(req, port),
             Route::Preflight => self.preflight(req),
             Route::Rpc => self.rpc_body(req, req.data()),
-            Route::Put(name) => match self.uploads().start_put(req, name, rights) {
+            Route::Put(name) => match self.uploads().start_put(req, name, held) {
                 Ok(file) => {
                     let mut put = PutUpload::new(file);
                     match put.feed(req.data()) {
@@ -310,7 +310,7 @@ impl App {
                 }
                 Err(response) => response,
             },
-            Route::Multipart => match self.uploads().start_multipart(req, rights) {
+            Route::Multipart => match self.uploads().start_multipart(req, held) {
                 Ok(mut upload) => match upload.feed(self.uploads(), req.data()) {
                     Ok(()) => return self.finish_upload(req, |u| upload.finish(u)),
                     Err(response) => response,
@@ -330,7 +330,7 @@ impl App {
     }
 
     /// The head of a request whose body has not been read yet.
-    fn on_headers(&self, req: &Request, rights: Rights) {
+    fn on_headers(&self, req: &Request, held: Held) {
         let receiving = match self.route(req) {
             Route::Rpc => match req.content_length() {
                 Some(n) if n > self.max_content_length => Err(json_error(413, "body too large")),
@@ -338,11 +338,11 @@ impl App {
             },
             Route::Put(name) => self
                 .uploads()
-                .start_put(req, name, rights)
+                .start_put(req, name, held)
                 .map(|f| Receiving::Put(PutUpload::new(f))),
             Route::Multipart => self
                 .uploads()
-                .start_multipart(req, rights)
+                .start_multipart(req, held)
                 .map(Receiving::Multipart),
             Route::Redirect(port) => Err(redirect::to_https(req, port)),
             Route::Preflight => Err(self.preflight(req)),

@@ -49,7 +49,7 @@ use base64::Engine;
 use uhttp::{Request, Response};
 
 use crate::errors::error_response;
-use crate::permissions::{Decision, Permissions, Rights, Rule, Who};
+use crate::permissions::{Decision, Held, Permissions, Rights, Rule, Who};
 use crate::pool::Pool;
 
 /// Verified credentials remembered at most.
@@ -65,7 +65,7 @@ const DUMMY_HASH: &str = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL
 
 /// What a request may do: go on holding these rights at its path (`Ok`),
 /// or be answered with this.
-pub type Verdict = Result<Rights, Response>;
+pub type Verdict = Result<Held, Response>;
 
 /// What runs once a verdict is known.
 type Then = Box<dyn FnOnce(&Request, Verdict) + Send>;
@@ -209,8 +209,9 @@ impl Accounts {
 
     /// What `who` may do of `wanted` at `path`, as an answer.
     fn verdict(&self, req: &Request, who: Who<'_>, wanted: Rights, path: &[String]) -> Verdict {
-        match self.permissions.decide(who, wanted, path) {
-            Decision::Allow => Ok(self.permissions.rights(who, path)),
+        let held = self.permissions.held(who, path);
+        match held.decide(wanted) {
+            Decision::Allow => Ok(held),
             Decision::Login => Err(challenge()),
             Decision::Forbidden => {
                 let who = match who {
@@ -290,7 +291,8 @@ fn decode_basic(header: &str) -> Option<Credentials> {
     Some(Credentials { decoded, colon })
 }
 
-fn challenge() -> Response {
+/// The 401 asking for a login.
+pub fn challenge() -> Response {
     error_response(401).header(
         "WWW-Authenticate",
         "Basic realm=\"uhttpd\", charset=\"UTF-8\"",

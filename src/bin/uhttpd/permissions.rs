@@ -35,12 +35,15 @@
 //! (replace a file: needs `upload` too, and `--overwrite`), `delete`
 //! (`DELETE` of a file or an empty folder), `mkdir` (a new, empty folder).
 //!
-//! Routes call [`Permissions::decide`] with who asks, the rights any of
-//! which lets the request in, and the path: [`Decision::Allow`],
+//! The check: [`Permissions::held`] says what who asks holds at the path
+//! (and what a login would add), [`Held::decide`] whether that covers any
+//! of the rights the request needs: [`Decision::Allow`],
 //! [`Decision::Login`] (401: anonymous, and a login could help) or
-//! [`Decision::Forbidden`] (403). `auth.rs` turns that into an answer
-//! ([`crate::auth::Auth::authorize`]); a route that needs to know more
-//! once in (an upload: may it overwrite?) asks [`Permissions::rights`].
+//! [`Decision::Forbidden`] (403). Routes do not call it themselves:
+//! [`crate::auth::Auth::authorize`] does, turns the decision into an
+//! answer, and hands an allowed route the [`Held`]; a route that decides
+//! more once in (an upload: may it overwrite? a form: may it make this
+//! folder?) asks [`Held::decide`] again, so it answers the same way.
 //!
 //! Pure: text in, rules out; no I/O (fuzzed in `fuzz/`).
 
@@ -143,7 +146,7 @@ pub enum Who<'a> {
     User(&'a str),
 }
 
-/// The answer of [`Permissions::decide`].
+/// The answer of [`Held::decide`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     Allow,
@@ -151,6 +154,35 @@ pub enum Decision {
     Login,
     /// 403: logged in and not allowed, or nobody may.
     Forbidden,
+}
+
+/// What a requester holds at a path: its rights, and (anonymous) the
+/// rights a login would add there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub rights: Rights,
+    /// Rights some user holds here that the requester lacks; only for
+    /// anonymous requests.
+    pub by_login: Rights,
+}
+
+impl Held {
+    /// Every right: no `--auth-file`.
+    pub const ALL: Held = Held {
+        rights: Rights::ALL,
+        by_login: Rights::NONE,
+    };
+
+    /// Whether any of `wanted` is held; if not, whether a login helps.
+    pub fn decide(self, wanted: Rights) -> Decision {
+        if self.rights.intersects(wanted) {
+            Decision::Allow
+        } else if self.by_login.intersects(wanted) {
+            Decision::Login
+        } else {
+            Decision::Forbidden
+        }
+    }
 }
 
 /// The parsed auth file: users and the rules of `*`.
@@ -326,22 +358,16 @@ impl Permissions {
         rights
     }
 
-    /// Whether `who` may do any of `wanted` at `path`; if not, whether a
-    /// login could help (some user may).
-    pub fn decide(&self, who: Who<'_>, wanted: Rights, path: &[String]) -> Decision {
-        if self.rights(who, path).intersects(wanted) {
-            return Decision::Allow;
-        }
-        let some_user_may = || {
-            self.users
-                .keys()
-                .any(|name| self.rights(Who::User(name), path).intersects(wanted))
+    /// What `who` holds at `path`, and what a login would add.
+    pub fn held(&self, who: Who<'_>, path: &[String]) -> Held {
+        let rights = self.rights(who, path);
+        let by_login = match who {
+            Who::User(_) => Rights::NONE,
+            Who::Anonymous => self.users.keys().fold(Rights::NONE, |all, name| {
+                all | self.rights(Who::User(name), path)
+            }),
         };
-        if who == Who::Anonymous && some_user_may() {
-            Decision::Login
-        } else {
-            Decision::Forbidden
-        }
+        Held { rights, by_login }
     }
 }
 
@@ -427,7 +453,7 @@ mod tests {
             assert_eq!(p.rights(Who::Anonymous, &at(path)), Rights::NONE);
         }
         assert_eq!(
-            p.decide(Who::Anonymous, Rights::READ, &at("/")),
+            p.held(Who::Anonymous, &at("/")).decide(Rights::READ),
             Decision::Login
         );
         assert_eq!(p.rights(Who::User("bob"), &at("/")), Rights::NONE);
@@ -450,20 +476,22 @@ mod tests {
         );
         assert_eq!(p.rights(Who::Anonymous, &at("/incoming")), Rights::READ);
         assert_eq!(
-            p.decide(Who::Anonymous, Rights::UPLOAD, &at("/incoming/a")),
+            p.held(Who::Anonymous, &at("/incoming/a"))
+                .decide(Rights::UPLOAD),
             Decision::Login
         );
         assert_eq!(
-            p.decide(bob, Rights::DELETE, &at("/incoming/a")),
+            p.held(bob, &at("/incoming/a")).decide(Rights::DELETE),
             Decision::Forbidden
         );
         // Nobody may delete here: a login would not help.
         assert_eq!(
-            p.decide(Who::Anonymous, Rights::DELETE, &at("/other")),
+            p.held(Who::Anonymous, &at("/other")).decide(Rights::DELETE),
             Decision::Forbidden
         );
         assert_eq!(
-            p.decide(Who::Anonymous, Rights::READ | Rights::DELETE, &at("/")),
+            p.held(Who::Anonymous, &at("/"))
+                .decide(Rights::READ | Rights::DELETE),
             Decision::Allow
         );
     }

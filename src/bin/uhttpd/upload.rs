@@ -44,9 +44,10 @@ use tempfile::NamedTempFile;
 use uhttp::util::parse_header_parameters;
 use uhttp::{Request, Response};
 
+use crate::auth::challenge;
 use crate::errors::json_error;
 use crate::multipart::{FeedError, MultipartParser, PartEvent};
-use crate::permissions::Rights;
+use crate::permissions::{Decision, Held, Rights};
 use crate::static_files::listing::{LINK_SEGMENT, encode_link};
 
 /// Upload settings.
@@ -166,19 +167,15 @@ impl Uploads {
         &self,
         req: &Request,
         raw_name: &str,
-        rights: Rights,
+        held: Held,
     ) -> Result<Receiving, Response> {
         let parts = put_path(raw_name).map_err(|why| json_error(400, why))?;
         self.check_size(req)?;
-        self.receive(&[], &parts, rights)
+        self.receive(&[], &parts, held)
     }
 
     /// `POST /upload`, on its headers.
-    pub fn start_multipart(
-        &self,
-        req: &Request,
-        rights: Rights,
-    ) -> Result<MultipartUpload, Response> {
+    pub fn start_multipart(&self, req: &Request, held: Held) -> Result<MultipartUpload, Response> {
         let content_type = req.header("content-type").unwrap_or_default();
         let (media_type, params) = parse_header_parameters(content_type);
         if !media_type.eq_ignore_ascii_case("multipart/form-data") {
@@ -197,7 +194,7 @@ impl Uploads {
             parser,
             dir,
             html: wants_html(req),
-            rights,
+            held,
             current: None,
             field: None,
             folders: Vec::new(),
@@ -266,7 +263,7 @@ impl Uploads {
         &self,
         base: &[String],
         parts: &[String],
-        rights: Rights,
+        held: Held,
     ) -> Result<Receiving, Response> {
         let Some((file_name, dirs)) = parts.split_last() else {
             return Err(json_error(400, "empty file name"));
@@ -280,17 +277,16 @@ impl Uploads {
             .cloned()
             .collect::<Vec<_>>()
             .join("/");
-        let replace = self.overwrite && rights.contains(Rights::OVERWRITE);
+        let replace = self.overwrite && held.rights.contains(Rights::OVERWRITE);
         if dir.join(file_name).symlink_metadata().is_ok() {
             if !self.overwrite {
                 return Err(json_error(409, &format!("{name} exists")));
             }
-            if !replace {
-                return Err(json_error(
-                    403,
-                    &format!("{name} exists and may not be replaced"),
-                ));
-            }
+            permit(
+                held,
+                Rights::OVERWRITE,
+                &format!("{name} exists and may not be replaced"),
+            )?;
         }
         let temp = tempfile::Builder::new()
             .prefix(".uhttpd-upload-")
@@ -365,6 +361,16 @@ impl PutUpload {
     }
 }
 
+/// Whether `held` has `wanted`: else a 401 when a login would help, a
+/// 403 saying `why` when it would not.
+fn permit(held: Held, wanted: Rights, why: &str) -> Result<(), Response> {
+    match held.decide(wanted) {
+        Decision::Allow => Ok(()),
+        Decision::Login => Err(challenge()),
+        Decision::Forbidden => Err(json_error(403, why)),
+    }
+}
+
 /// A `multipart/form-data` body in progress.
 pub struct MultipartUpload {
     parser: MultipartParser,
@@ -373,7 +379,7 @@ pub struct MultipartUpload {
     /// Answer a browser's form with a redirect to the listing.
     html: bool,
     /// What the sender may do in `dir`.
-    rights: Rights,
+    held: Held,
     /// The file being received (boxed: the form state stays small).
     current: Option<Box<Receiving>>,
     /// The value of a `mkdir` field being read.
@@ -404,7 +410,7 @@ impl MultipartUpload {
             field,
             folders,
             done,
-            rights,
+            held,
             ..
         } = self;
         let result = parser.feed(data, |event| -> Result<(), Response> {
@@ -413,17 +419,13 @@ impl MultipartUpload {
                 // empty: no file is opened, so its data is skipped.
                 PartEvent::Start { name, filename, .. } => match filename {
                     None if name == "mkdir" => {
-                        if !rights.contains(Rights::MKDIR) {
-                            return Err(json_error(403, "may not create folders here"));
-                        }
+                        permit(*held, Rights::MKDIR, "may not create folders here")?;
                         *field = Some(Vec::new());
                     }
                     None => {}
                     Some(name) if name.is_empty() => {}
-                    Some(_) if !rights.contains(Rights::UPLOAD) => {
-                        return Err(json_error(403, "may not upload here"));
-                    }
                     Some(name) => {
+                        permit(*held, Rights::UPLOAD, "may not upload here")?;
                         let parts = relative_path(&name).map_err(|why| json_error(400, why))?;
                         let full = dir
                             .iter()
@@ -434,7 +436,7 @@ impl MultipartUpload {
                         if done.iter().any(|f| f.name == full) {
                             return Err(json_error(400, &format!("{name} sent twice")));
                         }
-                        *current = Some(Box::new(uploads.receive(dir, &parts, *rights)?));
+                        *current = Some(Box::new(uploads.receive(dir, &parts, *held)?));
                     }
                 },
                 PartEvent::Data(bytes) => {
