@@ -354,6 +354,9 @@ pub struct Options {
     pub auth_file: Option<PathBuf>,
 
     /// With --auth-file: reading stays public, only uploads need a login
+    ///
+    /// The same as a line "* read" in the auth file: anyone may read
+    /// everything; uploads, new folders and DELETE need a login.
     #[arg(long, help_heading = "Access")]
     pub auth_uploads_only: bool,
 
