@@ -18,10 +18,11 @@
 //! it needs and at which path, and [`Auth::authorize`] decides, at once
 //! when no password must be verified, else later, from a verifier thread
 //! (see `auth.rs`); the routing is the same code either way. The route
-//! then gets the rights the requester holds there (an upload asks them
-//! whether it may overwrite, or make a folder). A new route adds its arm
-//! to [`Route::access`]. A
-//! finished upload is made durable (fsync, rename) and answered on the
+//! then gets what the requester holds there ([`Held`]: an upload asks it
+//! whether it may overwrite, or make a folder). A new route (archives,
+//! resumable uploads) adds its arm to [`Route::access`], nothing else.
+//!
+//! A finished upload is made durable (fsync, rename) and answered on the
 //! disk threads. Every answer leaves through [`send`], which adds the
 //! `--cors` and `--header` headers (`headers.rs`).
 

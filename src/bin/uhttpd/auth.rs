@@ -3,8 +3,8 @@
 //! per-user rights of `permissions.rs`.
 //!
 //! Every route asks [`Auth::authorize`] with the rights it needs (any
-//! of them) and the path it acts on; the answer is the rights the
-//! requester holds there, or the refusal to send: 401 with a challenge
+//! of them) and the path it acts on; the answer is what the requester
+//! holds there ([`Held`]), or the refusal to send: 401 with a challenge
 //! when a login could help, 403 when it cannot. A route added later
 //! calls it the same way, from `App::authorized` in `app.rs`:
 //!
@@ -15,9 +15,9 @@
 //! bcrypt is slow on purpose (cost 10: about 77 ms), so it never runs on a
 //! poll loop: one wrong login would stall every client of that worker.
 //! [`Auth::authorize`] decides on the loop when it can — no credentials
-//! (anonymous), malformed ones (401), or an `Authorization` value verified
-//! before (a bounded set) — and otherwise queues the hash check on a small pool of
-//! verifier threads (as many as the CPUs, at most [`MAX_VERIFIERS`]).
+//! (anonymous), malformed ones (401), or an `Authorization` value
+//! verified before (a bounded set) — and otherwise queues the hash check
+//! on a small pool of verifier threads (as many as the CPUs, at most [`MAX_VERIFIERS`]).
 //! Its continuation then runs on the verifier thread:
 //!
 //! ```text
