@@ -14,7 +14,10 @@ pub mod multipart;
 #[path = "../../src/bin/uhttpd/origin.rs"]
 pub mod origin;
 
-/// Used by `resolve` (as `crate::percent`, as in the program).
+#[path = "../../src/bin/uhttpd/permissions.rs"]
+pub mod permissions;
+
+/// Used by `resolve` and `permissions` (as `crate::percent`, as in the program).
 #[path = "../../src/bin/uhttpd/percent.rs"]
 pub mod percent;
 

@@ -13,10 +13,16 @@
 //! a password check. A CORS preflight (`--cors`) is answered before any
 //! login too: it never carries one.
 //!
-//! A route that needs a login goes on only once [`Auth::check`] allows it:
-//! at once when no password must be verified, else later, from a verifier
-//! thread (see `auth.rs`); the routing is the same code either way. A
-//! finished upload is made durable (fsync, rename) and answered on the
+//! With `--auth-file`, every route is checked in one place,
+//! [`App::authorized`]: [`Route::access`] says which rights (any of them)
+//! it needs and at which path, and [`Auth::authorize`] decides, at once
+//! when no password must be verified, else later, from a verifier thread
+//! (see `auth.rs`); the routing is the same code either way. The route
+//! then gets what the requester holds there ([`Held`]: an upload asks it
+//! whether it may overwrite, or make a folder). A new route (archives,
+//! resumable uploads) adds its arm to [`Route::access`], nothing else.
+//!
+//! A finished upload is made durable (fsync, rename) and answered on the
 //! disk threads. Every answer leaves through [`send`], which adds the
 //! `--cors` and `--header` headers (`headers.rs`).
 
@@ -29,9 +35,11 @@ use uhttp::{Event, Request, Response};
 use crate::archive::{self, Archiver};
 use crate::auth::Auth;
 use crate::cors::Cors;
+use crate::delete;
 use crate::errors::{error_response, json_error};
 use crate::headers::ResponseHeaders;
 use crate::origin::{self, CrossOrigin};
+use crate::permissions::{self, Held, Rights};
 use crate::pool::Pool;
 use crate::redirect;
 use crate::rpc;
@@ -97,13 +105,57 @@ enum Route<'a> {
     Search,
     /// A directory as a `?download=` archive.
     Archive(archive::Format),
+    /// `DELETE` of a file or empty folder under ROOT (`--auth-file` on).
+    Delete,
     Static,
 }
 
 impl Route<'_> {
     /// Whether the route changes files, and so must be same-origin.
     fn changes_files(&self) -> bool {
-        matches!(self, Route::Put(_) | Route::Multipart)
+        matches!(self, Route::Put(_) | Route::Multipart | Route::Delete)
+    }
+
+    /// The rights the route needs (any of them) and the path (decoded
+    /// segments) they are checked at; `None`: open to all. An upload's
+    /// path is where its file will be served (the upload directory's URL
+    /// path and the name), or `/upload/NAME` when the upload directory is
+    /// not under ROOT; a form's is its target folder (`?dir=`).
+    fn access(&self, app: &App, req: &Request) -> Option<(Rights, Vec<String>)> {
+        let path = uhttp::util::split_url(req.url()).0;
+        let upload_base = || {
+            app.uploads
+                .as_ref()
+                .and_then(|u| u.url.as_deref())
+                .unwrap_or("/upload/")
+        };
+        let upload_at = |name: &str| permissions::checked_at(&format!("{}{name}", upload_base()));
+        Some(match self {
+            Route::Redirect(_) | Route::Preflight | Route::NotFound => return None,
+            // An archive reads everything under its directory.
+            Route::Rpc | Route::Search | Route::Static | Route::Archive(_) => {
+                (Rights::READ, permissions::checked_at(path))
+            }
+            Route::Put(name) => (Rights::UPLOAD, upload_at(name)),
+            Route::Multipart => {
+                let dir = req.query().get("dir").unwrap_or_default().to_owned();
+                let mut at = permissions::checked_at(upload_base());
+                for part in dir.split('/').filter(|p| !p.is_empty()) {
+                    if part == "." || part == ".." {
+                        // Refused by the upload (400); checked as `/` until then.
+                        at.clear();
+                        break;
+                    }
+                    at.push(part.to_owned());
+                }
+                (Rights::UPLOAD | Rights::MKDIR, at)
+            }
+            Route::UploadOther(_) => (
+                Rights::UPLOAD,
+                upload_at(path.strip_prefix("/upload/").unwrap_or_default()),
+            ),
+            Route::Delete => (Rights::DELETE, permissions::checked_at(path)),
+        })
     }
 }
 
@@ -187,6 +239,9 @@ impl App {
             // Uploads are off: the endpoint does not exist.
             return Route::NotFound;
         }
+        if req.method() == "DELETE" && self.auth.is_some() {
+            return Route::Delete;
+        }
         if static_files::wants_search(&self.files, req) {
             return Route::Search;
         }
@@ -196,13 +251,15 @@ impl App {
         Route::Static
     }
 
-    /// Runs `next` on `req` once its route may be served: at once, or —
-    /// when a password must be verified — from a verifier thread; a
-    /// refused login is answered (401, or 503 when too many wait).
+    /// Runs `next` on `req`, with what it holds at its path, once
+    /// its route may be served: at once, or — when a password must be
+    /// verified — from a verifier thread; a refusal is answered (401 when
+    /// a login could help, 403, or 503 when too many logins wait). Without
+    /// `--auth-file`, or on a route open to all, it holds every right.
     ///
     /// A route that changes files is first checked to come from this
     /// server's own origin: else 403, before any login.
-    fn authorized(self: &Arc<Self>, req: &Request, next: fn(&App, &Request)) {
+    fn authorized(self: &Arc<Self>, req: &Request, next: fn(&App, &Request, Held)) {
         let route = self.route(req);
         if route.changes_files() {
             if let Err(why) = self.same_origin(req) {
@@ -217,13 +274,12 @@ impl App {
                 return self.send(req, json_error(403, "cross-origin request refused"));
             }
         }
-        let auth = match &self.auth {
-            Some(auth) if self.needs_login(auth, &route) => auth,
-            _ => return next(self, req),
+        let (Some(auth), Some((wanted, path))) = (&self.auth, route.access(self, req)) else {
+            return next(self, req, Held::ALL);
         };
         let app = Arc::clone(self);
-        auth.check(req, move |req, verdict| match verdict {
-            Ok(()) => next(&app, req),
+        auth.authorize(req, wanted, path, move |req, verdict| match verdict {
+            Ok(held) => next(&app, req, held),
             Err(response) => app.send(req, response),
         });
     }
@@ -258,23 +314,13 @@ impl App {
         )
     }
 
-    /// Whether `route` needs a login.
-    fn needs_login(&self, auth: &Auth, route: &Route<'_>) -> bool {
-        match route {
-            Route::Redirect(_) | Route::Preflight => false,
-            Route::Put(_) | Route::Multipart | Route::UploadOther(_) => true,
-            Route::NotFound => false,
-            Route::Rpc | Route::Search | Route::Static | Route::Archive(_) => !auth.uploads_only,
-        }
-    }
-
     /// A whole request: head, and body if any.
-    fn on_request(&self, req: &Request) {
+    fn on_request(&self, req: &Request, held: Held) {
         let response = match self.route(req) {
             Route::Redirect(port) => redirect::to_https(req, port),
             Route::Preflight => self.preflight(req),
             Route::Rpc => self.rpc_body(req, req.data()),
-            Route::Put(name) => match self.uploads().start_put(req, name) {
+            Route::Put(name) => match self.uploads().start_put(req, name, held) {
                 Ok(file) => {
                     let mut put = PutUpload::new(file);
                     match put.feed(req.data()) {
@@ -284,7 +330,7 @@ impl App {
                 }
                 Err(response) => response,
             },
-            Route::Multipart => match self.uploads().start_multipart(req) {
+            Route::Multipart => match self.uploads().start_multipart(req, held) {
                 Ok(mut upload) => match upload.feed(self.uploads(), req.data()) {
                     Ok(()) => return self.finish_upload(req, |u| upload.finish(u)),
                     Err(response) => response,
@@ -302,13 +348,14 @@ impl App {
                 let archiver = self.archiver.as_ref().unwrap();
                 return archiver.serve(&self.files, req, format);
             }
+            Route::Delete => delete::delete(&self.files, req),
             Route::Static => static_files::serve(&self.files, req),
         };
         self.send(req, response);
     }
 
     /// The head of a request whose body has not been read yet.
-    fn on_headers(&self, req: &Request) {
+    fn on_headers(&self, req: &Request, held: Held) {
         let receiving = match self.route(req) {
             Route::Rpc => match req.content_length() {
                 Some(n) if n > self.max_content_length => Err(json_error(413, "body too large")),
@@ -316,11 +363,11 @@ impl App {
             },
             Route::Put(name) => self
                 .uploads()
-                .start_put(req, name)
+                .start_put(req, name, held)
                 .map(|f| Receiving::Put(PutUpload::new(f))),
             Route::Multipart => self
                 .uploads()
-                .start_multipart(req)
+                .start_multipart(req, held)
                 .map(Receiving::Multipart),
             Route::Redirect(port) => Err(redirect::to_https(req, port)),
             Route::Preflight => Err(self.preflight(req)),
@@ -330,6 +377,7 @@ impl App {
             Route::Search | Route::Static | Route::Archive(_) => {
                 Err(static_files::serve(&self.files, req))
             }
+            Route::Delete => Err(delete::delete(&self.files, req)),
         };
         match receiving {
             Ok(receiving) => {

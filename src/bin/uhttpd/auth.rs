@@ -1,12 +1,23 @@
 //! `--auth-file`: HTTP Basic authentication (RFC 7617) against bcrypt
-//! password hashes, in the `user:hash` format of `htpasswd -B`.
+//! password hashes, in the `user:hash` format of `htpasswd -B`, and the
+//! per-user rights of `permissions.rs`.
+//!
+//! Every route asks [`Auth::authorize`] with the rights it needs (any
+//! of them) and the path it acts on; the answer is what the requester
+//! holds there ([`Held`]), or the refusal to send: 401 with a challenge
+//! when a login could help, 403 when it cannot. A route added later
+//! calls it the same way, from `App::authorized` in `app.rs`:
+//!
+//! ```text
+//! auth.authorize(req, Rights::UPLOAD, permissions::checked_at(path), |req, verdict| ...)
+//! ```
 //!
 //! bcrypt is slow on purpose (cost 10: about 77 ms), so it never runs on a
 //! poll loop: one wrong login would stall every client of that worker.
-//! [`Auth::check`] decides on the loop when it can — no or malformed
-//! credentials (401), or an `Authorization` value verified before (a
-//! bounded set) — and otherwise queues the hash check on a small pool of
-//! verifier threads (as many as the CPUs, at most [`MAX_VERIFIERS`]).
+//! [`Auth::authorize`] decides on the loop when it can — no credentials
+//! (anonymous), malformed ones (401), or an `Authorization` value
+//! verified before (a bounded set) — and otherwise queues the hash check
+//! on a small pool of verifier threads (as many as the CPUs, at most [`MAX_VERIFIERS`]).
 //! Its continuation then runs on the verifier thread:
 //!
 //! ```text
@@ -30,7 +41,7 @@
 //! are checked against a dummy hash so that timing does not tell which
 //! user names exist; a wrong password is checked in full every time.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -38,6 +49,7 @@ use base64::Engine;
 use uhttp::{Request, Response};
 
 use crate::errors::error_response;
+use crate::permissions::{Decision, Held, Permissions, Rights, Rule, Who};
 use crate::pool::Pool;
 
 /// Verified credentials remembered at most.
@@ -51,8 +63,9 @@ const PENDING_LIMIT: usize = 64;
 /// bcrypt of a random password, verified when the user is unknown.
 const DUMMY_HASH: &str = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
 
-/// What a request may do: go on (`Ok`), or be answered with this.
-pub type Verdict = Result<(), Response>;
+/// What a request may do: go on holding these rights at its path (`Ok`),
+/// or be answered with this.
+pub type Verdict = Result<Held, Response>;
 
 /// What runs once a verdict is known.
 type Then = Box<dyn FnOnce(&Request, Verdict) + Send>;
@@ -61,17 +74,15 @@ type Then = Box<dyn FnOnce(&Request, Verdict) + Send>;
 pub struct Auth {
     accounts: Arc<Accounts>,
     verifiers: Pool<Check>,
-    /// Only uploads need a login.
-    pub uploads_only: bool,
 }
 
 /// What the verifier threads share with the loops.
 struct Accounts {
-    /// User name → bcrypt hash.
-    users: HashMap<String, String>,
-    /// `Authorization` values verified before: looked up on the loops,
-    /// added by the verifiers.
-    verified: Mutex<HashSet<String>>,
+    /// Users, their hashes and rights; what anyone may do.
+    permissions: Permissions,
+    /// `Authorization` values verified before, and their user: looked up
+    /// on the loops, added by the verifiers.
+    verified: Mutex<HashMap<String, String>>,
 }
 
 /// A password check waiting for a verifier thread.
@@ -80,6 +91,9 @@ struct Check {
     /// The `Authorization` value, remembered if it verifies.
     header: String,
     credentials: Credentials,
+    /// What the route needs (any of), and where.
+    wanted: Rights,
+    path: Vec<String>,
     then: Then,
 }
 
@@ -102,49 +116,31 @@ impl Credentials {
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Auth")
-            .field("users", &self.accounts.users.len())
+            .field("users", &self.accounts.permissions.users.len())
             .field("verifiers", &self.verifiers)
-            .field("uploads_only", &self.uploads_only)
             .finish()
     }
 }
 
 impl Auth {
-    /// Reads `path`: one `user:hash` per line (bcrypt `$2a$`/`$2b$`/`$2y$`
-    /// hashes, as `htpasswd -B` writes), `#` comments and blank lines
-    /// skipped. Errors name the file and line. Starts the verifier
-    /// threads.
+    /// Reads `path` (the format of `permissions.rs`; errors name the
+    /// file and line) and starts the verifier threads. `uploads_only`
+    /// (`--auth-uploads-only`) lets anyone read.
     pub fn load(path: &Path, uploads_only: bool) -> Result<Auth, String> {
-        let text = std::fs::read_to_string(path)
+        let text = std::fs::read(path)
             .map_err(|e| format!("cannot read auth file {}: {e}", path.display()))?;
-        let mut users = HashMap::new();
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let at = || format!("auth file {} line {}", path.display(), n + 1);
-            let (user, hash) = line
-                .split_once(':')
-                .ok_or_else(|| format!("{}: expected user:hash", at()))?;
-            if user.is_empty() {
-                return Err(format!("{}: empty user name", at()));
-            }
-            if !(hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$")) {
-                return Err(format!(
-                    "{}: not a bcrypt hash (create entries with: htpasswd -B FILE USER)",
-                    at()
-                ));
-            }
-            users.insert(user.to_owned(), hash.to_owned());
-        }
-        if users.is_empty() {
-            return Err(format!("auth file {} lists no users", path.display()));
+        let mut permissions =
+            Permissions::parse(&text).map_err(|e| format!("auth file {} {e}", path.display()))?;
+        if uploads_only {
+            permissions.anyone.push(Rule {
+                rights: Rights::READ,
+                path: Vec::new(),
+            });
         }
         let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let accounts = Arc::new(Accounts {
-            users,
-            verified: Mutex::new(HashSet::new()),
+            permissions,
+            verified: Mutex::new(HashMap::new()),
         });
         let verifier = Arc::clone(&accounts);
         let verifiers = Pool::new(
@@ -157,20 +153,29 @@ impl Auth {
         Ok(Auth {
             accounts,
             verifiers,
-            uploads_only,
         })
     }
 
-    /// Decides whether `req` carries valid credentials and calls `then`
-    /// with the verdict (a 401, or a 503 when too many checks wait):
-    /// right here when no hash needs checking, else from a verifier
-    /// thread once bcrypt has answered.
-    pub fn check(&self, req: &Request, then: impl FnOnce(&Request, Verdict) + Send + 'static) {
+    /// Decides whether `req` may do any of `wanted` at `path` (decoded
+    /// segments, [`crate::permissions::checked_at`]) and calls `then` with
+    /// the verdict: the rights held there, or a 401 (a login could help),
+    /// 403 (it cannot), or 503 (too many checks wait). Called right here
+    /// when no hash needs checking, else from a verifier thread once
+    /// bcrypt has answered.
+    pub fn authorize(
+        &self,
+        req: &Request,
+        wanted: Rights,
+        path: Vec<String>,
+        then: impl FnOnce(&Request, Verdict) + Send + 'static,
+    ) {
         let Some(header) = req.header("authorization") else {
-            return then(req, Err(challenge()));
+            let verdict = self.accounts.verdict(req, Who::Anonymous, wanted, &path);
+            return then(req, verdict);
         };
-        if self.accounts.is_verified(header) {
-            return then(req, Ok(()));
+        if let Some(user) = self.accounts.verified_user(header) {
+            let verdict = self.accounts.verdict(req, Who::User(&user), wanted, &path);
+            return then(req, verdict);
         }
         let Some(credentials) = decode_basic(header) else {
             log::info!("{}: login refused (malformed)", req.remote_address());
@@ -180,6 +185,8 @@ impl Auth {
             req: req.clone(),
             header: header.to_owned(),
             credentials,
+            wanted,
+            path,
             then: Box::new(then),
         };
         if let Err(check) = self.verifiers.try_run(check) {
@@ -196,8 +203,31 @@ impl Auth {
 }
 
 impl Accounts {
-    fn is_verified(&self, header: &str) -> bool {
-        self.lock().contains(header)
+    fn verified_user(&self, header: &str) -> Option<String> {
+        self.lock().get(header).cloned()
+    }
+
+    /// What `who` may do of `wanted` at `path`, as an answer.
+    fn verdict(&self, req: &Request, who: Who<'_>, wanted: Rights, path: &[String]) -> Verdict {
+        let held = self.permissions.held(who, path);
+        match held.decide(wanted) {
+            Decision::Allow => Ok(held),
+            Decision::Login => Err(challenge()),
+            Decision::Forbidden => {
+                let who = match who {
+                    Who::Anonymous => "anonymous",
+                    Who::User(name) => name,
+                };
+                log::info!(
+                    "{}: {} {} refused with 403: {} may not",
+                    req.remote_address(),
+                    req.method(),
+                    req.url().escape_debug(),
+                    who.escape_debug()
+                );
+                Err(error_response(403))
+            }
+        }
     }
 
     /// On a verifier thread: checks the password, remembers a success,
@@ -207,11 +237,13 @@ impl Accounts {
             req,
             header,
             credentials,
+            wanted,
+            path,
             then,
         } = check;
         let verdict = if self.verify(&credentials) {
-            self.remember(header);
-            Ok(())
+            self.remember(header, credentials.user());
+            self.verdict(&req, Who::User(credentials.user()), wanted, &path)
         } else {
             log::info!("{}: login refused", req.remote_address());
             Err(challenge())
@@ -222,8 +254,8 @@ impl Accounts {
     /// bcrypt: the slow part.
     fn verify(&self, credentials: &Credentials) -> bool {
         let password = credentials.password();
-        match self.users.get(credentials.user()) {
-            Some(hash) => bcrypt::verify(password, hash).unwrap_or(false),
+        match self.permissions.users.get(credentials.user()) {
+            Some(user) => bcrypt::verify(password, &user.hash).unwrap_or(false),
             None => {
                 let _ = bcrypt::verify(password, DUMMY_HASH);
                 false
@@ -231,15 +263,15 @@ impl Accounts {
         }
     }
 
-    fn remember(&self, header: String) {
+    fn remember(&self, header: String, user: &str) {
         let mut verified = self.lock();
         if verified.len() >= CACHE_LIMIT {
             verified.clear();
         }
-        verified.insert(header);
+        verified.insert(header, user.to_owned());
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
         self.verified.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -267,7 +299,8 @@ pub fn basic_user(header: &str) -> Option<String> {
     Some(credentials.decoded)
 }
 
-fn challenge() -> Response {
+/// The 401 asking for a login.
+pub fn challenge() -> Response {
     error_response(401).header(
         "WWW-Authenticate",
         "Basic realm=\"uhttpd\", charset=\"UTF-8\"",

@@ -13,6 +13,12 @@
 //! symlink leads out of the upload directory ([`Uploads::directory`]). A
 //! multipart field `mkdir` creates a folder (the listing's "new folder").
 //!
+//! With `--auth-file`, the route checked the upload right at the file (a
+//! form: `upload` or `mkdir` at its folder) and passes the rights held
+//! there ([`Rights`]): replacing a file needs `overwrite` too (and
+//! `--overwrite`, else 409), a form's file `upload`, its `mkdir` field
+//! `mkdir`; refused: 403.
+//!
 //! A stored upload answers `201 Created` with `Location` (when the upload
 //! directory is served) and JSON; a browser's form (one that accepts
 //! HTML and not JSON) gets `303 See Other` back to the listing instead,
@@ -38,8 +44,10 @@ use tempfile::NamedTempFile;
 use uhttp::util::parse_header_parameters;
 use uhttp::{Request, Response};
 
+use crate::auth::challenge;
 use crate::errors::json_error;
 use crate::multipart::{FeedError, MultipartParser, PartEvent};
+use crate::permissions::{Decision, Held, Rights};
 use crate::static_files::listing::{LINK_SEGMENT, encode_link};
 
 /// Upload settings.
@@ -128,6 +136,8 @@ pub struct Receiving {
     file_name: String,
     /// Its path below the upload directory (`a/b.txt`).
     name: String,
+    /// It may replace a file of its name (`--overwrite` and the right).
+    replace: bool,
     size: u64,
     /// `--max-upload-size`, checked as the body arrives: a chunked body
     /// declares no length up front.
@@ -153,14 +163,19 @@ impl Uploads {
     /// `PUT /upload/NAME`, on its headers: checks name, size and
     /// collisions before a byte of the body is read (so an
     /// `Expect: 100-continue` client never sends a refused body).
-    pub fn start_put(&self, req: &Request, raw_name: &str) -> Result<Receiving, Response> {
+    pub fn start_put(
+        &self,
+        req: &Request,
+        raw_name: &str,
+        held: Held,
+    ) -> Result<Receiving, Response> {
         let parts = put_path(raw_name).map_err(|why| json_error(400, why))?;
         self.check_size(req)?;
-        self.receive(&[], &parts)
+        self.receive(&[], &parts, held)
     }
 
     /// `POST /upload`, on its headers.
-    pub fn start_multipart(&self, req: &Request) -> Result<MultipartUpload, Response> {
+    pub fn start_multipart(&self, req: &Request, held: Held) -> Result<MultipartUpload, Response> {
         let content_type = req.header("content-type").unwrap_or_default();
         let (media_type, params) = parse_header_parameters(content_type);
         if !media_type.eq_ignore_ascii_case("multipart/form-data") {
@@ -179,6 +194,7 @@ impl Uploads {
             parser,
             dir,
             html: wants_html(req),
+            held,
             current: None,
             field: None,
             folders: Vec::new(),
@@ -243,7 +259,12 @@ impl Uploads {
 
     /// Opens the temporary file of `parts` (a path whose last component is
     /// the file name) below `base`, creating the directories on the way.
-    fn receive(&self, base: &[String], parts: &[String]) -> Result<Receiving, Response> {
+    fn receive(
+        &self,
+        base: &[String],
+        parts: &[String],
+        held: Held,
+    ) -> Result<Receiving, Response> {
         let Some((file_name, dirs)) = parts.split_last() else {
             return Err(json_error(400, "empty file name"));
         };
@@ -256,8 +277,16 @@ impl Uploads {
             .cloned()
             .collect::<Vec<_>>()
             .join("/");
-        if !self.overwrite && dir.join(file_name).symlink_metadata().is_ok() {
-            return Err(json_error(409, &format!("{name} exists")));
+        let replace = self.overwrite && held.rights.contains(Rights::OVERWRITE);
+        if dir.join(file_name).symlink_metadata().is_ok() {
+            if !self.overwrite {
+                return Err(json_error(409, &format!("{name} exists")));
+            }
+            permit(
+                held,
+                Rights::OVERWRITE,
+                &format!("{name} exists and may not be replaced"),
+            )?;
         }
         let temp = tempfile::Builder::new()
             .prefix(".uhttpd-upload-")
@@ -271,6 +300,7 @@ impl Uploads {
             dir,
             file_name: file_name.clone(),
             name,
+            replace,
             size: 0,
             max_size: self.max_size,
         })
@@ -284,7 +314,7 @@ impl Uploads {
             .as_file()
             .sync_data()
             .map_err(|e| write_failed(file.temp.path(), &e))?;
-        let result = if self.overwrite {
+        let result = if file.replace {
             file.temp.persist(&target).map(drop)
         } else {
             file.temp.persist_noclobber(&target).map(drop)
@@ -331,6 +361,16 @@ impl PutUpload {
     }
 }
 
+/// Whether `held` has `wanted`: else a 401 when a login would help, a
+/// 403 saying `why` when it would not.
+fn permit(held: Held, wanted: Rights, why: &str) -> Result<(), Response> {
+    match held.decide(wanted) {
+        Decision::Allow => Ok(()),
+        Decision::Login => Err(challenge()),
+        Decision::Forbidden => Err(json_error(403, why)),
+    }
+}
+
 /// A `multipart/form-data` body in progress.
 pub struct MultipartUpload {
     parser: MultipartParser,
@@ -338,6 +378,8 @@ pub struct MultipartUpload {
     dir: Vec<String>,
     /// Answer a browser's form with a redirect to the listing.
     html: bool,
+    /// What the sender may do in `dir`.
+    held: Held,
     /// The file being received (boxed: the form state stays small).
     current: Option<Box<Receiving>>,
     /// The value of a `mkdir` field being read.
@@ -368,6 +410,7 @@ impl MultipartUpload {
             field,
             folders,
             done,
+            held,
             ..
         } = self;
         let result = parser.feed(data, |event| -> Result<(), Response> {
@@ -375,10 +418,14 @@ impl MultipartUpload {
                 // A form field (other than `mkdir`), or a file input left
                 // empty: no file is opened, so its data is skipped.
                 PartEvent::Start { name, filename, .. } => match filename {
-                    None if name == "mkdir" => *field = Some(Vec::new()),
+                    None if name == "mkdir" => {
+                        permit(*held, Rights::MKDIR, "may not create folders here")?;
+                        *field = Some(Vec::new());
+                    }
                     None => {}
                     Some(name) if name.is_empty() => {}
                     Some(name) => {
+                        permit(*held, Rights::UPLOAD, "may not upload here")?;
                         let parts = relative_path(&name).map_err(|why| json_error(400, why))?;
                         let full = dir
                             .iter()
@@ -389,7 +436,7 @@ impl MultipartUpload {
                         if done.iter().any(|f| f.name == full) {
                             return Err(json_error(400, &format!("{name} sent twice")));
                         }
-                        *current = Some(Box::new(uploads.receive(dir, &parts)?));
+                        *current = Some(Box::new(uploads.receive(dir, &parts, *held)?));
                     }
                 },
                 PartEvent::Data(bytes) => {

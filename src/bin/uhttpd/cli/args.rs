@@ -380,7 +380,14 @@ pub struct Options {
     /// Require an HTTP Basic login from the users listed in FILE
     ///
     /// FILE holds user names and password hashes, so that no password
-    /// appears on the command line, where any local user can see it with ps.
+    /// appears on the command line, where any local user can see it with ps:
+    /// user:hash lines as "htpasswd -B" writes them. A user may do
+    /// everything, unless rules follow the hash: RIGHT[,RIGHT]...[@PATH],
+    /// with the rights read, upload, overwrite, delete, mkdir, all, under
+    /// PATH (default /). A line "* RULES" says what anyone may do, logged
+    /// in or not; without it every request needs a login. Example:
+    /// "* read@/pub" and "bob:$2y$... read upload,delete@/incoming".
+    /// DELETE /PATH removes a file for users with the delete right.
     #[arg(
         long,
         value_name = "FILE",
@@ -391,6 +398,9 @@ pub struct Options {
     pub auth_file: Option<PathBuf>,
 
     /// With --auth-file: reading stays public, only uploads need a login
+    ///
+    /// The same as a line "* read" in the auth file: anyone may read
+    /// everything; uploads, new folders and DELETE need a login.
     #[arg(long, help_heading = "Access")]
     pub auth_uploads_only: bool,
 

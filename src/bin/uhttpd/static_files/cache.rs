@@ -82,6 +82,13 @@ impl FileCache {
         }
     }
 
+    /// Forgets every kept file (after a file was deleted).
+    pub fn clear(&self) {
+        let mut state = self.lock();
+        state.files.clear();
+        state.bytes = 0;
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -213,6 +213,34 @@ fn open_resolved(root: &Path, raw_path: &str) -> Result<Opened, ResolveError> {
     }
 }
 
+/// An entry of a directory under ROOT, named for removal: the directory
+/// (canonical, under ROOT) and the entry's decoded name, itself not
+/// followed (it may be a symlink).
+#[derive(Debug)]
+pub struct Entry {
+    pub parent: PathBuf,
+    pub name: String,
+}
+
+/// Resolves the directory holding what `raw_path` names (by [`resolve`]'s
+/// rules) and checks the last segment as any segment is (a dotfile: 404).
+/// ROOT itself has no parent: [`ResolveError::Forbidden`].
+pub fn entry(root: &Path, raw_path: &str) -> Result<Entry, ResolveError> {
+    let rest = raw_path.strip_prefix('/').ok_or(ResolveError::BadRequest)?;
+    let mut segments = rest.split('/').filter(|s| !s.is_empty());
+    let last = segments.next_back().ok_or(ResolveError::Forbidden)?;
+    let name = decode_segment(last)?;
+    let mut parent = String::from("/");
+    for segment in segments {
+        parent.push_str(segment);
+        parent.push('/');
+    }
+    match resolve(root, &parent)? {
+        Target::Dir { path, .. } => Ok(Entry { parent: path, name }),
+        Target::File { .. } => Err(ResolveError::NotFound),
+    }
+}
+
 /// The `Location` for redirecting a directory request without a trailing
 /// slash: `raw_path` with its leading slashes collapsed to one and a `/`
 /// appended. `//evil.example` gives `/evil.example/`, never an off-site URL.
@@ -507,6 +535,31 @@ mod tests {
             assert_eq!(resolved, want, "{raw}");
             assert_eq!(opened, want, "{raw}");
         }
+    }
+
+    #[test]
+    fn names_entries_for_removal_without_following_the_last_segment() {
+        let f = fixture();
+        let named = |raw: &str| {
+            entry(&f.root, raw).map(|e| {
+                let parent = e.parent.strip_prefix(&f.root).unwrap().to_owned();
+                (parent.to_str().unwrap().to_owned(), e.name)
+            })
+        };
+        let pair = |p: &str, n: &str| Ok((p.to_owned(), n.to_owned()));
+        assert_eq!(named("/a.txt"), pair("", "a.txt"));
+        assert_eq!(named("//sub//b.txt"), pair("sub", "b.txt"));
+        assert_eq!(named("/link-dir/b.txt"), pair("sub", "b.txt"));
+        assert_eq!(named("/link-out"), pair("", "link-out"));
+        assert_eq!(named("/sub/"), pair("", "sub"));
+        assert_eq!(named("/%C3%A9.txt"), pair("", "é.txt"));
+        assert_eq!(named("/"), Err(ResolveError::Forbidden));
+        assert_eq!(named("/.secret"), Err(NotFound));
+        assert_eq!(named("/link-out-dir/outside.txt"), Err(NotFound));
+        assert_eq!(named("/a.txt/x"), Err(NotFound));
+        assert_eq!(named("/sub/.."), Err(BadRequest));
+        assert_eq!(named("/%ff"), Err(BadRequest));
+        assert_eq!(named("a.txt"), Err(BadRequest));
     }
 
     #[test]
