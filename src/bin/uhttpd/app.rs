@@ -22,6 +22,7 @@ use crate::auth::Auth;
 use crate::errors::{error_response, json_error};
 use crate::pool::Pool;
 use crate::redirect;
+use crate::resumable::{self, Resumable, Started};
 use crate::rpc;
 use crate::static_files::{self, StaticOptions};
 use crate::upload::{MultipartUpload, PutUpload, Uploads};
@@ -40,6 +41,8 @@ pub struct App {
     pub auth: Option<std::sync::Arc<Auth>>,
     /// The threads that finish uploads, when uploads are on.
     pub disk: Option<Arc<Pool<Finish>>>,
+    /// Resumable uploads (IETF draft, tus), when uploads are on.
+    pub resumable: Option<Resumable>,
 }
 
 /// Threads that make finished uploads durable and answer them.
@@ -68,6 +71,8 @@ enum Route<'a> {
     Rpc,
     Put(&'a str),
     Multipart,
+    /// A resumable-upload request (see `resumable`).
+    Resumable,
     /// An upload path with the wrong method; the one it takes.
     UploadOther(&'static str),
     /// Nothing here (uploads are off).
@@ -82,6 +87,7 @@ enum Receiving {
     Rpc(Vec<u8>),
     Put(PutUpload),
     Multipart(MultipartUpload),
+    Resumable(resumable::Append),
 }
 
 /// Kept with every request that spans several events.
@@ -124,6 +130,9 @@ impl App {
         let path = uhttp::util::split_url(req.url()).0;
         if self.rpc && req.path() == "/rpc" {
             return Route::Rpc;
+        }
+        if self.resumable.is_some() && resumable::claims(req) {
+            return Route::Resumable;
         }
         if self.uploads.is_some() {
             if let Some(name) = path.strip_prefix("/upload/") {
@@ -169,7 +178,7 @@ impl App {
     fn needs_login(&self, auth: &Auth, route: &Route<'_>) -> bool {
         match route {
             Route::Redirect(_) => false,
-            Route::Put(_) | Route::Multipart | Route::UploadOther(_) => true,
+            Route::Put(_) | Route::Multipart | Route::Resumable | Route::UploadOther(_) => true,
             Route::NotFound => false,
             Route::Rpc | Route::Search | Route::Static => !auth.uploads_only,
         }
@@ -197,6 +206,13 @@ impl App {
                 },
                 Err(response) => response,
             },
+            Route::Resumable => match self.resumable().start(req) {
+                Started::Answered(response) => response,
+                Started::Body(mut append) => match append.feed(req.data()) {
+                    Ok(()) => return append.complete(req),
+                    Err(response) => response,
+                },
+            },
             Route::UploadOther(allow) => error_response(405).header("Allow", allow),
             Route::NotFound => error_response(404),
             Route::Search => match static_files::search(&self.files, req) {
@@ -223,6 +239,10 @@ impl App {
                 .uploads()
                 .start_multipart(req)
                 .map(Receiving::Multipart),
+            Route::Resumable => match self.resumable().start(req) {
+                Started::Answered(response) => Err(response),
+                Started::Body(append) => Ok(Receiving::Resumable(append)),
+            },
             Route::Redirect(port) => Err(redirect::to_https(req, port)),
             Route::UploadOther(allow) => Err(error_response(405).header("Allow", allow)),
             Route::NotFound => Err(error_response(404)),
@@ -266,6 +286,7 @@ impl App {
                 Receiving::Multipart(upload) => {
                     return self.finish_upload(req, |u| upload.finish(u));
                 }
+                Receiving::Resumable(append) => return append.complete(req),
             },
         };
         send(req, response);
@@ -309,6 +330,7 @@ impl App {
             }
             Receiving::Put(put) => put.feed(data),
             Receiving::Multipart(upload) => upload.feed(self.uploads(), data),
+            Receiving::Resumable(append) => append.feed(data),
         }
     }
 
@@ -317,6 +339,11 @@ impl App {
             return json_error(413, "body too large");
         }
         rpc::echo(req, body)
+    }
+
+    fn resumable(&self) -> &Resumable {
+        // unwrap: the resumable route exists only when it is on.
+        self.resumable.as_ref().unwrap()
     }
 
     fn uploads(&self) -> &Uploads {

@@ -107,6 +107,20 @@ impl Startup {
             }
             None => None,
         };
+        let resumable = match &uploads {
+            Some(uploads) => Some(
+                crate::resumable::Resumable::new(
+                    uploads.clone(),
+                    crate::resumable::store::Limits {
+                        expiry: settings.upload_expiry,
+                        max_open: settings.max_open_uploads,
+                        max_open_per_client: settings.max_open_uploads_per_client,
+                    },
+                )
+                .map_err(StartupError::Threads)?,
+            ),
+            None => None,
+        };
         let disk = match &uploads {
             Some(uploads) => Some(Arc::new(
                 app::disk_threads(uploads.clone()).map_err(StartupError::Threads)?,
@@ -222,6 +236,7 @@ impl Startup {
             redirect: redirect_port.map(|_| (1, main_port)),
             auth,
             disk,
+            resumable,
         };
         Ok(Startup {
             app,

@@ -14,6 +14,7 @@ mod multipart;
 mod percent;
 mod pool;
 mod redirect;
+mod resumable;
 mod rpc;
 mod signals;
 mod size;
