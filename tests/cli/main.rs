@@ -17,6 +17,7 @@ mod connections;
 mod generated;
 mod listing;
 mod memory;
+mod resumable;
 mod rpc;
 mod soak;
 mod static_files;

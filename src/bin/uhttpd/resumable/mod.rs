@@ -596,7 +596,13 @@ impl Append {
                 let response = Response::new(201)
                     .header("Upload-Complete", "?1")
                     .header("Upload-Offset", size.to_string());
-                let response = match uploads.location(&parts, false) {
+                // The stored file's URL when the upload directory is
+                // served; else, for a creation, the upload resource's
+                // (which answers "complete" until it expires).
+                let location = uploads
+                    .location(&parts, false)
+                    .or_else(|| self.created.clone());
+                let response = match location {
                     Some(url) => response.header("Location", url),
                     None => response,
                 };

@@ -176,24 +176,24 @@ fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 impl Store {
-    /// Opens (creating) the store in `upload_dir` and recovers what a
+    /// Opens the store of `upload_dir` and recovers what a
     /// previous run left: records read back, data cut to the acknowledged
     /// offset; expired, broken or orphaned files removed.
     pub fn open(upload_dir: &Path, limits: Limits) -> io::Result<Store> {
-        let dir = upload_dir.join(DIR);
-        match fs::create_dir(&dir) {
-            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
-            _ => {}
-        }
         let store = Store {
-            dir,
+            dir: upload_dir.join(DIR),
             limits,
             uploads: Mutex::new(HashMap::new()),
         };
-        store.recover()?;
-        Ok(store)
+        match store.recover() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(store),
+            Err(e) => Err(e),
+            Ok(()) => Ok(store),
+        }
     }
 
+    /// Reads back what a previous run left (nothing when the directory,
+    /// made by the first creation, does not exist).
     fn recover(&self) -> io::Result<()> {
         let now = now_secs();
         let mut uploads = self.lock();
@@ -310,6 +310,10 @@ impl Store {
         }
         if total >= self.limits.max_open {
             return Err(CreateError::TotalLimit);
+        }
+        match fs::create_dir(&self.dir) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(CreateError::Io(e)),
+            _ => {}
         }
         let id = Id::random().map_err(CreateError::Io)?;
         let created = OpenOptions::new()
