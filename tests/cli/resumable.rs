@@ -804,7 +804,9 @@ fn bad_input_gets_a_clear_status_and_changes_nothing() {
         headers
     }
     let partial = Some("application/partial-upload");
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, &[u8], u16)> = vec![
+    /// Method, path, headers, body, the status wanted.
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a [u8], u16);
+    let cases: Vec<Case> = vec![
         (
             "PATCH",
             &location,

@@ -338,6 +338,9 @@ fn config_file_supplies_settings() {
         upload_dir = "/srv/in"
         overwrite = true
         max_upload_size = "1G"
+        upload_expiry = 3600
+        max_open_uploads = 50
+        max_open_uploads_per_client = 5
         max_connections = 10
         keep_alive_timeout = 30
         keep_alive_max_requests = 5
@@ -375,6 +378,8 @@ fn config_file_supplies_settings() {
     assert_eq!(s.upload_dir, Some(PathBuf::from("/srv/in")));
     assert!(s.overwrite);
     assert_eq!(s.max_upload_size, 1 << 30);
+    assert_eq!(s.upload_expiry, Duration::from_secs(3600));
+    assert_eq!((s.max_open_uploads, s.max_open_uploads_per_client), (50, 5));
     assert_eq!(s.max_connections, Some(10));
     assert_eq!(s.keep_alive_timeout, Duration::from_secs(30));
     assert_eq!(s.keep_alive_max_requests, 5);
