@@ -116,7 +116,9 @@ pub struct Options {
     ///
     /// PUT /upload/NAME (as "curl -T FILE URL/upload/NAME" sends it) and
     /// POST /upload from an HTML form store files in DIR. A file appears
-    /// under its name only once it is complete.
+    /// under its name only once it is complete. Resumable uploads (the IETF
+    /// resumable-upload draft and tus 1.0.0, e.g. tus-js-client or tuspy
+    /// with endpoint URL/upload/) survive dropped connections and restarts.
     #[arg(
         long,
         value_name = "DIR",
