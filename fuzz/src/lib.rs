@@ -9,6 +9,9 @@
 #[path = "../../src/bin/uhttpd/multipart.rs"]
 pub mod multipart;
 
+#[path = "../../src/bin/uhttpd/resumable/headers.rs"]
+pub mod resumable_headers;
+
 /// Used by `resolve` (as `crate::percent`, as in the program).
 #[path = "../../src/bin/uhttpd/percent.rs"]
 pub mod percent;
