@@ -46,5 +46,6 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 js="$(dirname "$0")/../target/tus-js"
 mkdir -p "$js"
-cp "$(dirname "$0")/../tests/cli/resumable/package.json" "$js/package.json"
-(cd "$js" && npm install --silent --no-audit --no-fund >/dev/null)
+# The lock file pins every package, not only tus-js-client.
+cp "$(dirname "$0")"/../tests/cli/resumable/package{,-lock}.json "$js/"
+(cd "$js" && npm ci --silent --no-audit --no-fund >/dev/null)

@@ -342,7 +342,10 @@ impl Store {
 
     /// Starts an append at `offset`: the upload becomes busy, and its data
     /// file is opened, cut to the acknowledged offset (bytes of an earlier
-    /// append not yet acknowledged are dropped) and positioned there.
+    /// append not yet acknowledged are dropped) and positioned there. On
+    /// the loop, as a plain upload's file creation is: an `open` and an
+    /// `ftruncate` that, but after an interrupted append whose flush was
+    /// refused, changes nothing.
     pub fn begin_append(&self, id: Id, offset: u64) -> Result<(File, Meta), AppendError> {
         let mut uploads = self.lock();
         self.sweep(&mut uploads);
@@ -477,6 +480,10 @@ mod tests {
             "0123456789abcdef0123456789abcdé",
         ] {
             assert_eq!(Id::parse(bad), None, "{bad}");
+        }
+        let text = id.to_string();
+        for (at, bad) in crate::test_support::str_at_every_offset(&text) {
+            assert_eq!(Id::parse(&bad), None, "{at}: {bad}");
         }
     }
 
