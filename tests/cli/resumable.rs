@@ -1069,11 +1069,30 @@ fn bad_input_gets_a_clear_status_and_changes_nothing() {
             response.text()
         );
     }
+    // A chunked body (no length up front) going past the length: 400 once
+    // it does, and nothing of it is kept.
+    let mut client = Client::connect(server.addr());
+    client.send(format!(
+        "PATCH {location} HTTP/1.1\r\nHost: t\r\nUpload-Draft-Interop-Version: 8\r\nContent-Type: application/partial-upload\r\nUpload-Offset: 10\r\nUpload-Complete: ?0\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ));
+    client.send(format!("1f4\r\n{}\r\n", "a".repeat(500)));
+    client.send(format!("2bc\r\n{}\r\n0\r\n\r\n", "b".repeat(700)));
+    assert_eq!(client.read_response().status, 400);
     // Nothing was appended, nothing stored, and the server still serves.
     assert_eq!(
         ietf_offset(&server, &location).header("upload-offset"),
         Some("10")
     );
+    let appended = poll("the upload free again", IO_TIMEOUT, || {
+        let r = ietf_append(&server, &location, 10, false, b"0123456789");
+        (r.status != 423).then_some(r)
+    });
+    assert_eq!(appended.status, 204, "{}", appended.text());
+    let id = location.trim_start_matches("/upload/.resumable/");
+    let part = server
+        .upload_dir()
+        .join(format!(".uhttpd-resumable/{id}.part"));
+    assert_eq!(std::fs::read(part).unwrap(), b"01234567890123456789");
     let head = send(&server, "HEAD", &tus, &[TUS], b"");
     assert_eq!(head.header("upload-offset"), Some("0"));
     let files: Vec<_> = server

@@ -175,7 +175,7 @@ impl Resumable {
                 false => answer(json_error(404, "no such upload")),
             },
             Op::Create(create) => self.create(req, protocol, create),
-            Op::Append(id, append) => self.append(req, protocol, id, append),
+            Op::Append(id, append) => self.append_to(req, protocol, id, append, None),
         }
     }
 
@@ -266,16 +266,9 @@ impl Resumable {
         self.append_to(req, protocol, id, request, Some(location))
     }
 
-    fn append(
-        &self,
-        req: &Request,
-        protocol: Protocol,
-        id: Id,
-        request: AppendRequest,
-    ) -> Result<Started, Response> {
-        self.append_to(req, protocol, id, request, None)
-    }
-
+    /// Starts receiving the body of an append, or of a creation
+    /// (`created`: the new resource's URL), at `request.offset`: the upload
+    /// is held, and the declared lengths checked against it and the limit.
     fn append_to(
         &self,
         req: &Request,
@@ -307,6 +300,7 @@ impl Resumable {
             content_digest: request.content_digest,
             repr_digest: request.repr_digest,
             created,
+            refused: false,
             finished: false,
         };
         // The declared length may be given (again) on an append: it must
@@ -409,6 +403,8 @@ pub struct Append {
     repr_digest: Option<Digest>,
     /// The resource URL, when this request created the upload.
     created: Option<String>,
+    /// The body was refused midway: what it wrote is not kept.
+    refused: bool,
     /// Completed or refused: nothing left for `Drop`.
     finished: bool,
 }
@@ -438,12 +434,14 @@ impl Append {
                 }
                 _ => json_error(413, "upload too large"),
             };
+            self.refused = true;
             return Err(self.protocol.decorate(response));
         }
         let Some(file) = self.file.as_mut() else {
             return Ok(());
         };
         if let Err(e) = file.write_all(data) {
+            self.refused = true;
             let path = self.resumable.0.store.data_path(self.id);
             return Err(self
                 .protocol
@@ -623,15 +621,16 @@ fn rename(from: &Path, to: &Path, overwrite: bool) -> io::Result<()> {
 }
 
 impl Drop for Append {
-    /// Cut off (the client vanished, or the body was refused midway): what
-    /// arrived is flushed and acknowledged off the loop, unless a digest
-    /// was to be checked (then it is dropped); the upload is released.
+    /// Cut off (the client vanished): what arrived is flushed and
+    /// acknowledged off the loop, unless a digest was to be checked or the
+    /// body was refused midway (then it is dropped: the next append cuts
+    /// the file back); the upload is released.
     fn drop(&mut self) {
         if self.finished {
             return;
         }
         let (id, start, written) = (self.id, self.start, self.written);
-        let keep = self.content_digest.is_none() && written > 0;
+        let keep = !self.refused && self.content_digest.is_none() && written > 0;
         let file = self.file.take();
         let shared = Arc::clone(&self.resumable.0);
         let job_shared = Arc::clone(&shared);
