@@ -969,6 +969,14 @@ fn bad_input_gets_a_clear_status_and_changes_nothing() {
             b"",
             400,
         ),
+        // Refused after the upload was made (and its 104 sent): it goes.
+        (
+            "POST",
+            "/upload/y.bin",
+            vec![IETF, ("Upload-Complete", "?0"), ("Upload-Length", "5")],
+            b"0123456789",
+            400,
+        ),
         // tus
         ("PATCH", &tus, vec![TUS, ("Upload-Offset", "0")], b"x", 415),
         ("PATCH", &tus, vec![TUS, OCTETS], b"x", 400),
@@ -1068,7 +1076,22 @@ fn bad_input_gets_a_clear_status_and_changes_nothing() {
             "{method} {path} {headers:?}: {}",
             response.text()
         );
+        // Each refusal speaks the request's protocol.
+        if headers.contains(&TUS) {
+            assert_eq!(
+                response.header("tus-resumable"),
+                Some("1.0.0"),
+                "{path} {headers:?}"
+            );
+        }
+        if headers.contains(&IETF) {
+            let version = response.header("upload-draft-interop-version");
+            assert_eq!(version, Some("8"), "{path} {headers:?}");
+        }
     }
+    // No refused creation left an upload behind: the two of this test.
+    let store = server.upload_dir().join(".uhttpd-resumable");
+    assert_eq!(std::fs::read_dir(&store).unwrap().count(), 4);
     // A chunked body (no length up front) going past the length: 400 once
     // it does, and nothing of it is kept.
     let mut client = Client::connect(server.addr());

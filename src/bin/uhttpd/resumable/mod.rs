@@ -177,6 +177,7 @@ impl Resumable {
             Op::Create(create) => self.create(req, protocol, create),
             Op::Append(id, append) => self.append_to(req, protocol, id, append, None),
         }
+        .map_err(|r| protocol.decorate(r))
     }
 
     fn limits(&self) -> (u64, Duration) {
@@ -196,7 +197,12 @@ impl Resumable {
         create: Create,
     ) -> Result<Started, Response> {
         let uploads = &self.0.uploads;
-        if create.length.is_some_and(|n| n > uploads.max_size) {
+        // A complete body is the whole file: its length is the upload's.
+        let length = match (create.complete, req.content_length()) {
+            (true, Some(n)) => Some(n),
+            _ => create.length,
+        };
+        if length.is_some_and(|n| n > uploads.max_size) {
             return Err(json_error(413, "upload too large"));
         }
         // The name is checked, its directories made and a collision found
@@ -215,10 +221,6 @@ impl Resumable {
         let kind = match protocol {
             Protocol::Ietf(_) => Kind::Ietf,
             Protocol::Tus => Kind::Tus,
-        };
-        let length = match (create.complete, req.content_length()) {
-            (true, Some(n)) => Some(n),
-            _ => create.length,
         };
         let meta = Meta {
             name: create.name,
@@ -263,7 +265,12 @@ impl Resumable {
             content_digest: create.content_digest,
             repr_digest: None,
         };
+        // Refused on its headers after all (a body longer than the length):
+        // the new upload goes again.
         self.append_to(req, protocol, id, request, Some(location))
+            .inspect_err(|_| {
+                self.0.store.remove(id);
+            })
     }
 
     /// Starts receiving the body of an append, or of a creation
@@ -278,16 +285,16 @@ impl Resumable {
         created: Option<String>,
     ) -> Result<Started, Response> {
         let store = &self.0.store;
-        let (file, meta) = store.begin_append(id, request.offset).map_err(|e| {
-            protocol.decorate(match e {
+        let (file, meta) = store
+            .begin_append(id, request.offset)
+            .map_err(|e| match e {
                 AppendError::NotFound => json_error(404, "no such upload"),
                 AppendError::Busy => json_error(423, "another request is appending to this upload")
                     .header("Retry-After", "1"),
                 AppendError::Completed => protocol.completed(),
                 AppendError::Mismatch(expected) => protocol.mismatch(expected, request.offset),
                 AppendError::Io(e) => crate::upload::write_failed(&store.data_path(id), &e),
-            })
-        })?;
+            })?;
         let append = Append {
             resumable: self.clone(),
             id,
@@ -420,7 +427,7 @@ impl Append {
     fn refuse(mut self, response: Response) -> Response {
         self.finished = true;
         self.resumable.0.store.release(self.id);
-        self.protocol.decorate(response)
+        response
     }
 
     /// Writes body bytes (on the loop, into the page cache, as a plain
