@@ -1128,3 +1128,65 @@ fn bad_input_gets_a_clear_status_and_changes_nothing() {
         server.raw_get("/").status == 200
     });
 }
+
+/// With `--auth-file` (even `--auth-uploads-only`), every request of a
+/// resumable upload needs the login: creation, offset, append, cancel.
+#[test]
+fn every_request_of_an_upload_needs_the_login() {
+    let mut users = tempfile::NamedTempFile::new().unwrap();
+    // A low cost: this test is about where the check applies, not its cost.
+    let hash = bcrypt::hash("secret", 4).unwrap();
+    std::io::Write::write_all(&mut users, format!("alice:{hash}\n").as_bytes()).unwrap();
+    let server = Server::builder()
+        .uploads()
+        .args(["--auth-file", path_str(users.path()), "--auth-uploads-only"])
+        .start();
+    let login = format!("Basic {}", STANDARD.encode("alice:secret"));
+    let wrong = format!("Basic {}", STANDARD.encode("alice:guess"));
+    let create = |auth: &str| {
+        exchange(
+            &server,
+            "POST",
+            "/upload/a.bin",
+            &[IETF, ("Upload-Complete", "?0"), ("Authorization", auth)],
+            b"abc",
+        )
+    };
+    let (interim, refused) = create(&wrong);
+    assert_eq!(refused.status, 401);
+    assert!(interim.is_empty(), "no 104 before the login");
+    let (_, created) = create(&login);
+    assert_eq!(created.status, 201);
+    let location = created.header("location").unwrap().to_owned();
+    for auth in [None, Some(wrong.as_str())] {
+        let mut headers = vec![IETF];
+        headers.extend(auth.map(|a| ("Authorization", a)));
+        assert_eq!(send(&server, "HEAD", &location, &headers, b"").status, 401);
+        let mut patch = headers.clone();
+        patch.extend([PARTIAL, ("Upload-Offset", "3"), ("Upload-Complete", "?1")]);
+        assert_eq!(
+            send(&server, "PATCH", &location, &patch, b"def").status,
+            401
+        );
+        assert_eq!(
+            send(&server, "DELETE", &location, &headers, b"").status,
+            401
+        );
+        let tus = [
+            TUS,
+            ("Upload-Length", "1"),
+            ("Upload-Metadata", "filename Yg=="),
+        ];
+        let mut tus = tus.to_vec();
+        tus.extend(auth.map(|a| ("Authorization", a)));
+        assert_eq!(send(&server, "POST", "/upload/", &tus, b"").status, 401);
+    }
+    let head = send(
+        &server,
+        "HEAD",
+        &location,
+        &[IETF, ("Authorization", &login)],
+        b"",
+    );
+    assert_eq!(head.header("upload-offset"), Some("3"));
+}
