@@ -304,6 +304,12 @@ fn tus_js_client_uploads_files_of_0_1_and_10_mib_over_the_ietf_draft() {
     uploads_of_sizes(Tool::TusJs("ietf-draft-05"), "js-ietf");
 }
 
+/// tus-js-client's older IETF option: interop version 5, appends untyped.
+#[test]
+fn tus_js_client_uploads_files_of_0_1_and_10_mib_over_ietf_draft_03() {
+    uploads_of_sizes(Tool::TusJs("ietf-draft-03"), "js-ietf-03");
+}
+
 /// The 200 MiB case of the issue; long: `cargo test --test cli -- --ignored resumable`.
 #[test]
 #[ignore]
@@ -919,7 +925,7 @@ fn bad_input_gets_a_clear_status_and_changes_nothing() {
         (
             "HEAD",
             &location,
-            vec![("Upload-Draft-Interop-Version", "3")],
+            vec![("Upload-Draft-Interop-Version", "4")],
             b"",
             400,
         ),

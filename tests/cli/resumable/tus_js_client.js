@@ -3,7 +3,7 @@
 // server acknowledged, then "done"; exits 1 on an error.
 //
 // usage: node tus_js_client.js ENDPOINT FILE PROTOCOL CHUNK_SIZE NAME [RESUME_URL]
-// PROTOCOL: tus-v1 or ietf-draft-05 (tus-js-client's IETF option).
+// PROTOCOL: tus-v1, ietf-draft-05 or ietf-draft-03 (tus-js-client's IETF options).
 
 const fs = require('fs');
 const tus = require('tus-js-client');

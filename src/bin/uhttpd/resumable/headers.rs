@@ -183,11 +183,13 @@ pub fn digest_dictionary(value: &str) -> Result<Option<Digest>, HeaderError> {
     Ok(best)
 }
 
-/// The IETF interop versions accepted: 8 (draft-11 and -12), and 6 and
-/// 7 (drafts -05 to -10: the same requests for what we implement; 6 is
-/// what tus-js-client 4's `ietf-draft-05` protocol sends).
+/// The IETF interop versions accepted: 8 (draft-11 and -12), and 5 to 7
+/// (drafts -03 to -10: the same requests for what we implement, but that
+/// before 6 an append has no `application/partial-upload` type; 6 and 5
+/// are what tus-js-client 4's `ietf-draft-05` and `ietf-draft-03`
+/// protocols send).
 pub fn interop_version(value: &str) -> Option<u64> {
-    sf_integer(value).ok().filter(|v| (6..=8).contains(v))
+    sf_integer(value).ok().filter(|v| (5..=8).contains(v))
 }
 
 #[cfg(test)]
@@ -283,10 +285,10 @@ mod tests {
     }
 
     #[test]
-    fn interop_versions_six_to_eight_are_accepted() {
+    fn interop_versions_five_to_eight_are_accepted() {
         assert_eq!(interop_version("8"), Some(8));
-        assert_eq!(interop_version("6"), Some(6));
-        for bad in ["5", "9", "", "-8", "8.0"] {
+        assert_eq!(interop_version("5"), Some(5));
+        for bad in ["4", "9", "", "-8", "8.0"] {
             assert_eq!(interop_version(bad), None, "{bad:?}");
         }
     }

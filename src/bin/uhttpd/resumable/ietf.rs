@@ -119,7 +119,7 @@ pub fn parse(req: &Request) -> Result<(Protocol, Op), Response> {
         Some(v) => headers::interop_version(v).ok_or_else(|| {
             json_error(
                 400,
-                "unsupported Upload-Draft-Interop-Version (6 to 8 are spoken)",
+                "unsupported Upload-Draft-Interop-Version (5 to 8 are spoken)",
             )
         })?,
         None => {
@@ -130,19 +130,19 @@ pub fn parse(req: &Request) -> Result<(Protocol, Op), Response> {
         }
     };
     let protocol = Protocol::Ietf(version);
-    operation(req)
+    operation(req, version)
         .map(|op| (protocol, op))
         .map_err(|r| protocol.decorate(r))
 }
 
-fn operation(req: &Request) -> Result<Op, Response> {
+fn operation(req: &Request, version: u64) -> Result<Op, Response> {
     let path = uhttp::util::split_url(req.url()).0;
     if let Some(id) = path.strip_prefix(RESOURCE_PREFIX) {
         let id = Id::parse(id).ok_or_else(|| json_error(404, "no such upload"))?;
         return match req.method() {
             "HEAD" => Ok(Op::Offset(id)),
             "DELETE" => Ok(Op::Cancel(id)),
-            "PATCH" => append(req).map(|a| Op::Append(id, a)),
+            "PATCH" => append(req, version).map(|a| Op::Append(id, a)),
             _ => Err(error_response(405).header("Allow", "HEAD, PATCH, DELETE")),
         };
     }
@@ -177,10 +177,12 @@ fn operation(req: &Request) -> Result<Op, Response> {
     }))
 }
 
-fn append(req: &Request) -> Result<AppendRequest, Response> {
+/// An append; from interop version 6 on (draft-05), its body must be
+/// typed `application/partial-upload`.
+fn append(req: &Request, version: u64) -> Result<AppendRequest, Response> {
     let media_type = req.header("content-type").unwrap_or_default();
     let media_type = media_type.split(';').next().unwrap_or_default().trim();
-    if !media_type.eq_ignore_ascii_case("application/partial-upload") {
+    if version >= 6 && !media_type.eq_ignore_ascii_case("application/partial-upload") {
         return Err(json_error(
             415,
             "PATCH takes Content-Type: application/partial-upload",

@@ -1,7 +1,7 @@
 //! Resumable uploads under `/upload/`, in two protocols on one store:
 //!
 //! - the IETF draft "Resumable Uploads for HTTP"
-//!   (draft-ietf-httpbis-resumable-upload-12, interop version 8; 6 and 7
+//!   (draft-ietf-httpbis-resumable-upload-12, interop version 8; 5 to 7
 //!   accepted too, see [`headers::interop_version`]): `ietf.rs`;
 //! - tus 1.0.0 with the creation, creation-with-upload, termination,
 //!   expiration and checksum (sha1, sha256) extensions: `tus.rs`.
