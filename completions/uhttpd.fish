@@ -8,6 +8,9 @@ complete -c uhttpd -l key -d 'PEM private key for HTTPS (needs --cert)' -r -F
 complete -c uhttpd -l redirect-http -d 'Also listen for plain HTTP on PORT and redirect it to HTTPS' -r
 complete -c uhttpd -l upload-dir -d 'Accept uploads into DIR (off by default)' -r -f -a "(__fish_complete_directories)"
 complete -c uhttpd -l max-upload-size -d 'Largest file accepted by an upload, e.g. 500M (larger: 413)' -r
+complete -c uhttpd -l upload-expiry -d 'Seconds a resumable upload may sit unchanged before it is removed' -r
+complete -c uhttpd -l max-open-uploads -d 'Most resumable uploads open (incomplete) at once (more: 503)' -r
+complete -c uhttpd -l max-open-uploads-per-client -d 'Most resumable uploads open at once from one client address (more: 429)' -r
 complete -c uhttpd -l max-connections -d 'Most connections open at once, per worker' -r
 complete -c uhttpd -l keep-alive-timeout -d 'Seconds an idle keep-alive connection stays open' -r
 complete -c uhttpd -l keep-alive-max-requests -d 'Requests served on one connection before it is closed (1: no keep-alive)' -r

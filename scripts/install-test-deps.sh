@@ -38,3 +38,18 @@ if ! "$venv/bin/python" -c '' 2>/dev/null; then
     "$python" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../tests/cli/strict_client.requirements.txt"
+
+# The resumable-upload tests (tests/cli/resumable.rs) run tuspy from the
+# same venv and tus-js-client under the system node, from target/tus-js.
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../tests/cli/resumable/requirements.txt"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "installing: nodejs npm"
+    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+js="$(dirname "$0")/../target/tus-js"
+mkdir -p "$js"
+# The lock file pins every package, not only tus-js-client.
+cp "$(dirname "$0")"/../tests/cli/resumable/package{,-lock}.json "$js/"
+(cd "$js" && npm ci --silent --no-audit --no-fund >/dev/null)

@@ -471,6 +471,37 @@ impl Request {
         Ok(())
     }
 
+    /// Sends an interim response (`status` 102-199, such as `103 Early
+    /// Hints` or `104 Upload Resumption Supported`) with `headers`, ahead
+    /// of the final answer; any number may go out before it. An HTTP/1.0
+    /// client gets none (RFC 9110 §15.2), and that is not an error.
+    /// `100 Continue` is the library's to send (see
+    /// [`Request::accept_body`]). Fails if the status is not 102-199, a
+    /// header is invalid, or the request was already answered.
+    pub fn send_informational(&self, status: u16, headers: &[(&str, &str)]) -> Result<(), Error> {
+        if !(102..=199).contains(&status) {
+            return Err(Error::InvalidStatus(status));
+        }
+        let mut response = Response::new(status);
+        for (name, value) in headers {
+            response = response.header(name, value);
+        }
+        response.validate()?;
+        {
+            let state = lock(&self.inner.state);
+            if state.responded {
+                return Err(Error::AlreadyResponded);
+            }
+            if state.closed {
+                return Err(Error::Closed);
+            }
+        }
+        if self.version() == Version::Http11 {
+            self.command(|conn| Command::Interim { conn, response });
+        }
+        Ok(())
+    }
+
     /// Marks the request answered, or says why it cannot be.
     pub(crate) fn claim(&self) -> Result<(), Error> {
         let mut state = lock(&self.inner.state);

@@ -32,6 +32,8 @@ pub(crate) enum SinkChoice {
 pub(crate) enum Command {
     /// Send this (validated) response to the request on `conn`.
     Respond { conn: ConnRef, response: Response },
+    /// Send an interim (1xx) response (validated) ahead of the answer.
+    Interim { conn: ConnRef, response: Response },
     /// Start reading the body of the request on `conn` into a sink.
     AcceptBody { conn: ConnRef, sink: SinkChoice },
     /// The application drained a full `read_buffer`: read again.
@@ -74,6 +76,7 @@ impl Command {
     pub fn conn(&self) -> ConnRef {
         match self {
             Command::Respond { conn, .. }
+            | Command::Interim { conn, .. }
             | Command::AcceptBody { conn, .. }
             | Command::Resume { conn }
             | Command::Stream { conn, .. }

@@ -409,6 +409,7 @@ impl EventLoop {
             self.with_conn(conn.token, now, |c, ctx| {
                 match command {
                     Command::Respond { response, .. } => c.respond(ctx, response),
+                    Command::Interim { response, .. } => c.interim(&response),
                     Command::AcceptBody { sink, .. } => c.accept_body(ctx, sink),
                     Command::Resume { .. } => c.resume(ctx),
                     Command::Stream {

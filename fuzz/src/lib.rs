@@ -17,6 +17,9 @@ pub mod origin;
 #[path = "../../src/bin/uhttpd/permissions.rs"]
 pub mod permissions;
 
+#[path = "../../src/bin/uhttpd/resumable/headers.rs"]
+pub mod resumable_headers;
+
 /// Used by `resolve` and `permissions` (as `crate::percent`, as in the program).
 #[path = "../../src/bin/uhttpd/percent.rs"]
 pub mod percent;

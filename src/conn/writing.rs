@@ -29,6 +29,22 @@ impl Connection {
         self.start_response(ctx, response, Some(req), None);
     }
 
+    /// Queues an interim response ahead of the answer, when the machine
+    /// says one may go out (an HTTP/1.0 client gets none).
+    pub fn interim(&mut self, response: &Response) {
+        let headers = response.headers.as_bytes();
+        if !self
+            .machine
+            .interim(&mut self.out.buf, response.status(), headers)
+        {
+            log::debug!(
+                "{}: interim {} not sent (HTTP/1.0 client, or answered)",
+                self.peer,
+                response.status()
+            );
+        }
+    }
+
     /// Takes the request being answered out of the held handles; an
     /// unread body is dropped (the machine closes the connection after the
     /// answer). `None` when no request is waiting for an answer.

@@ -1,6 +1,6 @@
 //! [`Machine`]: the protocol state of one HTTP/1.1 connection, sans-IO.
 //!
-//! Every keep-alive, pipelining, `100 Continue`, timeout, half-close,
+//! Every keep-alive, pipelining, `100 Continue` (and other 1xx), timeout, half-close,
 //! linger, request-count and stopping decision of a connection is made
 //! here, once. The machine owns no socket, buffer, file or request handle
 //! and never reads the clock: the driver (`conn::Connection`) tells it
@@ -49,7 +49,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::RequestError;
 use crate::h1::body::BodyDecoder;
-use crate::h1::encode::{ConnectionHeader, Framing, encode_framing, encode_status};
+use crate::h1::encode::{ConnectionHeader, Framing, encode_framing, encode_interim, encode_status};
 use crate::h1::head::{BodyKind, Head, Parsed, Version, parse_head};
 
 #[cfg(test)]
@@ -412,6 +412,22 @@ impl Machine {
     #[inline]
     pub fn is_answerable(&self) -> bool {
         matches!(self.phase, Phase::Dispatched | Phase::Body { .. })
+    }
+
+    /// Queues an interim response (`status` 102-199, `headers` lines each
+    /// ending in CRLF, already validated) into `out` ahead of the final
+    /// answer, when one may go out: the request is being read or waits
+    /// for its answer, and the client speaks HTTP/1.1 (RFC 9110 §15.2: a
+    /// server must not send a 1xx to an HTTP/1.0 client). Returns whether
+    /// it was queued; the phase does not change.
+    pub fn interim(&self, out: &mut Vec<u8>, status: u16, headers: &[u8]) -> bool {
+        let sendable = (102..=199).contains(&status)
+            && self.version == Version::Http11
+            && self.is_answerable();
+        if sendable {
+            encode_interim(out, status, headers);
+        }
+        sendable
     }
 
     /// Whether the connection is between requests, kept alive after at

@@ -9,6 +9,8 @@ pub fn reason(status: u16) -> &'static str {
     match status {
         100 => "Continue",
         101 => "Switching Protocols",
+        103 => "Early Hints",
+        104 => "Upload Resumption Supported",
         200 => "OK",
         201 => "Created",
         202 => "Accepted",
@@ -107,6 +109,19 @@ pub fn encode_status(out: &mut Vec<u8>, status: u16, date: &[u8]) {
     out.extend_from_slice(reason(status).as_bytes());
     out.extend_from_slice(b"\r\nDate: ");
     out.extend_from_slice(date);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes an interim (1xx) response: status line, `headers` (lines each
+/// ending in CRLF, already validated) and the empty line; no `Date`, no
+/// framing (a 1xx has no body, RFC 9110 §15.2).
+pub fn encode_interim(out: &mut Vec<u8>, status: u16, headers: &[u8]) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(reason(status).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(headers);
     out.extend_from_slice(b"\r\n");
 }
 

@@ -20,6 +20,7 @@ mod listing;
 mod log_format;
 mod memory;
 mod permissions;
+mod resumable;
 mod routing;
 mod rpc;
 mod soak;

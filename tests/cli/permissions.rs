@@ -376,3 +376,44 @@ fn anyone_may_be_granted_uploads_under_a_path() {
     assert_eq!(delete(&server, "/incoming/drop.txt", None), 401);
     assert_eq!(delete(&server, "/incoming/drop.txt", Some("alice")), 204);
 }
+
+/// A resumable upload (IETF draft, one request with the whole body) of
+/// `name` as `user`, with extra header lines; the final status (after any
+/// `104`).
+fn resumable_put(server: &Server, name: &str, user: Option<&str>, headers: &str) -> u16 {
+    let response = send(
+        server,
+        "PUT",
+        &format!("/upload/{name}"),
+        user,
+        &format!("Upload-Draft-Interop-Version: 8\r\nUpload-Complete: ?1\r\n{headers}"),
+        b"data",
+    );
+    let mut raw = response.raw.as_slice();
+    while raw.starts_with(b"HTTP/1.1 1") {
+        let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        raw = &raw[end + 4..];
+    }
+    crate::util::Response::parse(raw.to_vec()).status
+}
+
+#[test]
+fn resumable_uploads_need_the_upload_right_at_the_upload_directory() {
+    let auth = auth_file(&RULES);
+    let server = start(auth.path());
+    let incoming = server.root().join("incoming");
+    // bob holds upload@/incoming: a new file, not a replacement.
+    assert_eq!(resumable_put(&server, "r.txt", Some("bob"), ""), 201);
+    assert_eq!(fs::read(incoming.join("r.txt")).unwrap(), b"data");
+    assert_eq!(resumable_put(&server, "r.txt", Some("bob"), ""), 409);
+    // carol may only read; anyone else must log in.
+    assert_eq!(resumable_put(&server, "c.txt", Some("carol"), ""), 403);
+    assert_eq!(resumable_put(&server, "n.txt", None, ""), 401);
+    assert!(!incoming.join("c.txt").exists() && !incoming.join("n.txt").exists());
+    // alice (old format: every right) may replace it, with --overwrite.
+    assert_eq!(resumable_put(&server, "r.txt", Some("alice"), ""), 201);
+    // A page of another site may not start one, whoever is logged in.
+    let foreign = "Origin: http://evil.example\r\n";
+    assert_eq!(resumable_put(&server, "e.txt", Some("alice"), foreign), 403);
+    assert!(!incoming.join("e.txt").exists());
+}

@@ -410,3 +410,60 @@ fn reports_an_error_when_head_partial_body_and_close_come_together() {
     assert!(!target.exists());
     client.read_to_end();
 }
+
+/// `Request::send_informational`: a `104` with its headers goes out on
+/// the headers, before `100 Continue` and the final answer; an HTTP/1.0
+/// client gets only the final answer.
+#[test]
+fn interim_responses_precede_continue_and_the_answer_and_skip_http10() {
+    let server = serve_events(event_config(), |event| match event {
+        Event::Headers(req) => {
+            req.send_informational(104, &[("Location", "/up/1"), ("Upload-Offset", "0")])
+                .unwrap();
+            assert!(matches!(
+                req.send_informational(200, &[]),
+                Err(Error::InvalidStatus(200))
+            ));
+            assert!(matches!(
+                req.send_informational(104, &[("Bad\nName", "x")]),
+                Err(Error::InvalidHeader(_))
+            ));
+            req.accept_body().unwrap();
+        }
+        // The HTTP/1.0 request, head and body in one write.
+        Event::Request(req) => {
+            req.send_informational(104, &[("Location", "/up/2")])
+                .unwrap();
+            req.respond(201, req.data().to_vec()).unwrap();
+        }
+        Event::Complete(req) => {
+            req.respond(201, req.data().to_vec()).unwrap();
+            assert!(matches!(
+                req.send_informational(104, &[]),
+                Err(Error::AlreadyResponded)
+            ));
+        }
+        other => panic!("unexpected {other:?}"),
+    });
+    let mut client = server.connect();
+    client.send("PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+    client.expect_bytes(
+        b"HTTP/1.1 104 Upload Resumption Supported\r\nLocation: /up/1\r\nUpload-Offset: 0\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n",
+    );
+    client.send("ok");
+    let response = client.read_response();
+    assert_eq!(
+        (response.status, response.body.as_slice()),
+        (201, &b"ok"[..])
+    );
+
+    let mut old = server.connect();
+    old.send("PUT /up HTTP/1.0\r\nContent-Length: 2\r\n\r\nok");
+    let response = old.read_response();
+    assert_eq!(response.status, 201);
+    assert!(
+        response.raw.starts_with(b"HTTP/1.1 201"),
+        "{}",
+        response.text()
+    );
+}

@@ -42,6 +42,7 @@ use crate::origin::{self, CrossOrigin};
 use crate::permissions::{self, Held, Rights};
 use crate::pool::Pool;
 use crate::redirect;
+use crate::resumable::{self, Resumable, Started};
 use crate::rpc;
 use crate::static_files::{self, StaticOptions};
 use crate::upload::{MultipartUpload, PutUpload, Uploads};
@@ -66,6 +67,8 @@ pub struct App {
     pub trusted_proxies: Vec<IpAddr>,
     /// The threads that send directory archives, unless `--no-archive`.
     pub archiver: Option<Arc<Archiver>>,
+    /// Resumable uploads (IETF draft, tus), when uploads are on.
+    pub resumable: Option<Resumable>,
 }
 
 /// Threads that make finished uploads durable and answer them.
@@ -97,6 +100,8 @@ enum Route<'a> {
     Rpc,
     Put(&'a str),
     Multipart,
+    /// A resumable-upload request (see `resumable`).
+    Resumable,
     /// An upload path with the wrong method; the one it takes.
     UploadOther(&'static str),
     /// Nothing here (uploads are off).
@@ -113,7 +118,10 @@ enum Route<'a> {
 impl Route<'_> {
     /// Whether the route changes files, and so must be same-origin.
     fn changes_files(&self) -> bool {
-        matches!(self, Route::Put(_) | Route::Multipart | Route::Delete)
+        matches!(
+            self,
+            Route::Put(_) | Route::Multipart | Route::Resumable | Route::Delete
+        )
     }
 
     /// The rights the route needs (any of them) and the path (decoded
@@ -155,6 +163,9 @@ impl Route<'_> {
                 upload_at(path.strip_prefix("/upload/").unwrap_or_default()),
             ),
             Route::Delete => (Rights::DELETE, permissions::checked_at(path)),
+            // Checked at the upload directory: the resource URL does not
+            // name the file (its name is in the store).
+            Route::Resumable => (Rights::UPLOAD, upload_at("")),
         })
     }
 }
@@ -164,6 +175,7 @@ enum Receiving {
     Rpc(Vec<u8>),
     Put(PutUpload),
     Multipart(MultipartUpload),
+    Resumable(resumable::Append),
 }
 
 /// Kept with every request that spans several events.
@@ -219,6 +231,9 @@ impl App {
         let path = uhttp::util::split_url(req.url()).0;
         if self.rpc && req.path() == "/rpc" {
             return Route::Rpc;
+        }
+        if self.resumable.is_some() && resumable::claims(req) {
+            return Route::Resumable;
         }
         if self.uploads.is_some() {
             if let Some(name) = path.strip_prefix("/upload/") {
@@ -337,6 +352,13 @@ impl App {
                 },
                 Err(response) => response,
             },
+            Route::Resumable => match self.resumable().start(req, &held) {
+                Started::Answered(response) => response,
+                Started::Body(mut append) => match append.feed(req.data()) {
+                    Ok(()) => return append.complete(req),
+                    Err(response) => response,
+                },
+            },
             Route::UploadOther(allow) => error_response(405).header("Allow", allow),
             Route::NotFound => error_response(404),
             Route::Search => match static_files::search(&self.files, req) {
@@ -369,6 +391,10 @@ impl App {
                 .uploads()
                 .start_multipart(req, held)
                 .map(Receiving::Multipart),
+            Route::Resumable => match self.resumable().start(req, &held) {
+                Started::Answered(response) => Err(response),
+                Started::Body(append) => Ok(Receiving::Resumable(append)),
+            },
             Route::Redirect(port) => Err(redirect::to_https(req, port)),
             Route::Preflight => Err(self.preflight(req)),
             Route::UploadOther(allow) => Err(error_response(405).header("Allow", allow)),
@@ -416,6 +442,7 @@ impl App {
                 Receiving::Multipart(upload) => {
                     return self.finish_upload(req, |u| upload.finish(u));
                 }
+                Receiving::Resumable(append) => return append.complete(req),
             },
         };
         self.send(req, response);
@@ -459,6 +486,7 @@ impl App {
             }
             Receiving::Put(put) => put.feed(data),
             Receiving::Multipart(upload) => upload.feed(self.uploads(), data),
+            Receiving::Resumable(append) => append.feed(data),
         }
     }
 
@@ -488,6 +516,11 @@ impl App {
     /// Sends `response` with the headers every answer gets.
     fn send(&self, req: &Request, response: Response) {
         send(&self.headers, req, response);
+    }
+
+    fn resumable(&self) -> &Resumable {
+        // unwrap: the resumable route exists only when it is on.
+        self.resumable.as_ref().unwrap()
     }
 
     fn uploads(&self) -> &Uploads {

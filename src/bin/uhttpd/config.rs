@@ -152,6 +152,20 @@ impl Startup {
             cors: Cors::new(&settings.cors),
             extra: settings.header.clone(),
         });
+        let resumable = match &uploads {
+            Some(uploads) => Some(
+                crate::resumable::Resumable::new(
+                    uploads.clone(),
+                    crate::resumable::store::Limits {
+                        expiry: settings.upload_expiry,
+                        max_open: settings.max_open_uploads,
+                        max_open_per_client: settings.max_open_uploads_per_client,
+                    },
+                )
+                .map_err(StartupError::Threads)?,
+            ),
+            None => None,
+        };
         let disk = match &uploads {
             Some(uploads) => Some(Arc::new(
                 app::disk_threads(uploads.clone(), Arc::clone(&headers))
@@ -300,6 +314,7 @@ impl Startup {
             auth,
             disk,
             archiver,
+            resumable,
         };
         Ok(Startup {
             app,

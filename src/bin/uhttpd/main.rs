@@ -20,6 +20,7 @@ mod percent;
 mod permissions;
 mod pool;
 mod redirect;
+mod resumable;
 mod rpc;
 mod signals;
 mod size;

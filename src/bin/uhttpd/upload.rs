@@ -107,7 +107,7 @@ pub fn relative_path(path: &str) -> Result<Vec<String>, &'static str> {
 
 /// `PUT /upload/PATH`: each `/`-separated segment decoded on its own (so
 /// an encoded `%2F` is refused as a separator inside a name).
-fn put_path(raw: &str) -> Result<Vec<String>, &'static str> {
+pub fn put_path(raw: &str) -> Result<Vec<String>, &'static str> {
     raw.split('/')
         .map(|raw| {
             let name = put_name(raw)?;
@@ -245,7 +245,7 @@ impl Uploads {
 
     /// The URL of `relative` (components below the upload directory), when
     /// the upload directory is served.
-    fn location(&self, relative: &[&str], is_dir: bool) -> Option<String> {
+    pub fn location(&self, relative: &[&str], is_dir: bool) -> Option<String> {
         let mut url = self.url.clone()?;
         for part in relative.iter().filter(|p| !p.is_empty()) {
             url.extend(utf8_percent_encode(part, LINK_SEGMENT));
@@ -551,7 +551,7 @@ impl MultipartUpload {
 }
 
 /// 507 when the disk (or a quota, or a file-size limit) is full, else 500.
-fn write_failed(path: &Path, e: &io::Error) -> Response {
+pub fn write_failed(path: &Path, e: &io::Error) -> Response {
     log::error!("upload: cannot write {}: {e}", path.display());
     match e.kind() {
         io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge => {

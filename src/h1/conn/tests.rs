@@ -594,6 +594,61 @@ fn event_mode_sends_continue_only_when_the_body_is_accepted() {
     );
 }
 
+/// The interim response the driver queues for
+/// `Request::send_informational`.
+fn interim(s: &mut Scenario, status: u16, headers: &[u8]) -> bool {
+    s.machine.interim(&mut s.out, status, headers)
+}
+
+#[test]
+fn interim_responses_go_out_before_continue_and_the_final_answer() {
+    let mut s = Scenario::new(event_mode());
+    s.recv(b"POST /u HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+    s.seen();
+    assert!(interim(&mut s, 104, b"Location: /u/1\r\n"));
+    assert_eq!(s.machine.accept_body(&s.limits, s.now), Some(true));
+    s.out.extend_from_slice(CONTINUE);
+    s.flush();
+    assert_eq!(
+        s.wire(),
+        "HTTP/1.1 104 Upload Resumption Supported\r\nLocation: /u/1\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"
+    );
+    s.recv(b"a");
+    assert!(interim(&mut s, 104, b""), "while the body is read");
+    s.recv(b"bc");
+    assert!(
+        interim(&mut s, 103, b"Link: </a.css>\r\n"),
+        "while dispatched"
+    );
+    s.answer(201, "").flush();
+    let wire = s.wire();
+    assert!(
+        wire.starts_with(concat!(
+            "HTTP/1.1 104 Upload Resumption Supported\r\n\r\n",
+            "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n",
+            "HTTP/1.1 201 Created\r\n"
+        )),
+        "{wire}"
+    );
+    assert!(!interim(&mut s, 104, b""), "after the final answer");
+    assert!(s.out.is_empty());
+}
+
+#[test]
+fn no_interim_response_to_http10_nor_out_of_range_nor_between_requests() {
+    let mut s = Scenario::new(event_mode());
+    assert!(!interim(&mut s, 104, b""), "no request yet");
+    s.recv(b"POST /u HTTP/1.0\r\nContent-Length: 3\r\n\r\n");
+    s.seen();
+    assert!(!interim(&mut s, 104, b""), "HTTP/1.0");
+    let mut s = Scenario::new(event_mode());
+    s.recv(b"POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n");
+    for status in [99, 100, 101, 200, 404] {
+        assert!(!interim(&mut s, status, b""), "{status}");
+    }
+    assert!(s.out.is_empty());
+}
+
 #[test]
 fn answered_without_reading_the_body_closes_after_draining_it() {
     let mut s = Scenario::new(event_mode());

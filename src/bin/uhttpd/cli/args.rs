@@ -153,7 +153,9 @@ pub struct Options {
     ///
     /// PUT /upload/NAME (as "curl -T FILE URL/upload/NAME" sends it) and
     /// POST /upload from an HTML form store files in DIR. A file appears
-    /// under its name only once it is complete.
+    /// under its name only once it is complete. Resumable uploads (the IETF
+    /// resumable-upload draft and tus 1.0.0, e.g. tus-js-client or tuspy
+    /// with endpoint URL/upload/) survive dropped connections and restarts.
     #[arg(
         long,
         value_name = "DIR",
@@ -177,6 +179,43 @@ pub struct Options {
     )]
     #[serde(deserialize_with = "de::size")]
     pub max_upload_size: u64,
+
+    /// Seconds a resumable upload may sit unchanged before it is removed
+    ///
+    /// Resumable uploads (the IETF draft and tus 1.0, under /upload/) keep
+    /// what arrived across dropped connections and restarts; one not
+    /// appended to for this long is deleted. Default: 24 hours.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "86400",
+        value_parser = seconds(),
+        help_heading = "Uploads"
+    )]
+    #[serde(deserialize_with = "de::seconds")]
+    pub upload_expiry: Duration,
+
+    /// Most resumable uploads open (incomplete) at once (more: 503)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1000,
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..),
+        help_heading = "Uploads"
+    )]
+    #[serde(deserialize_with = "de::at_least_one")]
+    pub max_open_uploads: usize,
+
+    /// Most resumable uploads open at once from one client address (more: 429)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 20,
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..),
+        help_heading = "Uploads"
+    )]
+    #[serde(deserialize_with = "de::at_least_one")]
+    pub max_open_uploads_per_client: usize,
 
     /// Most connections open at once, per worker
     ///

@@ -40,6 +40,7 @@
 //! redirect_http = 8080
 //! upload_dir = "/srv/in"
 //! max_upload_size = "1G"        # or a number of bytes
+//! upload_expiry = 86400         # resumable uploads, whole seconds
 //! keep_alive_timeout = 30       # whole seconds
 //! no_listing = true
 //! no_archive = true             # no ?download=tar|zip

@@ -61,6 +61,9 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             upload_dir: None,
             overwrite: false,
             max_upload_size: 1 << 30,
+            upload_expiry: Duration::from_secs(86400),
+            max_open_uploads: 1000,
+            max_open_uploads_per_client: 20,
             max_connections: None,
             keep_alive_timeout: Duration::from_secs(15),
             keep_alive_max_requests: 100,
@@ -345,6 +348,9 @@ fn config_file_supplies_settings() {
         upload_dir = "/srv/in"
         overwrite = true
         max_upload_size = "1G"
+        upload_expiry = 3600
+        max_open_uploads = 50
+        max_open_uploads_per_client = 5
         max_connections = 10
         keep_alive_timeout = 30
         keep_alive_max_requests = 5
@@ -382,6 +388,8 @@ fn config_file_supplies_settings() {
     assert_eq!(s.upload_dir, Some(PathBuf::from("/srv/in")));
     assert!(s.overwrite);
     assert_eq!(s.max_upload_size, 1 << 30);
+    assert_eq!(s.upload_expiry, Duration::from_secs(3600));
+    assert_eq!((s.max_open_uploads, s.max_open_uploads_per_client), (50, 5));
     assert_eq!(s.max_connections, Some(10));
     assert_eq!(s.keep_alive_timeout, Duration::from_secs(30));
     assert_eq!(s.keep_alive_max_requests, 5);
