@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Reads an Autobahn TestSuite fuzzingclient report and judges it.
 
-    report.py REPORT_DIR
+    report.py REPORT_DIR [REPORT_DIR...]
 
-Prints the per-group counts (1.*, 2.*, ... by behaviour), every case that is
+Reads one report, or several (the parts of one run split across parallel
+clients) as one. Prints the per-group counts (1.*, 2.*, ... by behaviour), every case that is
 not OK with its description and the suite's verdict, and the 9.7.* / 9.8.*
 round trips as messages per second. Exits 0 when every case is OK, its
 closing handshake included (or INFORMATIONAL where the suite leaves the
@@ -53,6 +54,7 @@ def one_line(text, limit=200):
 
 
 def load(report_dir):
+    """The cases of `report_dir`, each knowing its directory ("dir")."""
     index_path = report_dir / "index.json"
     try:
         index = json.loads(index_path.read_text())
@@ -60,13 +62,16 @@ def load(report_dir):
         sys.exit(f"autobahn: no usable report at {index_path}: {e}")
     if len(index) != 1 or not next(iter(index.values())):
         sys.exit(f"autobahn: {index_path} should hold the cases of one agent, has {list(index)}")
-    return next(iter(index.values()))
+    cases = next(iter(index.values()))
+    for case in cases.values():
+        case["dir"] = report_dir
+    return cases
 
 
-def detail(report_dir, case):
+def detail(case):
     """The case's own report (description, result), or {} when unreadable."""
     try:
-        return json.loads((report_dir / case["reportfile"]).read_text())
+        return json.loads((case["dir"] / case["reportfile"]).read_text())
     except (OSError, ValueError, KeyError):
         return {}
 
@@ -89,13 +94,13 @@ def print_table(cases):
         print("  " + "  ".join(cell.rjust(width) for cell, width in zip(row, widths)))
 
 
-def print_timings(report_dir, cases):
+def print_timings(cases):
     lines = []
     for case_id in sorted(cases, key=case_key):
         if not (case_id.startswith("9.7.") or case_id.startswith("9.8.")):
             continue
         case = cases[case_id]
-        match = ROUND_TRIPS.search(detail(report_dir, case).get("description", ""))
+        match = ROUND_TRIPS.search(detail(case).get("description", ""))
         if not match:
             continue
         count, kind, size = int(match[1]), match[2], int(match[3])
@@ -109,10 +114,15 @@ def print_timings(report_dir, cases):
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) < 2:
         sys.exit(__doc__)
-    report_dir = Path(sys.argv[1])
-    cases = load(report_dir)
+    report_dirs = [Path(arg) for arg in sys.argv[1:]]
+    cases = {}
+    for report_dir in report_dirs:
+        for case_id, case in load(report_dir).items():
+            if case_id in cases:
+                sys.exit(f"autobahn: case {case_id} is in two reports")
+            cases[case_id] = case
 
     print(f"autobahn: {len(cases)} cases by group")
     print_table(cases)
@@ -137,7 +147,7 @@ def main():
 
     def describe(case_id):
         case = cases[case_id]
-        own = detail(report_dir, case)
+        own = detail(case)
         print(f"  {case_id} {case['behavior']} (close {case['behaviorClose']}, code {case['remoteCloseCode']})")
         print(f"      case:   {one_line(own.get('description', '?'))}")
         print(f"      result: {one_line(own.get('result', '?'))}")
@@ -161,13 +171,14 @@ def main():
             else:
                 describe(case_id)
         for ids in unimplemented.values():
-            own = detail(report_dir, cases[ids[0]])
+            own = detail(cases[ids[0]])
             span = ids[0] if len(ids) == 1 else f"{ids[0]}..{ids[-1]}"
             print(f"  {span} UNIMPLEMENTED ({len(ids)} cases)")
             print(f"      first:  {one_line(own.get('description', '?'))}")
 
-    print_timings(report_dir, cases)
-    print(f"\nautobahn: report at {report_dir / 'index.html'}")
+    print_timings(cases)
+    pages = ", ".join(str(d / "index.html") for d in report_dirs)
+    print(f"\nautobahn: report at {pages}")
     if failed:
         print(f"autobahn: FAILED: {len(failed)} of {len(cases)} cases not OK")
         return 1
