@@ -31,6 +31,8 @@ use crate::auth::Auth;
 use crate::cors::Cors;
 use crate::errors::{error_response, json_error};
 use crate::headers::ResponseHeaders;
+use crate::health::Health;
+use crate::lifecycle::Lifecycle;
 use crate::origin::{self, CrossOrigin};
 use crate::pool::Pool;
 use crate::redirect;
@@ -58,6 +60,10 @@ pub struct App {
     pub trusted_proxies: Vec<IpAddr>,
     /// The threads that send directory archives, unless `--no-archive`.
     pub archiver: Option<Arc<Archiver>>,
+    /// The health check, with `--health`: on every listener, first.
+    pub health: Option<Arc<Health>>,
+    /// While draining, answers carry `Connection: close`.
+    pub lifecycle: Arc<Lifecycle>,
 }
 
 /// Threads that make finished uploads durable and answer them.
@@ -83,6 +89,8 @@ pub fn disk_threads(uploads: Uploads, headers: Arc<ResponseHeaders>) -> io::Resu
 
 /// Where a request goes.
 enum Route<'a> {
+    /// `--health`: before everything else, on every listener.
+    Health,
     Redirect(u16),
     /// A CORS preflight (`--cors` on).
     Preflight,
@@ -156,6 +164,9 @@ impl App {
     }
 
     fn route<'r>(&self, req: &'r Request) -> Route<'r> {
+        if self.health.as_ref().is_some_and(|h| h.is_check(req)) {
+            return Route::Health;
+        }
         if let Some((index, port)) = self.redirect {
             if req.server().index() == index {
                 return Route::Redirect(port);
@@ -261,7 +272,7 @@ impl App {
     /// Whether `route` needs a login.
     fn needs_login(&self, auth: &Auth, route: &Route<'_>) -> bool {
         match route {
-            Route::Redirect(_) | Route::Preflight => false,
+            Route::Health | Route::Redirect(_) | Route::Preflight => false,
             Route::Put(_) | Route::Multipart | Route::UploadOther(_) => true,
             Route::NotFound => false,
             Route::Rpc | Route::Search | Route::Static | Route::Archive(_) => !auth.uploads_only,
@@ -271,6 +282,7 @@ impl App {
     /// A whole request: head, and body if any.
     fn on_request(&self, req: &Request) {
         let response = match self.route(req) {
+            Route::Health => self.health_check(req),
             Route::Redirect(port) => redirect::to_https(req, port),
             Route::Preflight => self.preflight(req),
             Route::Rpc => self.rpc_body(req, req.data()),
@@ -322,6 +334,7 @@ impl App {
                 .uploads()
                 .start_multipart(req)
                 .map(Receiving::Multipart),
+            Route::Health => Err(self.health_check(req)),
             Route::Redirect(port) => Err(redirect::to_https(req, port)),
             Route::Preflight => Err(self.preflight(req)),
             Route::UploadOther(allow) => Err(error_response(405).header("Allow", allow)),
@@ -437,8 +450,23 @@ impl App {
         }
     }
 
-    /// Sends `response` with the headers every answer gets.
+    fn health_check(&self, req: &Request) -> Response {
+        match &self.health {
+            Some(health) => health.answer(req),
+            // Routed here only with --health.
+            None => error_response(404),
+        }
+    }
+
+    /// Sends `response` with the headers every answer gets; while
+    /// draining, with `Connection: close` too, so that keep-alive clients
+    /// (a load balancer's pool) reconnect, and go elsewhere, before the
+    /// listeners close.
     fn send(&self, req: &Request, response: Response) {
+        let response = match self.lifecycle.is_draining() {
+            true => response.header("Connection", "close"),
+            false => response,
+        };
         send(&self.headers, req, response);
     }
 

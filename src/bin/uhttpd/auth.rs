@@ -110,6 +110,11 @@ impl std::fmt::Debug for Auth {
 }
 
 impl Auth {
+    /// How many users the file lists.
+    pub fn users(&self) -> usize {
+        self.accounts.users.len()
+    }
+
     /// Reads `path`: one `user:hash` per line (bcrypt `$2a$`/`$2b$`/`$2y$`
     /// hashes, as `htpasswd -B` writes), `#` comments and blank lines
     /// skipped. Errors name the file and line. Starts the verifier
