@@ -7,7 +7,7 @@
 //! response given on the loop's own thread costs no system call.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::ids::ConnRef;
@@ -93,6 +93,8 @@ pub(crate) struct Shared {
     waker: mio::Waker,
     polling: AtomicBool,
     interrupted: AtomicBool,
+    /// The loop's open connections, as last counted by the loop.
+    connections: AtomicUsize,
 }
 
 impl Shared {
@@ -102,6 +104,7 @@ impl Shared {
             waker,
             polling: AtomicBool::new(false),
             interrupted: AtomicBool::new(false),
+            connections: AtomicUsize::new(0),
         }
     }
 
@@ -138,6 +141,16 @@ impl Shared {
     /// Whether `interrupt()` was called since the last look.
     pub fn take_interrupt(&self) -> bool {
         self.interrupted.swap(false, Ordering::SeqCst)
+    }
+
+    /// Records the loop's count of open connections (on the loop thread).
+    pub fn set_connections(&self, n: usize) {
+        self.connections.store(n, Ordering::Relaxed);
+    }
+
+    /// The loop's open connections, from any thread.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
     }
 
     /// Marks the loop as awake.

@@ -122,6 +122,14 @@ impl LoopHandle {
     pub fn interrupt(&self) {
         self.shared.interrupt();
     }
+
+    /// The loop's open connections, over all its servers, as
+    /// [`EventLoop::connections`] gives them, readable from any thread
+    /// (e.g. to sum the loops of several workers for a health check). The
+    /// count is updated as the loop accepts and closes connections.
+    pub fn connections(&self) -> usize {
+        self.shared.connections()
+    }
 }
 
 impl std::fmt::Debug for LoopHandle {
@@ -491,6 +499,7 @@ impl EventLoop {
             let entry = self.conns.remove(key);
             self.idle.remove(key);
             self.servers[entry.server].connections -= 1;
+            self.shared.set_connections(self.conns.len());
             // Its buffers are not given back to the pool (they may be in
             // any state): dropped with it. The drop closes the socket, so
             // the client sees the connection end; it may run application
@@ -528,6 +537,7 @@ impl EventLoop {
         self.idle.remove(key);
         entry.conn.release_buffers(&mut self.pool);
         self.servers[entry.server].connections -= 1;
+        self.shared.set_connections(self.conns.len());
     }
 
     fn is_full(&self, server: usize) -> bool {
@@ -732,6 +742,7 @@ impl EventLoop {
         }
         entry.insert(Entry { conn, server });
         self.servers[server].connections += 1;
+        self.shared.set_connections(self.conns.len());
         // The request often arrives with the handshake: read it now rather
         // than after another trip through the poll.
         self.with_conn(key, now, |conn, ctx| conn.drive(ctx));

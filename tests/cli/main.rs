@@ -16,6 +16,7 @@ mod command_line;
 mod common;
 mod connections;
 mod generated;
+mod health;
 mod listing;
 mod log_format;
 mod memory;

@@ -43,6 +43,11 @@ impl TestServer {
         format!("ws://{}{path}", self.addr())
     }
 
+    /// The loop's handle (interrupt it, count its connections).
+    pub fn handle(&self) -> &LoopHandle {
+        &self.handle
+    }
+
     /// A raw client connected to the first server.
     pub fn connect(&self) -> Client {
         Client::<TcpStream>::connect(self.addr())

@@ -210,3 +210,20 @@ fn drops_a_client_that_vanishes_mid_body_at_once() {
     client.stream.shutdown(std::net::Shutdown::Write).unwrap();
     client.expect_closed();
 }
+
+#[test]
+fn loop_handle_counts_open_connections_from_another_thread() {
+    let server = serve(Config::default(), ok);
+    let handle = server.handle().clone();
+    assert_eq!(handle.connections(), 0);
+    let mut clients: Vec<Client> = (0..3).map(|_| server.connect()).collect();
+    for client in &mut clients {
+        // Answered: the loop has accepted (and counted) it.
+        assert_eq!(client.get("/").status, 200);
+    }
+    assert_eq!(handle.connections(), 3);
+    clients.truncate(1);
+    crate::util::wait_until("two closes counted", || handle.connections() == 1);
+    drop(clients);
+    crate::util::wait_until("the last close counted", || handle.connections() == 0);
+}

@@ -38,6 +38,8 @@ use crate::cors::Cors;
 use crate::delete;
 use crate::errors::{error_response, json_error};
 use crate::headers::ResponseHeaders;
+use crate::health::Health;
+use crate::lifecycle::Lifecycle;
 use crate::origin::{self, CrossOrigin};
 use crate::permissions::{self, Held, Rights};
 use crate::pool::Pool;
@@ -69,6 +71,10 @@ pub struct App {
     pub archiver: Option<Arc<Archiver>>,
     /// Resumable uploads (IETF draft, tus), when uploads are on.
     pub resumable: Option<Resumable>,
+    /// The health check, with `--health`: on every listener, first.
+    pub health: Option<Arc<Health>>,
+    /// While draining, answers carry `Connection: close`.
+    pub lifecycle: Arc<Lifecycle>,
 }
 
 /// Threads that make finished uploads durable and answer them.
@@ -94,6 +100,8 @@ pub fn disk_threads(uploads: Uploads, headers: Arc<ResponseHeaders>) -> io::Resu
 
 /// Where a request goes.
 enum Route<'a> {
+    /// `--health`: before everything else, on every listener.
+    Health,
     Redirect(u16),
     /// A CORS preflight (`--cors` on).
     Preflight,
@@ -139,7 +147,7 @@ impl Route<'_> {
         };
         let upload_at = |name: &str| permissions::checked_at(&format!("{}{name}", upload_base()));
         Some(match self {
-            Route::Redirect(_) | Route::Preflight | Route::NotFound => return None,
+            Route::Health | Route::Redirect(_) | Route::Preflight | Route::NotFound => return None,
             // An archive reads everything under its directory.
             Route::Rpc | Route::Search | Route::Static | Route::Archive(_) => {
                 (Rights::READ, permissions::checked_at(path))
@@ -220,6 +228,9 @@ impl App {
     }
 
     fn route<'r>(&self, req: &'r Request) -> Route<'r> {
+        if self.health.as_ref().is_some_and(|h| h.is_check(req)) {
+            return Route::Health;
+        }
         if let Some((index, port)) = self.redirect {
             if req.server().index() == index {
                 return Route::Redirect(port);
@@ -332,6 +343,7 @@ impl App {
     /// A whole request: head, and body if any.
     fn on_request(&self, req: &Request, held: Held) {
         let response = match self.route(req) {
+            Route::Health => self.health_check(req),
             Route::Redirect(port) => redirect::to_https(req, port),
             Route::Preflight => self.preflight(req),
             Route::Rpc => self.rpc_body(req, req.data()),
@@ -395,6 +407,7 @@ impl App {
                 Started::Answered(response) => Err(response),
                 Started::Body(append) => Ok(Receiving::Resumable(append)),
             },
+            Route::Health => Err(self.health_check(req)),
             Route::Redirect(port) => Err(redirect::to_https(req, port)),
             Route::Preflight => Err(self.preflight(req)),
             Route::UploadOther(allow) => Err(error_response(405).header("Allow", allow)),
@@ -513,8 +526,23 @@ impl App {
         }
     }
 
-    /// Sends `response` with the headers every answer gets.
+    fn health_check(&self, req: &Request) -> Response {
+        match &self.health {
+            Some(health) => health.answer(req),
+            // Routed here only with --health.
+            None => error_response(404),
+        }
+    }
+
+    /// Sends `response` with the headers every answer gets; while
+    /// draining, with `Connection: close` too, so that keep-alive clients
+    /// (a load balancer's pool) reconnect, and go elsewhere, before the
+    /// listeners close.
     fn send(&self, req: &Request, response: Response) {
+        let response = match self.lifecycle.is_draining() {
+            true => response.header("Connection", "close"),
+            false => response,
+        };
         send(&self.headers, req, response);
     }
 

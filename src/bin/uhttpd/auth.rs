@@ -123,6 +123,11 @@ impl std::fmt::Debug for Auth {
 }
 
 impl Auth {
+    /// How many users the file lists.
+    pub fn users(&self) -> usize {
+        self.accounts.permissions.users.len()
+    }
+
     /// Reads `path` (the format of `permissions.rs`; errors name the
     /// file and line) and starts the verifier threads. `uploads_only`
     /// (`--auth-uploads-only`) lets anyone read.

@@ -18,13 +18,17 @@ use crate::cli::Settings;
 use crate::cors::Cors;
 use crate::fd_limit;
 use crate::headers::ResponseHeaders;
+use crate::health::Health;
+use crate::lifecycle::Lifecycle;
 use crate::pool::Pool;
+use crate::served_cert::ServedCert;
 use crate::static_files::StaticOptions;
 use crate::static_files::fallback::SitePath;
 use crate::static_files::freshness::Freshness;
 use crate::static_files::page::{PageOptions, UploadDir, dir_url};
 use crate::static_files::resolve::{self, Opened, ResolveError};
 use crate::static_files::search;
+use crate::summary;
 use crate::systemd::Activated;
 use crate::unix_socket::{self, UnixSocketError};
 use crate::upload::Uploads;
@@ -121,6 +125,14 @@ pub struct Startup {
     pub tls: Option<TlsConfig>,
     /// Lines telling the user where to point a browser.
     pub banner: Vec<String>,
+    /// The start-up summary, for the log (`summary.rs`).
+    pub summary: Vec<String>,
+    /// Serving, draining, stopping: shared with the signal thread.
+    pub lifecycle: Arc<Lifecycle>,
+    /// The certificate served, which reloads update.
+    pub served_cert: Option<Arc<ServedCert>>,
+    /// The health check (`--health`), which needs the loops once made.
+    pub health: Option<Arc<Health>>,
     /// The `--unix` socket, whose file goes when this is dropped.
     pub unix: Option<unix_socket::Bound>,
 }
@@ -190,6 +202,23 @@ impl Startup {
             }
             None => None,
         };
+        // Read once more for the summary and the health check (a change in
+        // between is picked up by the watcher, which updates both).
+        let leaf = settings.cert.as_deref().map(ServedCert::read);
+        let served_cert = tls.as_ref().map(|_| {
+            let served = ServedCert::default();
+            served.set(leaf.clone().and_then(Result::ok));
+            Arc::new(served)
+        });
+        let lifecycle = Arc::new(Lifecycle::default());
+        let health = settings.health.clone().map(|path| {
+            Arc::new(Health::new(
+                path,
+                settings.workers,
+                Arc::clone(&lifecycle),
+                served_cert.clone(),
+            ))
+        });
 
         let mut workers = match activated {
             Some(activated) => share_activated(activated, settings.workers)?,
@@ -216,21 +245,17 @@ impl Startup {
         let redirect_port = port_of(&workers[0].redirect);
         let scheme = if tls.is_some() { "https" } else { "http" };
         let mut banner = Vec::new();
+        let mut listening = Vec::new();
         for listener in &workers[0].main {
             if let Ok(addr) = listener.local_addr() {
-                banner.push(format!(
-                    "serving {} on {}",
-                    root.display(),
-                    url(scheme, addr)
-                ));
+                listening.push(url(scheme, addr));
             }
         }
         if let Some(bound) = &unix {
-            banner.push(format!(
-                "serving {} on unix:{}",
-                root.display(),
-                bound.path().display()
-            ));
+            listening.push(format!("unix:{}", bound.path().display()));
+        }
+        for place in &listening {
+            banner.push(format!("serving {} on {place}", root.display()));
         }
         if settings.qr {
             let first = workers[0].main.first().and_then(|l| l.local_addr().ok());
@@ -241,6 +266,7 @@ impl Startup {
         for listener in &workers[0].redirect {
             if let Ok(addr) = listener.local_addr() {
                 banner.push(format!("redirecting {} to https", url("http", addr)));
+                listening.push(format!("{} (redirects to https)", url("http", addr)));
             }
         }
 
@@ -288,6 +314,35 @@ impl Startup {
                 .map_err(StartupError::Threads)?,
             )),
         };
+        let summary = summary::Facts {
+            listeners: listening,
+            cert: match (settings.cert.as_deref(), leaf) {
+                (Some(path), Some(leaf)) => Some(summary::CertFacts { path, leaf }),
+                _ => None,
+            },
+            uploads: uploads.as_ref(),
+            auth: auth
+                .as_ref()
+                .zip(settings.auth_file.as_deref())
+                .map(|(a, file)| summary::AuthFacts {
+                    file,
+                    users: a.users(),
+                    uploads_only: settings.auth_uploads_only,
+                }),
+            limits: summary::Limits {
+                workers: settings.workers,
+                max_connections: config.max_waiting_clients,
+                max_headers_length: config.max_headers_length,
+                max_content_length: settings.max_content_length,
+                keep_alive_timeout: config.keep_alive_timeout,
+                keep_alive_max_requests: config.keep_alive_max_requests,
+                request_timeout: config.request_timeout,
+                send_timeout: config.send_timeout,
+            },
+            health: settings.health.as_ref(),
+            drain: settings.drain,
+        }
+        .lines(std::time::SystemTime::now());
         let app = App {
             files: StaticOptions {
                 root_dir: Arc::new(root_dir),
@@ -315,6 +370,8 @@ impl Startup {
             disk,
             archiver,
             resumable,
+            health: health.clone(),
+            lifecycle: Arc::clone(&lifecycle),
         };
         Ok(Startup {
             app,
@@ -323,6 +380,10 @@ impl Startup {
             workers,
             tls,
             banner,
+            summary,
+            lifecycle,
+            served_cert,
+            health,
             unix,
         })
     }

@@ -14,6 +14,8 @@ mod errors;
 mod fd_limit;
 mod generate;
 mod headers;
+mod health;
+mod lifecycle;
 mod multipart;
 mod origin;
 mod percent;
@@ -22,9 +24,11 @@ mod pool;
 mod redirect;
 mod resumable;
 mod rpc;
+mod served_cert;
 mod signals;
 mod size;
 mod static_files;
+mod summary;
 mod systemd;
 #[cfg(test)]
 mod test_support;
@@ -36,13 +40,13 @@ mod x509;
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use uhttp::EventLoop;
 
 use crate::app::App;
 use crate::config::{Startup, WorkerSockets};
+use crate::lifecycle::Lifecycle;
 use crate::tls_reload::CertWatcher;
 
 /// How long in-flight responses get to finish after SIGTERM/SIGINT.
@@ -123,6 +127,10 @@ fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
         workers,
         tls,
         banner,
+        summary,
+        lifecycle,
+        served_cert,
+        health,
         unix,
     } = startup;
 
@@ -130,20 +138,30 @@ fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
     for sockets in workers {
         loops.push(make_loop(sockets, &config, &redirect_config).map_err(|e| e.to_string())?);
     }
-    let watcher = match (&tls, settings.tls()) {
-        (Some(tls), Some(files)) => Some(Arc::new(
-            CertWatcher::spawn(files.cert, files.key, tls.clone())
+    let watcher = match (&tls, settings.tls(), served_cert) {
+        (Some(tls), Some(files), Some(served)) => Some(Arc::new(
+            CertWatcher::spawn(files.cert, files.key, tls.clone(), served)
                 .map_err(|e| format!("cannot watch the certificate files: {e}"))?,
         )),
         _ => None,
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    let handles = loops.iter().map(EventLoop::handle).collect();
-    signals::spawn(Arc::clone(&stop), handles, watcher.clone())
-        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let handles: Vec<_> = loops.iter().map(EventLoop::handle).collect();
+    if let Some(health) = &health {
+        health.set_loops(handles.clone());
+    }
+    signals::spawn(
+        Arc::clone(&lifecycle),
+        settings.drain,
+        handles,
+        watcher.clone(),
+    )
+    .map_err(|e| format!("cannot install signal handlers: {e}"))?;
 
     for line in &banner {
         println!("{line}");
+    }
+    for line in &summary {
+        log::info!("{line}");
     }
     log::info!("uhttpd {} started", env!("CARGO_PKG_VERSION"));
     systemd::ready(banner.first().map_or("serving", String::as_str));
@@ -154,14 +172,14 @@ fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
     // unwrap: there is always at least one worker.
     let first = loops.next().unwrap();
     for (n, event_loop) in loops.enumerate() {
-        let (app, stop) = (Arc::clone(&app), Arc::clone(&stop));
+        let (app, lifecycle) = (Arc::clone(&app), Arc::clone(&lifecycle));
         let thread = std::thread::Builder::new()
             .name(format!("worker-{}", n + 1))
-            .spawn(move || serve(event_loop, &app, &stop))
+            .spawn(move || serve(event_loop, &app, &lifecycle))
             .map_err(|e| format!("cannot start a worker thread: {e}"))?;
         threads.push(thread);
     }
-    let mut result = serve(first, &app, &stop);
+    let mut result = serve(first, &app, &lifecycle);
     for thread in threads {
         match thread.join() {
             Ok(r) => result = result.and(r),
@@ -190,14 +208,21 @@ fn make_loop(
     Ok(event_loop)
 }
 
-/// One worker's loop: serve until stopped, then drain for up to `GRACE`.
-fn serve(mut event_loop: EventLoop, app: &Arc<App>, stop: &AtomicBool) -> Result<(), String> {
+/// One worker's loop: serve until stopped (through a drain, if one was
+/// asked for: the loop wakes when it ends), then let responses in flight
+/// finish for up to `GRACE`.
+fn serve(mut event_loop: EventLoop, app: &Arc<App>, lifecycle: &Lifecycle) -> Result<(), String> {
+    const TICK: Duration = Duration::from_secs(1);
     let mut stopping_since: Option<Instant> = None;
     loop {
-        if stop.load(Ordering::SeqCst) && stopping_since.is_none() {
+        if stopping_since.is_none() && lifecycle.should_stop() {
             event_loop.shutdown();
             stopping_since = Some(Instant::now());
         }
+        let timeout = match (stopping_since, lifecycle.drain_ends()) {
+            (None, Some(until)) => until.saturating_duration_since(Instant::now()).min(TICK),
+            _ => TICK,
+        };
         if let Some(since) = stopping_since {
             if event_loop.connections() == 0 {
                 return Ok(());
@@ -210,7 +235,7 @@ fn serve(mut event_loop: EventLoop, app: &Arc<App>, stop: &AtomicBool) -> Result
                 return Ok(());
             }
         }
-        match event_loop.wait(Some(Duration::from_secs(1))) {
+        match event_loop.wait(Some(timeout)) {
             Ok(Some(event)) => app.handle(event),
             Ok(None) => {}
             Err(e) => return Err(format!("poll loop failed: {e}")),

@@ -1,19 +1,23 @@
-//! Signals: `SIGTERM`/`SIGINT` start a graceful stop, `SIGHUP` reloads the
+//! Signals: `SIGTERM`/`SIGINT` start a graceful stop (with `--drain`,
+//! `SIGTERM` drains first: see `lifecycle.rs`), `SIGHUP` reloads the
 //! certificate. A thread waits for them and tells the poll loops.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use uhttp::LoopHandle;
 
+use crate::lifecycle::{Lifecycle, Signalled};
 use crate::tls_reload::CertWatcher;
 
-/// Starts the signal thread. `stop` is set on SIGTERM/SIGINT and every
-/// loop is woken to see it; a second SIGINT/SIGTERM exits at once.
+/// Starts the signal thread. A stop signal moves `lifecycle` on and wakes
+/// every loop to see it; `drain` is `--drain`, applied to SIGTERM. A
+/// second SIGINT/SIGTERM, during the drain or the stop, exits at once.
 pub fn spawn(
-    stop: Arc<AtomicBool>,
+    lifecycle: Arc<Lifecycle>,
+    drain: Option<Duration>,
     loops: Vec<LoopHandle>,
     watcher: Option<Arc<CertWatcher>>,
 ) -> std::io::Result<()> {
@@ -22,8 +26,8 @@ pub fn spawn(
         .name("signals".into())
         .spawn(move || {
             for signal in signals.forever() {
-                match signal {
-                    SIGHUP => match &watcher {
+                if signal == SIGHUP {
+                    match &watcher {
                         Some(w) => {
                             log::info!("SIGHUP: reloading the certificate");
                             crate::systemd::reloading();
@@ -31,18 +35,24 @@ pub fn spawn(
                             crate::systemd::ready("certificate reloaded");
                         }
                         None => log::info!("SIGHUP: no certificate to reload"),
-                    },
-                    _ => {
-                        if stop.swap(true, Ordering::SeqCst) {
-                            log::warn!("second stop signal: exiting now");
-                            std::process::exit(1);
-                        }
-                        log::info!("stopping: finishing responses in flight");
-                        crate::systemd::stopping();
-                        for handle in &loops {
-                            handle.interrupt();
-                        }
                     }
+                    continue;
+                }
+                let drain = drain.filter(|_| signal == SIGTERM);
+                match lifecycle.signal(drain) {
+                    Signalled::Again => {
+                        log::warn!("second stop signal: exiting now");
+                        std::process::exit(1);
+                    }
+                    Signalled::Draining(secs) => log::info!(
+                        "draining: health answers 503, requests are served for {}s more",
+                        secs.as_secs()
+                    ),
+                    Signalled::Stopping => log::info!("stopping: finishing responses in flight"),
+                }
+                crate::systemd::stopping();
+                for handle in &loops {
+                    handle.interrupt();
                 }
             }
         })?;

@@ -42,9 +42,35 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     number.checked_mul(1 << shift).ok_or_else(too_large)
 }
 
+/// A byte size as [`parse_size`] reads it back: the largest suffix that
+/// divides it exactly (`8K`, `1G`, `1536K`), else bytes (`1000`).
+pub fn format_size(bytes: u64) -> String {
+    for (shift, suffix) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
+        if bytes != 0 && bytes % (1 << shift) == 0 {
+            return format!("{}{suffix}", bytes >> shift);
+        }
+    }
+    bytes.to_string()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{format_size, parse_size};
+
+    #[test]
+    fn formats_sizes_that_parse_back() {
+        for (bytes, text) in [
+            (0, "0"),
+            (1000, "1000"),
+            (8 * K, "8K"),
+            (1536 * K, "1536K"),
+            (K * K * K, "1G"),
+            (u64::MAX, "18446744073709551615"),
+        ] {
+            assert_eq!(format_size(bytes), text);
+            assert_eq!(parse_size(text), Ok(bytes));
+        }
+    }
 
     const K: u64 = 1024;
 

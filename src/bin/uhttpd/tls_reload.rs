@@ -36,8 +36,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use log::{debug, error, info, warn};
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
-use uhttp::tls::{self, TlsConfig};
+use uhttp::tls::TlsConfig;
 
+use crate::served_cert::ServedCert;
 use crate::{utc, x509};
 
 /// When a check runs after changes.
@@ -79,21 +80,23 @@ enum Message {
 }
 
 impl CertWatcher {
-    /// Starts watching `cert` and `key` (the pair `tls` was loaded from).
-    /// Fails when the directories cannot be watched (for example when one
-    /// does not exist).
+    /// Starts watching `cert` and `key` (the pair `tls` was loaded from);
+    /// each reload records the new leaf in `served`. Fails when the
+    /// directories cannot be watched (for example when one does not exist).
     pub fn spawn(
         cert: PathBuf,
         key: PathBuf,
         tls: TlsConfig,
+        served: Arc<ServedCert>,
     ) -> Result<CertWatcher, notify::Error> {
-        Self::spawn_with(cert, key, tls, TIMING)
+        Self::spawn_with(cert, key, tls, served, TIMING)
     }
 
     fn spawn_with(
         cert: PathBuf,
         key: PathBuf,
         tls: TlsConfig,
+        served: Arc<ServedCert>,
         timing: Timing,
     ) -> Result<CertWatcher, notify::Error> {
         // Absolute, so that event paths and watched directories compare and
@@ -113,6 +116,7 @@ impl CertWatcher {
             cert,
             key,
             tls,
+            served,
             watcher,
             watched: BTreeSet::new(),
             files: BTreeSet::new(),
@@ -200,6 +204,8 @@ struct State {
     cert: PathBuf,
     key: PathBuf,
     tls: TlsConfig,
+    /// What the health check reports: updated after each reload.
+    served: Arc<ServedCert>,
     watcher: RecommendedWatcher,
     watched: BTreeSet<PathBuf>,
     /// The certificate and key paths and the files they resolve to.
@@ -282,7 +288,7 @@ impl State {
         match self.tls.reload(&self.cert, &self.key) {
             Ok(()) => {
                 self.counts.reloads.fetch_add(1, Ordering::Relaxed);
-                self.log_reloaded();
+                self.served.set(self.log_reloaded());
             }
             Err(e) => {
                 self.counts.failures.fetch_add(1, Ordering::Relaxed);
@@ -291,24 +297,16 @@ impl State {
         }
     }
 
-    fn log_reloaded(&self) {
-        // Read again for the log line only; if the file changed in between,
-        // its event brings another reload.
+    /// Logs the reloaded leaf's subject and expiry, and returns them.
+    fn log_reloaded(&self) -> Option<x509::Summary> {
+        // Read again for the log line (and the health check) only; if the
+        // file changed in between, its event brings another reload.
         let path = self.cert.display();
-        let leaf = tls::load_certs(&self.cert)
-            .ok()
-            .and_then(|chain| chain.into_iter().next());
-        let summary = match leaf.as_deref().map(x509::summarize) {
-            Some(Ok(summary)) => summary,
-            Some(Err(e)) => {
-                info!(
-                    "reloaded certificate {path}: subject unknown, expires unknown (cannot read it: {e})"
-                );
-                return;
-            }
-            None => {
-                info!("reloaded certificate {path}: subject unknown, expires unknown");
-                return;
+        let summary = match ServedCert::read(&self.cert) {
+            Ok(summary) => summary,
+            Err(e) => {
+                info!("reloaded certificate {path}: subject unknown, expires unknown ({e})");
+                return None;
             }
         };
         let expires = utc::to_the_second(summary.not_after).unwrap_or_else(|| "unknown".to_owned());
@@ -319,6 +317,7 @@ impl State {
         if summary.not_after < SystemTime::now() {
             warn!("certificate {path} expired on {expires}");
         }
+        Some(summary)
     }
 
     /// The directories of both paths and of the files they resolve to.
@@ -436,7 +435,10 @@ mod tests {
     fn reloads_after_files_are_replaced_by_rename() {
         let dir = tempfile::tempdir().unwrap();
         let (cert, key, tls) = start(dir.path(), &pair("first.test"));
-        let watcher = CertWatcher::spawn(cert.clone(), key.clone(), tls.clone()).unwrap();
+        let served = Arc::new(ServedCert::default());
+        let watcher =
+            CertWatcher::spawn(cert.clone(), key.clone(), tls.clone(), Arc::clone(&served))
+                .unwrap();
 
         let second = pair("second.test");
         replace_file(&key, &second.key_pem);
@@ -445,6 +447,10 @@ mod tests {
             serving(&tls) == *second.leaf()
         });
         assert_eq!(count(&watcher.counts.reloads), 1);
+        // What the health check reports follows the reload.
+        wait_until("the second certificate is reported", || {
+            served.get().is_some_and(|s| s.subject == "second.test")
+        });
     }
 
     #[test]
@@ -456,8 +462,14 @@ mod tests {
             quiet: Duration::from_secs(2),
             max_delay: Duration::from_secs(5),
         };
-        let watcher =
-            CertWatcher::spawn_with(cert.clone(), key.clone(), tls.clone(), timing).unwrap();
+        let watcher = CertWatcher::spawn_with(
+            cert.clone(),
+            key.clone(),
+            tls.clone(),
+            Arc::default(),
+            timing,
+        )
+        .unwrap();
 
         // The scenario, not synchronisation: a key written a moment before
         // its certificate must not be loaded with the old certificate.
@@ -501,7 +513,7 @@ mod tests {
         let cert = live.join("fullchain.pem");
         let key = live.join("privkey.pem");
         let tls = TlsConfig::load(&cert, &key).unwrap();
-        let _watcher = CertWatcher::spawn(cert, key, tls.clone()).unwrap();
+        let _watcher = CertWatcher::spawn(cert, key, tls.clone(), Arc::default()).unwrap();
 
         // Renewal: new files in archive/, links re-pointed.
         let second = pair("second.test");
@@ -533,7 +545,8 @@ mod tests {
     fn keeps_the_old_pair_when_the_new_one_is_broken() {
         let dir = tempfile::tempdir().unwrap();
         let (cert, key, tls) = start(dir.path(), &pair("first.test"));
-        let watcher = CertWatcher::spawn(cert.clone(), key.clone(), tls.clone()).unwrap();
+        let watcher =
+            CertWatcher::spawn(cert.clone(), key.clone(), tls.clone(), Arc::default()).unwrap();
         let before = tls.current();
 
         // The new certificate with the old key: a mismatched pair.
@@ -561,7 +574,7 @@ mod tests {
     fn reload_now_reloads_unchanged_files() {
         let dir = tempfile::tempdir().unwrap();
         let (cert, key, tls) = start(dir.path(), &pair("first.test"));
-        let watcher = CertWatcher::spawn(cert, key, tls.clone()).unwrap();
+        let watcher = CertWatcher::spawn(cert, key, tls.clone(), Arc::default()).unwrap();
         let before = tls.current();
 
         watcher.reload_now();
@@ -575,7 +588,7 @@ mod tests {
     fn ignores_unrelated_changes_in_the_directory() {
         let dir = tempfile::tempdir().unwrap();
         let (cert, key, tls) = start(dir.path(), &pair("first.test"));
-        let watcher = CertWatcher::spawn(cert, key, tls.clone()).unwrap();
+        let watcher = CertWatcher::spawn(cert, key, tls.clone(), Arc::default()).unwrap();
         let before = tls.current();
 
         // Another file: not even a check. A symlink (Kubernetes' `..data`)
@@ -616,7 +629,7 @@ mod tests {
     fn watcher_stops_when_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let (cert, key, tls) = start(dir.path(), &pair("first.test"));
-        let watcher = CertWatcher::spawn(cert, key, tls).unwrap();
+        let watcher = CertWatcher::spawn(cert, key, tls, Arc::default()).unwrap();
         let (done, dropped) = mpsc::channel();
         thread::spawn(move || {
             drop(watcher);
@@ -632,7 +645,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_, _, tls) = start(dir.path(), &pair("first.test"));
         let missing = dir.path().join("no/such/dir");
-        let result = CertWatcher::spawn(missing.join("cert.pem"), missing.join("key.pem"), tls);
+        let result = CertWatcher::spawn(
+            missing.join("cert.pem"),
+            missing.join("key.pem"),
+            tls,
+            Arc::default(),
+        );
         assert!(result.is_err());
     }
 }

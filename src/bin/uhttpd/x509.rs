@@ -1,4 +1,4 @@
-//! What the reload log line says about a certificate: who it is for and
+//! What the log lines and the health check say about a certificate: who it is for and
 //! when it expires, read with `x509-cert`. Whatever a certificate holds
 //! gives a summary or an error, never a panic.
 //!
@@ -27,6 +27,7 @@ const MAX_NAMES: usize = 3;
 const MAX_SUBJECT_CHARS: usize = 200;
 
 /// What the log line says about a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     /// The common name; else the whole subject; else the alternative
     /// names. Control characters are escaped.

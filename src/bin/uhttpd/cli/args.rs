@@ -20,6 +20,7 @@ use super::file::de;
 use super::help::{ABOUT, LONG_ABOUT, examples_help};
 use crate::access_log::LogFormat;
 use crate::headers::ExtraHeader;
+use crate::health::HealthPath;
 use crate::origin::CorsOrigin;
 use crate::size::parse_size;
 use crate::static_files::content_type::MimeOverride;
@@ -442,6 +443,38 @@ pub struct Options {
     /// everything; uploads, new folders and DELETE need a login.
     #[arg(long, help_heading = "Access")]
     pub auth_uploads_only: bool,
+
+    /// Answer health checks at PATH with JSON, e.g. /healthz (off by default)
+    ///
+    /// For load balancers and monitoring: status, version, uptime_seconds,
+    /// connections (open, all workers), workers, draining, tls and, with
+    /// TLS, certificate (subject, not_after, days_left, expired). 200 while
+    /// serving; 503 while draining (--drain) or stopping, or once the
+    /// served certificate has expired. Answered on every listener,
+    /// including the --redirect-http port and the --unix socket, before
+    /// any other route (a file at PATH is hidden) and without a login:
+    /// it reveals no more than the version and the load. Never cached
+    /// (Cache-Control: no-store); HEAD works.
+    #[arg(long, value_name = "PATH", help_heading = "Operating")]
+    pub health: Option<HealthPath>,
+
+    /// On SIGTERM, keep serving SECS seconds with health failing, then stop
+    ///
+    /// So that a load balancer sees the health check fail (503) and stops
+    /// sending clients before the listeners close. During the drain
+    /// requests are served as usual, each answer with "Connection: close";
+    /// after SECS the listeners close and responses in flight get up to 10
+    /// seconds to finish; then uhttpd exits 0. A second SIGTERM (or
+    /// SIGINT) exits at once. SIGINT (Ctrl-C) does not drain. Under
+    /// systemd, TimeoutStopSec must exceed SECS + 10.
+    #[arg(
+        long,
+        value_name = "SECS",
+        value_parser = seconds(),
+        help_heading = "Operating"
+    )]
+    #[serde(deserialize_with = "de::seconds")]
+    pub drain: Option<Duration>,
 
     /// Read settings from a TOML file; options given here override it
     ///

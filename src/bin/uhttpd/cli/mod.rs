@@ -52,6 +52,8 @@
 //! header = ["X-Frame-Options: DENY"]
 //! cors = ["https://app.example"] # or ["*"]
 //! trusted_proxy = ["10.0.0.1"]
+//! health = "/healthz"          # off unless given
+//! drain = 30                    # seconds, on SIGTERM
 //! verbose = 1                   # or true; quiet likewise
 //! ```
 //!

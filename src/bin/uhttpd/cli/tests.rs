@@ -85,6 +85,8 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             trusted_proxy: vec![],
             auth_file: None,
             auth_uploads_only: false,
+            health: None,
+            drain: None,
             config: None,
             quiet: 0,
             verbose: 0,
@@ -851,4 +853,29 @@ fn unix_socket_and_its_mode_from_either_source() {
     }
     let (_dir, path) = config_file("unix = \"u.sock\"\nunix_mode = 0o1777\n");
     assert!(invalid(&["-c", path.to_str().unwrap()]).contains("0o1777"));
+}
+
+#[test]
+fn health_and_drain_from_either_source() {
+    let s = settings(&["--health", "/healthz", "--drain", "30"]);
+    assert_eq!(s.health, Some("/healthz".parse().unwrap()));
+    assert_eq!(s.drain, Some(Duration::from_secs(30)));
+    let (_dir, path) = config_file("health = \"/-/ready\"\ndrain = 5\n");
+    let s = settings(&["-c", path.to_str().unwrap()]);
+    assert_eq!(s.health, Some("/-/ready".parse().unwrap()));
+    assert_eq!(s.drain, Some(Duration::from_secs(5)));
+    for bad in [
+        &["--health", "healthz"][..],
+        &["--health", "/a b"],
+        &["--health", "/é"],
+        &["--drain", "0"],
+        &["--drain", "soon"],
+    ] {
+        assert_eq!(usage_error(bad), ErrorKind::ValueValidation, "{bad:?}");
+    }
+    for text in ["health = \"x\"\n", "drain = 0\n"] {
+        let (_dir, path) = config_file(text);
+        let msg = invalid(&["-c", path.to_str().unwrap()]);
+        assert!(msg.contains("line 1"), "{msg}");
+    }
 }
