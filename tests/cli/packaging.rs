@@ -358,6 +358,8 @@ fn dpkg(root: &Path, args: &[&str]) -> String {
         Command::new("dpkg")
             .arg(format!("--root={}", path_str(root)))
             .arg("--force-depends")
+            // Past a host dpkg.cfg that leaves man pages or docs out.
+            .arg("--path-include=/*")
             .args(args),
     )
 }
