@@ -21,6 +21,9 @@ command -v man >/dev/null || need+=(man-db)
 [ -x /bin/kill ] || need+=(procps)
 command -v setpriv >/dev/null || need+=(util-linux)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
+# cargo-deb: dpkg-shlibdeps for the package's Depends, strip.
+command -v dpkg-shlibdeps >/dev/null || need+=(dpkg-dev)
+command -v strip >/dev/null || need+=(binutils)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"

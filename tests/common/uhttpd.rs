@@ -186,6 +186,10 @@ impl Builder {
         let redirecting = self.args.iter().any(|a| a == "--redirect-http");
         let banner_lines = self.banner_lines.unwrap_or(if redirecting { 2 } else { 1 });
 
+        assert!(
+            self.wrapper.is_none() || self.user.is_none(),
+            "user() and under_shell() do not combine"
+        );
         let program = self.program.as_deref().unwrap_or(Path::new(bin()));
         let mut command = match (&self.wrapper, self.user) {
             (Some(setup), _) => {
