@@ -6,9 +6,10 @@
 //! config run the way the service runs it: as a dynamic user, refused while
 //! the upload directory belongs to root (what `ReadWritePaths=` alone gave),
 //! serving once the directory belongs to that user (what `StateDirectory=`
-//! does at each start). No systemd runs here (PID 1 is not systemd), so the
-//! chown itself is systemd's part; the test checks that the unit asks for
-//! the directory the config names.
+//! does at each start); and the shipped config serving a socket passed the
+//! way `uhttpd.socket` passes it. No systemd runs here (PID 1 is not
+//! systemd), so the chown itself is systemd's part; the test checks that
+//! the unit asks for the directory the config names.
 //!
 //! `#[ignore]`d, as it needs a release build (`scripts/deb.sh --test` runs
 //! it, and `.ci/run` runs that): the `.deb`'s files, modes, owners, control
@@ -256,6 +257,36 @@ fn shipped_config_serves_as_the_dynamic_user_once_the_state_directory_is_its_own
     let www = contrib.join("www");
     let page = fs::read(www.join("index.html")).unwrap();
     serves_as_dynamic_user(&program, &config, &www, "/", &page);
+}
+
+/// Socket activation with the shipped config, as `uhttpd.socket` starts
+/// the service: a listening socket passed as fd 3 (`LISTEN_FDS=1`,
+/// `LISTEN_PID`, `LISTEN_FDNAMES=main`, set by a shell that then execs
+/// uhttpd, keeping its pid) is served instead of binding the port asked
+/// for (the harness's `--port 0` would pick another).
+#[test]
+fn shipped_config_serves_the_socket_systemd_passes() {
+    use std::os::fd::AsRawFd;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Inherited by the shell, which moves it to fd 3.
+    rustix::io::fcntl_setfd(&listener, rustix::io::FdFlags::empty()).unwrap();
+    let fd = listener.as_raw_fd();
+    let setup = format!(
+        "exec 3<&{fd}; [ {fd} = 3 ] || exec {fd}<&-; \
+         export LISTEN_PID=$$ LISTEN_FDS=1 LISTEN_FDNAMES=main"
+    );
+    let uploads = tempfile::tempdir().unwrap();
+    let builder = Server::builder()
+        .under_shell(&setup)
+        .args(["--config", path_str(&repo().join("contrib/uhttpd.toml"))])
+        .args(["--upload-dir", path_str(uploads.path())]);
+    fs::write(builder.root().join("hello.txt"), "activated").unwrap();
+    let server = builder.start();
+    assert_eq!(server.port, port, "{}", server.banner);
+    let mut resp = agent().get(server.url("/hello.txt")).call().unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.body_mut().read_to_string().unwrap(), "activated");
 }
 
 // ---- The .deb ----
