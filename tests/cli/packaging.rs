@@ -458,6 +458,13 @@ fn deb_installs_into_a_scratch_root_and_the_installed_uhttpd_serves() {
     verify_units(&units, &program, &r.join("usr/share/man"));
     check_security(&units.join("uhttpd.service"));
 
+    let copyright = fs::read_to_string(r.join("usr/share/doc/uhttpd/copyright")).unwrap();
+    assert!(copyright.contains("License: MIT"), "{copyright}");
+    assert!(
+        copyright.contains("Permission is hereby granted"),
+        "{copyright}"
+    );
+
     // The bash completion loads and completes uhttpd.
     require("bash");
     let completion = r.join("usr/share/bash-completion/completions/uhttpd");
