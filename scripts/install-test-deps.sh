@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the programs the tests talk to when they are missing: curl and
 # openssl (real clients), chromium (the upload form test), tar and unzip
-# (archive downloads). Debian packages;
-# and a Python venv with h11 (PyPI) for the strict-client check.
+# (archive downloads), systemd and man-db (the units). Debian packages;
+# cargo-deb (crates.io, pinned in scripts/deb.sh); and a Python venv
+# with h11 (PyPI) for the strict-client check.
 set -euo pipefail
 
 need=()
@@ -12,6 +13,17 @@ command -v chromium >/dev/null || need+=(chromium)
 # Directory archives (tests/cli/archive.rs) are extracted with both.
 command -v tar >/dev/null || need+=(tar)
 command -v unzip >/dev/null || need+=(unzip)
+# The units and the .deb (tests/cli/packaging.rs): systemd-analyze, man
+# (verify looks up Documentation=man:), /bin/kill (ExecReload=), setpriv
+# (runs uhttpd as a dynamic user's uid), dpkg-deb.
+command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v man >/dev/null || need+=(man-db)
+[ -x /bin/kill ] || need+=(procps)
+command -v setpriv >/dev/null || need+=(util-linux)
+command -v dpkg-deb >/dev/null || need+=(dpkg)
+# cargo-deb: dpkg-shlibdeps for the package's Depends, strip.
+command -v dpkg-shlibdeps >/dev/null || need+=(dpkg-dev)
+command -v strip >/dev/null || need+=(binutils)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
@@ -53,3 +65,5 @@ mkdir -p "$js"
 # The lock file pins every package, not only tus-js-client.
 cp "$(dirname "$0")"/../tests/cli/resumable/package{,-lock}.json "$js/"
 (cd "$js" && npm ci --silent --no-audit --no-fund >/dev/null)
+# The .deb (scripts/deb.sh --test): cargo-deb, pinned there.
+"$(dirname "$0")/deb.sh" --tools

@@ -102,6 +102,8 @@ pub struct Builder {
     bind: bool,
     serve: Option<PathBuf>,
     banner_lines: Option<usize>,
+    program: Option<PathBuf>,
+    user: Option<u32>,
 }
 
 impl Builder {
@@ -144,6 +146,21 @@ impl Builder {
         self
     }
 
+    /// Runs the `uhttpd` at `path` (an installed one) instead of the
+    /// binary under test.
+    pub fn program(mut self, path: &Path) -> Self {
+        self.program = Some(path.to_owned());
+        self
+    }
+
+    /// Runs the server as user and group `id` with no supplementary
+    /// group (the test must run as root), as systemd runs a service with
+    /// `DynamicUser=`. Not with [`Builder::under_shell`].
+    pub fn user(mut self, id: u32) -> Self {
+        self.user = Some(id);
+        self
+    }
+
     /// Serves `dir` instead of the temporary ROOT.
     pub fn serve(mut self, dir: &Path) -> Self {
         self.serve = Some(dir.to_owned());
@@ -169,15 +186,29 @@ impl Builder {
         let redirecting = self.args.iter().any(|a| a == "--redirect-http");
         let banner_lines = self.banner_lines.unwrap_or(if redirecting { 2 } else { 1 });
 
-        let mut command = match &self.wrapper {
-            Some(setup) => {
+        assert!(
+            self.wrapper.is_none() || self.user.is_none(),
+            "user() and under_shell() do not combine"
+        );
+        let program = self.program.as_deref().unwrap_or(Path::new(bin()));
+        let mut command = match (&self.wrapper, self.user) {
+            (Some(setup), _) => {
                 let mut c = Command::new("bash");
                 c.arg("-c")
                     .arg(format!("{setup}; exec \"$0\" \"$@\""))
-                    .arg(bin());
+                    .arg(program);
                 c
             }
-            None => Command::new(bin()),
+            // setpriv (util-linux) also drops root's supplementary groups.
+            (None, Some(id)) => {
+                let mut c = Command::new("setpriv");
+                c.arg(format!("--reuid={id}"))
+                    .arg(format!("--regid={id}"))
+                    .arg("--clear-groups")
+                    .arg(program);
+                c
+            }
+            (None, None) => Command::new(program),
         };
         command
             .args(&args)
@@ -297,6 +328,8 @@ impl Server {
             bind: true,
             serve: None,
             banner_lines: None,
+            program: None,
+            user: None,
         }
     }
 
