@@ -385,3 +385,62 @@ fn listing_fits_a_phone_screen_and_follows_the_dark_scheme_in_headless_chromium(
     );
     assert_eq!(marker, "rgb(141, 110, 99)");
 }
+
+/// The listing's "Download as .zip" link: Chromium saves the archive of the
+/// directory, and it extracts (Python's `zipfile`, CRCs checked) to the
+/// directory's files, under the directory's name.
+#[test]
+fn listing_downloads_a_folder_as_zip_in_headless_chromium() {
+    let builder = Server::builder();
+    let root = builder.root().to_owned();
+    std::fs::create_dir_all(root.join("docs/d\u{e9}j\u{e0}")).unwrap();
+    write_file(&root, "docs/a.txt", b"alpha");
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    write_file(&root, "docs/d\u{e9}j\u{e0}/b.bin", &big);
+    let server = builder.start();
+    let downloads = TempDir::new().unwrap();
+    let mut tab = Tab::open();
+    tab.cdp.call(
+        None,
+        "Browser.setDownloadBehavior",
+        json!({"behavior": "allow", "downloadPath": path_str(downloads.path()), "eventsEnabled": true}),
+    );
+    tab.navigate(&server.url("/docs/"));
+    tab.eval("document.querySelector('nav.actions a[href=\"?download=zip\"]').click()");
+    let begun = tab.cdp.wait_event("Browser.downloadWillBegin");
+    let name = begun["params"]["suggestedFilename"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(name.ends_with(".zip"), "{begun}");
+    // Progress events until the download is done (each wait is bounded).
+    let mut state = String::new();
+    for _ in 0..1000 {
+        let progress = tab.cdp.wait_event("Browser.downloadProgress");
+        state = progress["params"]["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if state != "inProgress" {
+            break;
+        }
+    }
+    assert_eq!(state, "completed");
+    let archive = downloads.path().join(&name);
+    let listed = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\n\
+             assert z.testzip() is None\n\
+             for i in sorted(z.infolist(), key=lambda i: i.filename):\n\
+             \x20   print(i.filename, len(z.read(i)) if not i.is_dir() else '-')",
+            path_str(&archive),
+        ])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{listed:?}");
+    assert_eq!(
+        String::from_utf8(listed.stdout).unwrap(),
+        "docs/ -\ndocs/a.txt 5\ndocs/d\u{e9}j\u{e0}/ -\ndocs/d\u{e9}j\u{e0}/b.bin 300000\n"
+    );
+}
