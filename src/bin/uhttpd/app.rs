@@ -194,7 +194,11 @@ impl App {
             },
             Route::UploadOther(allow) => error_response(405).header("Allow", allow),
             Route::NotFound => error_response(404),
-            Route::Static => static_files::serve(&self.files, req),
+            Route::Static => match static_files::serve(&self.files, req) {
+                Some(response) => response,
+                // A compression thread answers.
+                None => return,
+            },
         };
         send(req, response);
     }
@@ -218,7 +222,10 @@ impl App {
             Route::UploadOther(allow) => Err(error_response(405).header("Allow", allow)),
             Route::NotFound => Err(error_response(404)),
             // Static paths take no body: answered unread.
-            Route::Static => Err(static_files::serve(&self.files, req)),
+            Route::Static => match static_files::serve(&self.files, req) {
+                Some(response) => Err(response),
+                None => return,
+            },
         };
         match receiving {
             Ok(receiving) => {

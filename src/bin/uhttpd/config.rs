@@ -16,6 +16,7 @@ use crate::auth::Auth;
 use crate::cli::Settings;
 use crate::fd_limit;
 use crate::static_files::StaticOptions;
+use crate::static_files::compress::Compressor;
 use crate::static_files::freshness::Freshness;
 use crate::systemd::Activated;
 use crate::upload::Uploads;
@@ -180,6 +181,14 @@ impl Startup {
                 freshness: match &settings.cache_control {
                     Some(value) => Freshness::Given(value.clone()),
                     None => Freshness::Defaults,
+                },
+                precompressed: !settings.no_precompressed,
+                compressor: match settings.compress {
+                    true => Some(Arc::new(
+                        Compressor::start(settings.compress_cache)
+                            .map_err(StartupError::Threads)?,
+                    )),
+                    false => None,
                 },
             },
             rpc: !settings.no_rpc,
