@@ -23,7 +23,7 @@ _uhttpd() {
 
     case "${cmd}" in
         uhttpd)
-            opts="-b -p -c -q -v -h -V --bind --port --workers --cert --key --redirect-http --upload-dir --overwrite --max-upload-size --max-connections --keep-alive-timeout --keep-alive-max-requests --request-timeout --send-timeout --max-headers-length --max-content-length --no-listing --cache-control --no-rpc --trusted-proxy --auth-file --auth-uploads-only --config --quiet --verbose --help --version"
+            opts="-b -p -c -q -v -h -V --bind --port --workers --cert --key --redirect-http --upload-dir --overwrite --max-upload-size --max-connections --keep-alive-timeout --keep-alive-max-requests --request-timeout --send-timeout --max-headers-length --max-content-length --no-listing --cache-control --compress --compress-cache --no-precompressed --no-rpc --trusted-proxy --auth-file --auth-uploads-only --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -123,6 +123,10 @@ _uhttpd() {
                     return 0
                     ;;
                 --cache-control)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compress-cache)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -14,11 +14,14 @@ complete -c uhttpd -l send-timeout -d 'Seconds a response may go without the cli
 complete -c uhttpd -l max-headers-length -d 'Largest request line plus headers (larger: 431)' -r
 complete -c uhttpd -l max-content-length -d 'Largest request body outside uploads, e.g. for /rpc (larger: 413)' -r
 complete -c uhttpd -l cache-control -d 'Cache-Control sent with every file [default: no-cache for HTML, max-age=600 for others]' -r
+complete -c uhttpd -l compress-cache -d 'Memory for files compressed by --compress, e.g. 64M; the oldest go first' -r
 complete -c uhttpd -l trusted-proxy -d 'Trust X-Forwarded-For from this proxy address (repeat for several)' -r
 complete -c uhttpd -l auth-file -d 'Require an HTTP Basic login from the users listed in FILE' -r -F
 complete -c uhttpd -s c -l config -d 'Read settings from a TOML file; options given here override it' -r -F
 complete -c uhttpd -l overwrite -d 'Let an upload replace an existing file (otherwise: 409 Conflict)'
 complete -c uhttpd -l no-listing -d 'Do not list directories that have no index.html (answer 404)'
+complete -c uhttpd -l compress -d 'Compress text, JSON, JavaScript, CSS, SVG, WASM... on the fly for clients that accept it'
+complete -c uhttpd -l no-precompressed -d 'Do not send precompressed siblings (FILE.br, FILE.zst, FILE.gz) for FILE'
 complete -c uhttpd -l no-rpc -d 'Turn off the /rpc endpoint that echoes requests back as JSON'
 complete -c uhttpd -l auth-uploads-only -d 'With --auth-file: reading stays public, only uploads need a login'
 complete -c uhttpd -s q -l quiet -d 'Log less: -q hides the access log, -qq warnings, -qqq errors'
