@@ -43,6 +43,7 @@
 //! keep_alive_timeout = 30       # whole seconds
 //! no_listing = true
 //! cache_control = "no-cache"   # of every file; "" for none
+//! compress = true               # and compress_cache = "64M"
 //! trusted_proxy = ["10.0.0.1"]
 //! verbose = 1                   # or true; quiet likewise
 //! ```

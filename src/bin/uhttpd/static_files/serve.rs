@@ -3,6 +3,7 @@
 //! the file as it is, or coded on a compression thread) → conditional →
 //! range → body.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
@@ -102,6 +103,24 @@ fn sibling_key(raw_path: &str, coding: Coding) -> String {
     format!("{raw_path} {}", coding.token())
 }
 
+/// `raw_path`'s sibling in `coding`, if kept; the key is built in a
+/// buffer each thread keeps, so that a lookup allocates nothing.
+fn kept_sibling(
+    cache: &FileCache,
+    raw_path: &str,
+    coding: Coding,
+    now: Instant,
+) -> Option<Arc<CachedFile>> {
+    thread_local!(static KEY: RefCell<String> = const { RefCell::new(String::new()) });
+    KEY.with_borrow_mut(|key| {
+        key.clear();
+        key.push_str(raw_path);
+        key.push(' ');
+        key.push_str(coding.token());
+        cache.get(key, now)
+    })
+}
+
 /// A precompressed sibling kept in memory that answers the request: the
 /// client's best coding whose sibling is kept, when every coding it
 /// prefers more was looked for and not found.
@@ -113,7 +132,7 @@ fn cached_sibling(
 ) -> Option<Arc<CachedFile>> {
     let mut before = CodingSet::default();
     for coding in accepted.preferred() {
-        if let Some(kept) = options.cache.get(&sibling_key(raw_path, coding), now) {
+        if let Some(kept) = kept_sibling(&options.cache, raw_path, coding, now) {
             let best = accepted.choose(|c| c == coding) == Choice::Coded(coding);
             let none_better = Coding::ALL
                 .iter()
