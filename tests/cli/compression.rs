@@ -510,3 +510,37 @@ fn the_compression_cache_never_holds_more_than_its_bound() {
     let most = held.iter().map(|&(bytes, _)| bytes).max().unwrap();
     assert!(most > BOUND / 2, "the cache filled up: {held:?}");
 }
+
+/// Requests arriving while a file is being compressed wait for that
+/// compression instead of starting their own.
+#[test]
+fn concurrent_requests_for_one_file_share_one_compression() {
+    let server = Server::builder().args(["--compress", "-v"]);
+    let content = text(2 << 20, 11);
+    write_file(server.root(), "bundle.js", &content);
+    let server = std::sync::Arc::new(server.start());
+    let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let (server, start) = (server.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                let got = get(&server, "/bundle.js", "br");
+                assert_eq!(got.header("content-encoding"), Some("br"));
+                decode("br", &got.body)
+            })
+        })
+        .collect();
+    for client in clients {
+        assert_eq!(client.join().unwrap(), content);
+    }
+    let Ok(server) = std::sync::Arc::try_unwrap(server) else {
+        panic!("a client still holds the server");
+    };
+    let lines = server.finish();
+    let coded = lines
+        .iter()
+        .filter(|l| l.contains("compressed /bundle.js (br)"))
+        .count();
+    assert_eq!(coded, 1, "{lines:#?}");
+}

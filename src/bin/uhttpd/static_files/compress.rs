@@ -199,10 +199,20 @@ pub struct Job {
     pub respond: Respond,
 }
 
+/// Requests waiting for a compression already under way, by its key.
+type Waiting = Mutex<HashMap<Key, Vec<(Request, Respond)>>>;
+
+/// Requests that may wait for one compression under way; beyond, a new
+/// request is sent the file as it is.
+const MAX_WAITING: usize = 1024;
+
 /// The compression threads and their cache.
 pub struct Compressor {
     pool: Pool<Job>,
     cache: Arc<BodyCache>,
+    /// Compressions queued or running: a request for the same body waits
+    /// for that one instead of compressing it again.
+    waiting: Arc<Waiting>,
 }
 
 impl std::fmt::Debug for Compressor {
@@ -219,11 +229,16 @@ impl Compressor {
     /// `cache_bytes` of coded bodies.
     pub fn start(cache_bytes: usize) -> io::Result<Compressor> {
         let cache = Arc::new(BodyCache::new(cache_bytes));
-        let shared = Arc::clone(&cache);
+        let waiting = Arc::new(Waiting::default());
+        let (shared, waiters) = (Arc::clone(&cache), Arc::clone(&waiting));
         let pool = Pool::new("compress", THREADS, PENDING, move |job: Job| {
-            run(&shared, job);
+            run(&shared, &waiters, job);
         })?;
-        Ok(Compressor { pool, cache })
+        Ok(Compressor {
+            pool,
+            cache,
+            waiting,
+        })
     }
 
     /// The coded body kept for `key`.
@@ -231,21 +246,43 @@ impl Compressor {
         self.cache.get(key)
     }
 
-    /// Queues `job`; when too many wait, hands it back (the caller sends
-    /// identity instead).
+    /// Queues `job`, or — when the same body is being compressed — lets it
+    /// wait for that one; when too many wait, hands it back (the caller
+    /// sends identity instead).
     pub fn try_run(&self, job: Job) -> Result<(), Job> {
-        self.pool.try_run(job)
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(waiters) = waiting.get_mut(&job.key) {
+            if waiters.len() >= MAX_WAITING {
+                return Err(job);
+            }
+            waiters.push((job.req, job.respond));
+            return Ok(());
+        }
+        let key = job.key.clone();
+        waiting.insert(key.clone(), Vec::new());
+        // Queued under the lock: the thread cannot finish the job before
+        // its entry exists.
+        self.pool.try_run(job).inspect_err(|_| {
+            waiting.remove(&key);
+        })
     }
 }
 
-/// On a compression thread: read, code, keep, answer.
-fn run(cache: &BodyCache, job: Job) {
+/// On a compression thread: read, code, keep, answer (the request, and
+/// those that waited for the same body).
+fn run(cache: &BodyCache, waiting: &Waiting, job: Job) {
     let Job {
         req,
         key,
         input,
         respond,
     } = job;
+    // Removes the entry of waiters even when coding panics: dropped, their
+    // requests are answered 500 by the library rather than never.
+    let unwait = Unwait {
+        waiting,
+        key: &key,
+    };
     let coded = read(input, key.len).and_then(|data| {
         // Another request may have coded it meanwhile.
         if let Some(body) = cache.get(&key) {
@@ -266,8 +303,35 @@ fn run(cache: &BodyCache, job: Job) {
     if let Err(e) = &coded {
         log::warn!("cannot compress {}: {e}", key.path);
     }
-    if let Err(e) = req.send(respond(coded)) {
-        log::debug!("{}: cannot answer {}: {e}", req.remote_address(), req.url());
+    let waiters = unwait.take();
+    for (req, respond) in std::iter::once((req, respond)).chain(waiters) {
+        let coded = match &coded {
+            Ok(body) => Ok(Arc::clone(body)),
+            Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+        };
+        if let Err(e) = req.send(respond(coded)) {
+            log::debug!("{}: cannot answer {}: {e}", req.remote_address(), req.url());
+        }
+    }
+}
+
+/// Takes a compression's waiters out of [`Waiting`], at the latest when
+/// dropped.
+struct Unwait<'a> {
+    waiting: &'a Waiting,
+    key: &'a Key,
+}
+
+impl Unwait<'_> {
+    fn take(&self) -> Vec<(Request, Respond)> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        waiting.remove(self.key).unwrap_or_default()
+    }
+}
+
+impl Drop for Unwait<'_> {
+    fn drop(&mut self) {
+        drop(self.take());
     }
 }
 
