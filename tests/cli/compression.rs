@@ -48,12 +48,14 @@ fn decode(coding: &str, data: &[u8]) -> Vec<u8> {
 /// Text that compresses, `len` bytes, different for each `seed`.
 fn text(len: usize, seed: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(len + 64);
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     while out.len() < len {
         x = x
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        write!(out, "var v{} = \"{:x}\";\n", x >> 60, x >> 40).unwrap();
+        writeln!(out, "var v{} = \"{:x}\";", x >> 60, x >> 40).unwrap();
     }
     out.truncate(len);
     out
@@ -144,7 +146,11 @@ fn curl_compressed(server: &Server, path: &str, coding: &str) -> (Vec<u8>, Strin
         .arg(server.url(path))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let head = std::fs::read_to_string(head).unwrap();
     let encoding = head
         .lines()
@@ -179,7 +185,11 @@ fn precompressed_site(args: &[&str]) -> (Server, tempfile::TempDir) {
         let original = write_file(&root, name, &content);
         set_mtime(&original, now);
         for (coding, suffix) in [("br", "br"), ("zstd", "zst"), ("gzip", "gz")] {
-            let sibling = write_file(&root, &format!("{name}.{suffix}"), &encode(coding, &content));
+            let sibling = write_file(
+                &root,
+                &format!("{name}.{suffix}"),
+                &encode(coding, &content),
+            );
             set_mtime(&sibling, now);
         }
     }
@@ -189,7 +199,11 @@ fn precompressed_site(args: &[&str]) -> (Server, tempfile::TempDir) {
     set_mtime(&old_gz, now - Duration::from_secs(60));
     set_mtime(&old, now);
     write_file(&root, "out.js", &text(5000, 4));
-    let secret = write_file(outside.path(), "secret.gz", &encode("gzip", b"outside ROOT"));
+    let secret = write_file(
+        outside.path(),
+        "secret.gz",
+        &encode("gzip", b"outside ROOT"),
+    );
     std::os::unix::fs::symlink(&secret, root.join("out.js.gz")).unwrap();
     (builder.start(), outside)
 }
@@ -348,7 +362,13 @@ fn head_carries_the_headers_of_the_coded_get() {
         let head = request(&server, "HEAD", path, &[("Accept-Encoding", accept)]);
         assert_eq!(head.status, 200);
         assert!(head.body.is_empty());
-        for name in ["content-encoding", "content-length", "etag", "vary", "content-type"] {
+        for name in [
+            "content-encoding",
+            "content-length",
+            "etag",
+            "vary",
+            "content-type",
+        ] {
             assert_eq!(head.header(name), got.header(name), "{path}: {name}");
         }
         assert_eq!(head.header("content-encoding"), Some(accept));
@@ -438,7 +458,10 @@ fn compress_codes_text_once_on_a_thread_and_leaves_the_rest() {
     let identity = get(&server, "/app.js", "");
     assert_eq!(identity.header("content-encoding"), None);
     assert_eq!(identity.header("vary"), Some("Accept-Encoding"));
-    assert_ne!(identity.header("etag"), Some(tags_of(&server, "/app.js", "br").as_str()));
+    assert_ne!(
+        identity.header("etag"),
+        Some(tags_of(&server, "/app.js", "br").as_str())
+    );
     for (path, why) in [
         ("/tiny.js", "below the minimum size"),
         ("/photo.jpg", "coded already"),
@@ -488,7 +511,11 @@ fn the_compression_cache_never_holds_more_than_its_bound() {
     for round in 0..2 {
         for i in 0..FILES {
             let got = get(&server, &format!("/f{i}.js"), "gzip");
-            assert_eq!(got.header("content-encoding"), Some("gzip"), "round {round}");
+            assert_eq!(
+                got.header("content-encoding"),
+                Some("gzip"),
+                "round {round}"
+            );
             assert_eq!(decode("gzip", &got.body), text(12_000, 100 + i));
         }
     }
@@ -506,7 +533,11 @@ fn the_compression_cache_never_holds_more_than_its_bound() {
     // Every file was coded in each round: the first ones were dropped to
     // make room for the last.
     assert_eq!(held.len() as u64, 2 * FILES, "{lines:#?}");
-    assert!(held.iter().all(|&(bytes, max)| max == BOUND && bytes <= BOUND), "{held:?}");
+    assert!(
+        held.iter()
+            .all(|&(bytes, max)| max == BOUND && bytes <= BOUND),
+        "{held:?}"
+    );
     let most = held.iter().map(|&(bytes, _)| bytes).max().unwrap();
     assert!(most > BOUND / 2, "the cache filled up: {held:?}");
 }

@@ -279,10 +279,7 @@ fn run(cache: &BodyCache, waiting: &Waiting, job: Job) {
     } = job;
     // Removes the entry of waiters even when coding panics: dropped, their
     // requests are answered 500 by the library rather than never.
-    let unwait = Unwait {
-        waiting,
-        key: &key,
-    };
+    let unwait = Unwait { waiting, key: &key };
     let coded = read(input, key.len).and_then(|data| {
         // Another request may have coded it meanwhile.
         if let Some(body) = cache.get(&key) {
@@ -342,7 +339,9 @@ fn read(input: Input, len: u64) -> io::Result<Arc<[u8]>> {
         Input::Memory(data) => Ok(data),
         Input::Disk(file) => {
             let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-            (&*file).take(len.saturating_add(1)).read_to_end(&mut data)?;
+            (&*file)
+                .take(len.saturating_add(1))
+                .read_to_end(&mut data)?;
             if data.len() as u64 != len {
                 return Err(io::Error::other("the file changed while it was read"));
             }
@@ -376,7 +375,11 @@ mod tests {
         assert!(cache.get(&key("/6", Coding::Gzip)).is_none());
         assert!(cache.get(&key("/9", Coding::Br)).is_none());
         let (bytes, count) = cache.insert(key("/big", Coding::Br), vec![0; 101].into());
-        assert_eq!((bytes, count), (90, 3), "a body beyond the bound is not kept");
+        assert_eq!(
+            (bytes, count),
+            (90, 3),
+            "a body beyond the bound is not kept"
+        );
     }
 
     #[test]

@@ -176,9 +176,7 @@ impl Accepted {
 fn quality<'a>(params: impl Iterator<Item = &'a str>) -> Option<Quality> {
     let mut q = 1000;
     for param in params {
-        let Some((name, value)) = param.split_once('=') else {
-            return None;
-        };
+        let (name, value) = param.split_once('=')?;
         if name.trim_matches([' ', '\t']).eq_ignore_ascii_case("q") {
             q = parse_qvalue(value.trim_matches([' ', '\t']).as_bytes())?;
         }

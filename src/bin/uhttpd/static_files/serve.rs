@@ -376,7 +376,12 @@ struct Loaded {
 }
 
 impl Loaded {
-    fn serve(self, options: &StaticOptions, req: &Request, accepted: &Accepted) -> Option<Response> {
+    fn serve(
+        self,
+        options: &StaticOptions,
+        req: &Request,
+        accepted: &Accepted,
+    ) -> Option<Response> {
         let Loaded {
             key,
             mut file,
