@@ -63,11 +63,12 @@ pub fn serve(options: &StaticOptions, req: &Request) -> Option<Response> {
         }
     }
     if let Some(cached) = options.cache.get(raw_path, now) {
-        // Kept when no sibling in an accepted coding was found.
+        // Usable when each coding the client accepts was looked for, and
+        // had no sibling, when the file was kept.
         if !options.precompressed || accepted.preferred().all(|c| cached.no_sibling.contains(c)) {
-            return identity_or_coded(options, req, raw_path, &accepted, &cached.info(options), {
-                Source::Memory(Arc::clone(&cached.content))
-            });
+            let source = Source::Memory(Arc::clone(&cached.content));
+            let info = cached.info(options);
+            return identity_or_coded(options, req, raw_path, &accepted, &info, source);
         }
     }
     match open(&options.root, &options.root_dir, raw_path) {
