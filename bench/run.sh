@@ -58,7 +58,7 @@ install_packages() {
     local want=() pkg
     declare -A provides=(
         [wrk]=wrk [ab]=apache2-utils [nginx]=nginx-light [lighttpd]=lighttpd
-        [openssl]=openssl [python3]=python3 [taskset]=util-linux
+        [openssl]=openssl [python3]=python3 [taskset]=util-linux [brotli]=brotli
     )
     for cmd in "${!provides[@]}"; do
         command -v "$cmd" >/dev/null 2>&1 || want+=("${provides[$cmd]}")

@@ -174,7 +174,8 @@ fn set_mtime(path: &Path, time: SystemTime) {
 
 /// ROOT with `app.js` (small, served from memory) and `big.js` (200 KB,
 /// streamed from disk), each with a sibling in every coding, as new as
-/// the original; `plain.js` without siblings; `old.js` whose sibling is
+/// the original to the second (as the `brotli` tool leaves it: the
+/// original's time, truncated); `plain.js` without siblings; `old.js` whose sibling is
 /// older than it; `out.js` whose sibling is a symlink out of ROOT.
 fn precompressed_site(args: &[&str]) -> (Server, tempfile::TempDir) {
     let builder = Server::builder().args(args);

@@ -351,16 +351,24 @@ fn serve_file(
 /// `raw_file` with `coding`'s suffix, when it is a regular file under the
 /// same rules as any served file (under ROOT, no dotfile, symlinks staying
 /// inside) and at least as new as the original (`mtime`): an older one
-/// may hold an earlier version.
+/// may hold an earlier version. Compared in whole seconds, as HTTP dates
+/// are: the `brotli` tool gives its output the input's time truncated to
+/// the second.
 fn open_sibling(
     options: &StaticOptions,
     raw_file: &str,
     coding: Coding,
     mtime: SystemTime,
 ) -> Option<(File, std::fs::Metadata)> {
+    let secs = |t: SystemTime| {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
     let raw = format!("{raw_file}{}", coding.suffix());
     match open(&options.root, &options.root_dir, &raw) {
-        Ok(Opened::File { file, meta, .. }) if meta.modified().ok()? >= mtime => Some((file, meta)),
+        Ok(Opened::File { file, meta, .. }) if secs(meta.modified().ok()?) >= secs(mtime) => {
+            Some((file, meta))
+        }
         _ => None,
     }
 }
