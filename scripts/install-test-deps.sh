@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the programs the tests talk to when they are missing: curl and
-# openssl (real clients), chromium (the upload form test). Debian packages.
+# openssl (real clients), chromium (the upload form test), Python's
+# requests (content codings). Debian packages.
 set -euo pipefail
 
 need=()
 command -v curl >/dev/null || need+=(curl)
 command -v openssl >/dev/null || need+=(openssl)
 command -v chromium >/dev/null || need+=(chromium)
+python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"

@@ -576,3 +576,45 @@ fn concurrent_requests_for_one_file_share_one_compression() {
         .count();
     assert_eq!(coded, 1, "{lines:#?}");
 }
+
+/// What Python's `requests` (urllib3) makes of coded answers: it decodes
+/// gzip itself; the raw bytes of a range are the sibling's.
+const REQUESTS_SCRIPT: &str = r#"
+import json, sys, requests
+base, root = sys.argv[1], sys.argv[2]
+original = {n: open(f"{root}/{n}", "rb").read() for n in ("app.js", "plain.js")}
+gz = open(f"{root}/app.js.gz", "rb").read()
+out = {}
+for name in ("app.js", "plain.js"):
+    r = requests.get(f"{base}/{name}", headers={"Accept-Encoding": "gzip"}, timeout=10)
+    out[name] = [r.status_code, r.headers.get("Content-Encoding"), r.headers.get("Vary"),
+                 r.content == original[name]]
+r = requests.get(f"{base}/app.js", headers={"Accept-Encoding": "gzip", "Range": "bytes=5-104"},
+                 stream=True, timeout=10)
+raw = r.raw.read(decode_content=False)
+out["range"] = [r.status_code, r.headers.get("Content-Range") == f"bytes 5-104/{len(gz)}",
+                raw == gz[5:105]]
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_requests_decodes_coded_answers_and_ranges_of_them() {
+    crate::common::require("python3");
+    let (server, _outside) = precompressed_site(&["--compress"]);
+    let out = std::process::Command::new("python3")
+        .args(["-c", REQUESTS_SCRIPT])
+        .arg(server.url(""))
+        .arg(server.root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python3 with requests (scripts/install-test-deps.sh installs it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let coded = serde_json::json!([200, "gzip", "Accept-Encoding", true]);
+    assert_eq!(got["app.js"], coded, "the .gz sibling");
+    assert_eq!(got["plain.js"], coded, "coded on the fly");
+    assert_eq!(got["range"], serde_json::json!([206, true, true]));
+}
