@@ -9,6 +9,10 @@
                                      request on each, read its response, print
                                      "ready HELD FAILED" and hold them open
                                      until killed (120 s at most)
+    helper.py script BYTES           a JavaScript-like text of BYTES bytes on stdout
+                                     (the same every time)
+    helper.py fetch URL CODING       the body of URL asked for in CODING, as sent
+                                     (not decoded), on stdout
 """
 
 import os
@@ -87,6 +91,38 @@ def probe(url):
             time.sleep(0.05)
 
 
+def script(size):
+    """Deterministic code-like text: functions over a small vocabulary with
+    numbers and strings, compressing about as real minified-ish code does."""
+    import random
+
+    rng = random.Random(10)
+    words = ["value", "index", "items", "config", "result", "element", "options",
+             "handler", "state", "count", "node", "event", "data", "target", "key"]
+    out = []
+    total = 0
+    n = 0
+    while total < size:
+        a, b, c = (rng.choice(words) for _ in range(3))
+        line = (f"function {a}{n}({b}, {c}) {{ const {a} = {b}.{c} + {rng.randint(0, 99999)}; "
+                f"if ({a} > {rng.randint(0, 999)}) {{ return \"{rng.getrandbits(40):x}\"; }} "
+                f"return {c}.map(({b}) => {b} * {rng.randint(2, 9)}); }}\n")
+        out.append(line)
+        total += len(line)
+        n += 1
+    sys.stdout.write("".join(out)[:size])
+
+
+def fetch(url, coding):
+    req = urllib.request.Request(url, headers={"Accept-Encoding": coding})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        if resp.headers.get("Content-Encoding") != coding:
+            print(f"{url}: not sent in {coding}", file=sys.stderr)
+            return 1
+        sys.stdout.buffer.write(resp.read())
+    return 0
+
+
 def read_response(sock):
     """Reads one response with a Content-Length body; False if it failed."""
     data = b""
@@ -147,6 +183,10 @@ def main(argv):
         print("\n".join(str(p) for p in descendants(args[0])))
     elif cmd == "probe":
         return probe(args[0])
+    elif cmd == "script":
+        script(int(args[0]))
+    elif cmd == "fetch":
+        return fetch(args[0], args[1])
     elif cmd == "idle":
         return idle(args[0], int(args[1]), args[2], int(args[3]))
     else:

@@ -61,6 +61,18 @@ ROWS = [
     ("9", "rps", "9 · 2 workers, unpinned, 64 conns: req/s", False, fmt_int, ("≥1.0× nginx", "nginx", 1.0)),
     ("9", "cpu_us", "9 · 2 workers: CPU µs / request", True, fmt_2, None),
     ("9", "p99_ms", "9 · 2 workers: p99 latency, ms", True, fmt_2, None),
+    ("10", "gzip_fly_rps", "10 · 100 KiB JS, gzip on the fly (nginx gzip on; uhttpd --compress), 64 conns: req/s", False, fmt_int, None),
+    ("10", "gzip_fly_cpu_us", "10 · gzip on the fly: CPU µs / request", True, fmt_2, None),
+    ("10", "gzip_fly_bytes", "10 · gzip on the fly: bytes / response", True, fmt_int, None),
+    ("10", "gzip_static_rps", "10 · 100 KiB JS, .gz sibling (nginx gzip_static), 64 conns: req/s", False, fmt_int, None),
+    ("10", "gzip_static_cpu_us", "10 · .gz sibling: CPU µs / request", True, fmt_2, None),
+    ("10", "gzip_static_bytes", "10 · .gz sibling: bytes / response", True, fmt_int, None),
+    ("10", "br_fly_rps", "10 · uhttpd brotli on the fly (br, gzip): req/s", False, fmt_int, None),
+    ("10", "br_fly_cpu_us", "10 · brotli on the fly: CPU µs / request", True, fmt_2, None),
+    ("10", "br_fly_bytes", "10 · brotli on the fly: bytes / response", True, fmt_int, None),
+    ("10", "br_static_rps", "10 · uhttpd .br sibling (br, gzip): req/s", False, fmt_int, None),
+    ("10", "br_static_cpu_us", "10 · .br sibling: CPU µs / request", True, fmt_2, None),
+    ("10", "br_static_bytes", "10 · .br sibling: bytes / response", True, fmt_int, None),
 ]
 
 # Scenario 9's servers, shown in the nginx and uhttpd columns.

@@ -13,7 +13,7 @@
 #   ROUNDS=3        rounds; each round runs every server once per scenario
 #   WARMUP=2        seconds of unrecorded load per server before a scenario (QUICK=1: 0)
 #   QUICK=1         smoke test: short runs, 1,000 idle connections
-#   SCENARIOS="1 2 3 4 5 6 7 8 9"   which scenarios to run
+#   SCENARIOS="1 2 3 4 5 6 7 8 9 10"   which scenarios to run
 #   IDLE_CONNS=10000                idle keep-alive connections in scenario 7
 #   PORT_BASE=18000                 first of the loopback ports used
 #   RESULTS=bench/RESULTS.md        where the Markdown table goes ("-": nowhere)
@@ -41,7 +41,7 @@ DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2}
 IDLE_CONNS=${IDLE_CONNS:-10000}
-SCENARIOS=${SCENARIOS:-1 2 3 4 5 6 7 8 9}
+SCENARIOS=${SCENARIOS:-1 2 3 4 5 6 7 8 9 10}
 PORT_BASE=${PORT_BASE:-18000}
 RESULTS=${RESULTS:-$BENCH_DIR/RESULTS.md}
 
@@ -58,7 +58,7 @@ install_packages() {
     local want=() pkg
     declare -A provides=(
         [wrk]=wrk [ab]=apache2-utils [nginx]=nginx-light [lighttpd]=lighttpd
-        [openssl]=openssl [python3]=python3 [taskset]=util-linux
+        [openssl]=openssl [python3]=python3 [taskset]=util-linux [brotli]=brotli
     )
     for cmd in "${!provides[@]}"; do
         command -v "$cmd" >/dev/null 2>&1 || want+=("${provides[$cmd]}")
@@ -190,8 +190,18 @@ log "fixtures in $WORK"
 mkdir -p "$ROOT"
 head -c 1024 /dev/urandom | base64 -w 64 | head -c 1024 >"$ROOT/1k.txt"
 head -c $((100 * 1024 * 1024)) /dev/urandom >"$ROOT/100m.bin"
-chmod 644 "$ROOT"/*
-chmod 755 "$ROOT"
+# Scenario 10: a 100 KiB script, in c/ as it is (coded on the fly) and in
+# p/ with .gz and .br siblings made beforehand (gzip -9; brotli -q 11 when
+# the brotli tool is there, else uhttpd's own quality 5, fetched below).
+mkdir -p "$ROOT/c" "$ROOT/p"
+python3 "$HELPER" script $((100 * 1024)) >"$ROOT/c/app.js"
+cp -p "$ROOT/c/app.js" "$ROOT/p/app.js"
+gzip -9 -k "$ROOT/p/app.js"
+if command -v brotli >/dev/null; then
+    brotli -q 11 -k "$ROOT/p/app.js"
+fi
+chmod 644 "$ROOT"/*.* "$ROOT"/c/* "$ROOT"/p/*
+chmod 755 "$ROOT" "$ROOT/c" "$ROOT/p"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
     -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 30 -subj /CN=localhost \
     -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
@@ -285,6 +295,15 @@ http {
         ssl_certificate $WORK/cert.pem;
         ssl_certificate_key $WORK/key.pem;
         root $ROOT;
+        # Scenario 10: gzip on the fly (nginx's default level, 1) and
+        # precompressed .gz files; Debian's nginx has no brotli module.
+        location /c/ {
+            gzip on;
+            gzip_types application/javascript text/javascript;
+        }
+        location /p/ {
+            gzip_static on;
+        }
         location = /rpc {
             default_type application/json;
             return 200 '$RPC_BODY';
@@ -543,6 +562,28 @@ s9_workers() {
     keep 9 p99_ms "$server" "$round" "$P99_MS"
 }
 
+# 10: the 100 KiB script, compressed: VARIANT (fly: coded on the fly,
+# static: precompressed sibling), METRIC gzip_* or br_*; uhttpd runs as
+# its own process with --compress (UHTTPD_Z_PORT). gzip against gzip:
+# nginx is sent "br, gzip" (it has no brotli, so answers gzip), uhttpd
+# "gzip" for the gzip figures and "br, gzip" for the brotli ones. Records
+# req/s, CPU per request and bytes per response (headers included) as
+# METRIC_{rps,cpu_us,bytes}.
+s10_compressed() {
+    local server=$1 round=$2 port pid dir accept="br, gzip"
+    [[ $server == uhttpd && $METRIC == gzip_* ]] && accept=gzip
+    case $server in
+    nginx) port=${HTTP_PORT[nginx]} pid=${HTTP_PID[nginx]} ;;
+    uhttpd) port=$UHTTPD_Z_PORT pid=$UHTTPD_Z_PID ;;
+    esac
+    dir=$([[ $VARIANT == fly ]] && echo c || echo p)
+    wrk_run 10 "$server" "$round" "$pid" "http://127.0.0.1:$port/$dir/app.js" "$(seconds_for)" \
+        -t 1 -c 64 --timeout 10s -H "Accept-Encoding: $accept" || return 1
+    keep 10 "${METRIC}_rps" "$server" "$round" "$RPS"
+    keep 10 "${METRIC}_cpu_us" "$server" "$round" "$CPU_US"
+    keep 10 "${METRIC}_bytes" "$server" "$round" "$(python3 -c "print($MBPS * 1e6 / $RPS)")"
+}
+
 # 7: a fresh server per round: memory after start, then holding IDLE_CONNS
 # idle keep-alive connections.
 s7_memory() {
@@ -670,6 +711,32 @@ if wants 9; then
         stop_server "${HTTP_PID[$server]}"
     done
     unset CLIENT_PIN
+fi
+
+if wants 10; then
+    s10=()
+    if ((HAVE_NGINX)); then
+        start_nginx nginx 1 "$SERVER_CPU" && s10+=(nginx) || fail 10 nginx 0 "did not start"
+    fi
+    take_port && UHTTPD_Z_PORT=$PORT
+    spawn "$SERVER_CPU" "$WORK/uhttpd-z.log" "$UHTTPD" "${UHTTPD_ARGS[@]}" --compress \
+        -p "$UHTTPD_Z_PORT" "$ROOT"
+    UHTTPD_Z_PID=$SPAWNED
+    if wait_ready uhttpd-z "http://127.0.0.1:$UHTTPD_Z_PORT/1k.txt" "$SPAWNED"; then
+        if [[ ! -e $ROOT/p/app.js.br ]]; then
+            python3 "$HELPER" fetch "http://127.0.0.1:$UHTTPD_Z_PORT/c/app.js" br >"$ROOT/p/app.js.br"
+            touch -r "$ROOT/p/app.js" "$ROOT/p/app.js.br"
+            chmod 644 "$ROOT/p/app.js.br"
+        fi
+        log "scenario 10: app.js $(stat -c %s "$ROOT/p/app.js") bytes, .gz $(stat -c %s "$ROOT/p/app.js.gz"), .br $(stat -c %s "$ROOT/p/app.js.br")"
+        VARIANT=fly METRIC=gzip_fly each_round 10 s10_compressed "${s10[@]}" uhttpd
+        VARIANT=static METRIC=gzip_static each_round 10 s10_compressed "${s10[@]}" uhttpd
+        VARIANT=fly METRIC=br_fly each_round 10 s10_compressed uhttpd
+        VARIANT=static METRIC=br_static each_round 10 s10_compressed uhttpd
+    else
+        fail 10 uhttpd 0 "did not start"
+    fi
+    stop_server "${HTTP_PID[nginx]:-}" "$UHTTPD_Z_PID"
 fi
 
 # --- report ------------------------------------------------------------------

@@ -25,6 +25,7 @@ complete -c uhttpd -l 404 -d 'Page sent with every 404 of a missing file (config
 complete -c uhttpd -l mime -d 'Send files with extension EXT as TYPE, e.g. md=text/markdown (repeat for several)' -r
 complete -c uhttpd -l header -d 'Add a header to every answer, e.g. "X-Frame-Options: DENY" (repeat for several)' -r
 complete -c uhttpd -l cors -d 'Let scripts of these origins read the files (comma-separated, or *)' -r
+complete -c uhttpd -l compress-cache -d 'Memory for files compressed by --compress, e.g. 64M; the oldest go first' -r
 complete -c uhttpd -l trusted-proxy -d 'Trust X-Forwarded-For from this proxy address (repeat for several)' -r
 complete -c uhttpd -l auth-file -d 'Require an HTTP Basic login from the users listed in FILE' -r -F
 complete -c uhttpd -l health -d 'Answer health checks at PATH with JSON, e.g. /healthz (off by default)' -r
@@ -38,6 +39,8 @@ complete -c uhttpd -l overwrite -d 'Let an upload replace an existing file (othe
 complete -c uhttpd -l no-listing -d 'Do not list directories that have no index file (answer 404)'
 complete -c uhttpd -l no-archive -d 'Do not offer directories as .tar / .zip downloads (?download=tar|zip)'
 complete -c uhttpd -l qr -d 'Print a QR code of the server\'s URL at start-up; listings show one of their own URL'
+complete -c uhttpd -l compress -d 'Compress text, JSON, JavaScript, CSS, SVG, WASM... on the fly for clients that accept it'
+complete -c uhttpd -l no-precompressed -d 'Do not send precompressed siblings (FILE.br, FILE.zst, FILE.gz) for FILE'
 complete -c uhttpd -l no-rpc -d 'Turn off the /rpc endpoint that echoes requests back as JSON'
 complete -c uhttpd -l auth-uploads-only -d 'With --auth-file: reading stays public, only uploads need a login'
 complete -c uhttpd -s q -l quiet -d 'Log less: -q hides the access log, -qq warnings, -qqq errors'

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the programs the tests talk to when they are missing: curl and
 # openssl (real clients), chromium (the upload form test), tar and unzip
-# (archive downloads), systemd and man-db (the units). Debian packages;
-# cargo-deb (crates.io, pinned in scripts/deb.sh); and a Python venv
-# with h11 (PyPI) for the strict-client check.
+# (archive downloads), systemd and man-db (the units), Python's requests
+# (content codings). Debian packages; cargo-deb (crates.io, pinned in
+# scripts/deb.sh); and a Python venv with h11 (PyPI) for the strict-client check.
 set -euo pipefail
 
 need=()
@@ -24,6 +24,8 @@ command -v dpkg-deb >/dev/null || need+=(dpkg)
 # cargo-deb: dpkg-shlibdeps for the package's Depends, strip.
 command -v dpkg-shlibdeps >/dev/null || need+=(dpkg-dev)
 command -v strip >/dev/null || need+=(binutils)
+# Content codings (tests/cli/compression.rs) are also read by requests.
+python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"

@@ -9,6 +9,7 @@ mod bad_bytes;
 mod browser;
 mod cache_control;
 mod command_line;
+mod compression;
 // The harness shared by the four test binaries; each uses a different part
 // of it, and the rest would be reported as dead code in this one.
 #[allow(dead_code)]

@@ -383,7 +383,11 @@ impl App {
                 return archiver.serve(&self.files, req, format);
             }
             Route::Delete => delete::delete(&self.files, req),
-            Route::Static => static_files::serve(&self.files, req),
+            Route::Static => match static_files::serve(&self.files, req) {
+                Some(response) => response,
+                // A compression thread answers.
+                None => return,
+            },
         };
         self.send(req, response);
     }
@@ -414,7 +418,11 @@ impl App {
             Route::NotFound => Err(error_response(404)),
             // Static paths take no body: answered unread.
             Route::Search | Route::Static | Route::Archive(_) => {
-                Err(static_files::serve(&self.files, req))
+                match static_files::serve(&self.files, req) {
+                    Some(response) => Err(response),
+                    // A compression thread answers.
+                    None => return,
+                }
             }
             Route::Delete => Err(delete::delete(&self.files, req)),
         };

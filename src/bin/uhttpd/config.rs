@@ -23,6 +23,7 @@ use crate::lifecycle::Lifecycle;
 use crate::pool::Pool;
 use crate::served_cert::ServedCert;
 use crate::static_files::StaticOptions;
+use crate::static_files::compress::Compressor;
 use crate::static_files::fallback::SitePath;
 use crate::static_files::freshness::Freshness;
 use crate::static_files::page::{PageOptions, UploadDir, dir_url};
@@ -359,6 +360,14 @@ impl Startup {
                 spa: settings.spa.clone(),
                 not_found: settings.not_found.clone(),
                 mime: settings.mime.clone(),
+                precompressed: !settings.no_precompressed,
+                compressor: match settings.compress {
+                    true => Some(Arc::new(
+                        Compressor::start(settings.compress_cache)
+                            .map_err(StartupError::Threads)?,
+                    )),
+                    false => None,
+                },
             },
             headers,
             trusted_proxies: settings.trusted_proxy.clone(),

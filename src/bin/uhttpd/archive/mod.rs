@@ -155,8 +155,11 @@ fn start(req: Request, files: &StaticOptions, format: Format, crcs: &Arc<CrcCach
             has_trailing_slash: true,
         }) if files.listing => path,
         // A file, a redirect to the slash, an error, listings off: as
-        // without the query.
-        _ => return send(&req, static_files::serve(files, &req)),
+        // without the query (`None`: a compression thread answers).
+        _ => match static_files::serve(files, &req) {
+            Some(response) => return send(&req, response),
+            None => return,
+        },
     };
     let top = dir
         .file_name()

@@ -403,6 +403,36 @@ pub struct Options {
     )]
     pub cors: Vec<CorsOrigin>,
 
+    /// Compress text, JSON, JavaScript, CSS, SVG, WASM... on the fly for clients that accept it
+    ///
+    /// brotli, zstd or gzip, as the client's Accept-Encoding prefers, for
+    /// files of compressible types from 1 KiB to 4 MiB (others are sent as
+    /// they are), never for a Range request. Compression runs on two
+    /// threads of its own, and each coded file is kept in memory (see
+    /// --compress-cache), so a file is compressed once until it changes.
+    #[arg(long, help_heading = "Compression")]
+    pub compress: bool,
+
+    /// Memory for files compressed by --compress, e.g. 64M; the oldest go first
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "16M",
+        value_parser = parse_size_as::<usize>,
+        help_heading = "Compression"
+    )]
+    #[serde(deserialize_with = "de::size")]
+    pub compress_cache: usize,
+
+    /// Do not send precompressed siblings (FILE.br, FILE.zst, FILE.gz) for FILE
+    ///
+    /// By default, a request for app.js that accepts br, zstd or gzip gets
+    /// app.js.br, app.js.zst or app.js.gz when that file exists, is at least
+    /// as new as app.js and is served under the same rules, with
+    /// Content-Encoding and app.js's Content-Type.
+    #[arg(long, help_heading = "Compression")]
+    pub no_precompressed: bool,
+
     /// Turn off the /rpc endpoint that echoes requests back as JSON
     #[arg(long, help_heading = "Features")]
     pub no_rpc: bool,

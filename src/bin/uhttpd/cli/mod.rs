@@ -51,6 +51,7 @@
 //! mime = ["md=text/markdown"]
 //! header = ["X-Frame-Options: DENY"]
 //! cors = ["https://app.example"] # or ["*"]
+//! compress = true               # and compress_cache = "64M"
 //! trusted_proxy = ["10.0.0.1"]
 //! health = "/healthz"          # off unless given
 //! drain = 30                    # seconds, on SIGTERM

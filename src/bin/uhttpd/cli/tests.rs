@@ -81,6 +81,9 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             mime: vec![],
             header: vec![],
             cors: vec![],
+            compress: false,
+            compress_cache: 16 << 20,
+            no_precompressed: false,
             no_rpc: false,
             trusted_proxy: vec![],
             auth_file: None,
@@ -878,4 +881,23 @@ fn health_and_drain_from_either_source() {
         let msg = invalid(&["-c", path.to_str().unwrap()]);
         assert!(msg.contains("line 1"), "{msg}");
     }
+}
+
+#[test]
+fn compression_options_come_from_the_command_line_or_the_file() {
+    let defaults = settings(&[]);
+    assert!(!defaults.compress && !defaults.no_precompressed);
+    assert_eq!(defaults.compress_cache, 16 << 20);
+    let given = settings(&["--compress", "--compress-cache", "1M", "--no-precompressed"]);
+    assert!(given.compress && given.no_precompressed);
+    assert_eq!(given.compress_cache, 1 << 20);
+    assert_eq!(
+        usage_error(&["--compress-cache", "lots"]),
+        ErrorKind::ValueValidation
+    );
+    let (_dir, path) =
+        config_file("compress = true\ncompress_cache = \"64K\"\nno_precompressed = true\n");
+    let from_file = settings(&["-c", path.to_str().unwrap()]);
+    assert!(from_file.compress && from_file.no_precompressed);
+    assert_eq!(from_file.compress_cache, 64 << 10);
 }

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use super::encoding::{Coding, CodingSet};
+
 /// How long a kept file is served without looking at the disk again.
 pub const TTL: Duration = Duration::from_secs(1);
 /// Largest file kept.
@@ -26,6 +28,10 @@ pub struct CachedFile {
     pub etag: String,
     pub last_modified: String,
     pub content_type: String,
+    /// The coding of `content` (a precompressed sibling), if any.
+    pub coding: Option<Coding>,
+    /// The codings whose sibling was looked for and not found.
+    pub no_sibling: CodingSet,
     loaded: Instant,
 }
 
@@ -44,6 +50,8 @@ impl CachedFile {
             etag,
             last_modified,
             content_type,
+            coding: None,
+            no_sibling: CodingSet::default(),
             loaded: now,
         }
     }

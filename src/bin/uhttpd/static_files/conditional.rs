@@ -18,6 +18,13 @@ pub fn etag(meta_len: u64, mtime: SystemTime) -> String {
     format!("\"{meta_len:x}-{:x}\"", unix_secs(mtime))
 }
 
+/// The entity tag of a coded representation: [`etag`] with the coding's
+/// token after the numbers (`"1f4-65a1b2c3-br"`), so it never equals the
+/// tag of the file as it is.
+pub fn coded_etag(meta_len: u64, mtime: SystemTime, token: &str) -> String {
+    format!("\"{meta_len:x}-{:x}-{token}\"", unix_secs(mtime))
+}
+
 /// `Last-Modified` value: `mtime` as an IMF-fixdate, clamped to the years
 /// an HTTP-date can express (1970 to 9999).
 pub fn last_modified(mtime: SystemTime) -> String {

@@ -6,11 +6,15 @@
 //! (as a [`page`], or the results of a [`search`]);
 //! [`freshness`] says which `Cache-Control` each answer carries,
 //! [`content_type`] which `Content-Type`; [`fallback`] names what a
-//! directory or a missing path falls back to.
+//! directory or a missing path falls back to; [`encoding`] negotiates a
+//! content coding (precompressed siblings, or [`compress`] on worker
+//! threads).
 
 pub mod cache;
+pub mod compress;
 pub mod conditional;
 pub mod content_type;
+pub mod encoding;
 pub mod fallback;
 pub mod freshness;
 pub mod listing;

@@ -1,7 +1,9 @@
 //! The static-file pipeline, read top to bottom: method → resolve →
 //! directory (redirect, index, listing) or missing (SPA page, 404 page)
-//! → conditional → range → body.
+//! → coding (a precompressed sibling, the file as it is, or coded on a
+//! compression thread) → conditional → range → body.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
@@ -10,10 +12,13 @@ use std::time::{Instant, SystemTime};
 use uhttp::{Body, Part, Request, Response, util::split_url};
 
 use super::cache::{CachedFile, FileCache, MAX_FILE};
+use super::compress::{Compressor, Input, Job, Key, MAX_SIZE, MIN_SIZE, is_compressible};
 use super::conditional::{
-    etag, if_none_match_names, if_range_matches, last_modified, not_modified, precondition_failed,
+    coded_etag, etag, if_none_match_names, if_range_matches, last_modified, not_modified,
+    precondition_failed,
 };
 use super::content_type::{MimeOverride, content_type};
+use super::encoding::{Accepted, Choice, Coding, CodingSet};
 use super::fallback::{IndexName, SitePath, accepts_html, has_extension};
 use super::freshness::{Freshness, REDIRECT, REVALIDATE};
 use super::listing::{Entry, View, listing_etag, read_entries, render_json};
@@ -42,6 +47,11 @@ pub struct StaticOptions {
     pub cache: Arc<FileCache>,
     /// The `Cache-Control` of files.
     pub freshness: Freshness,
+    /// Send `FILE.br`, `FILE.zst` or `FILE.gz` for `FILE` when the client
+    /// accepts it (on unless `--no-precompressed`).
+    pub precompressed: bool,
+    /// On-the-fly compression (`--compress`).
+    pub compressor: Option<Arc<Compressor>>,
     /// File names tried in a directory, in order (`--index`).
     pub index: Vec<IndexName>,
     /// Served (200) for unknown pages a browser navigates to (`--spa`).
@@ -52,18 +62,32 @@ pub struct StaticOptions {
     pub mime: Vec<MimeOverride>,
 }
 
-/// Answers a request for a path under ROOT.
-pub fn serve(options: &StaticOptions, req: &Request) -> Response {
+/// Answers a request for a path under ROOT; `None` when a compression
+/// thread will answer it.
+pub fn serve(options: &StaticOptions, req: &Request) -> Option<Response> {
     if req.method() != "GET" && req.method() != "HEAD" {
-        return error_response(405).header("Allow", "GET, HEAD");
+        return Some(error_response(405).header("Allow", "GET, HEAD"));
     }
     let (raw_path, query) = split_url(req.url());
-    if let Some(cached) = options.cache.get(raw_path, Instant::now()) {
-        return serve_cached(options, req, cached);
+    let accepted = Accepted::parse(req.header("accept-encoding"));
+    let now = Instant::now();
+    if options.precompressed {
+        if let Some(sibling) = cached_sibling(options, raw_path, &accepted, now) {
+            return Some(serve_cached(options, req, sibling));
+        }
+    }
+    if let Some(cached) = options.cache.get(raw_path, now) {
+        // Usable when each coding the client accepts was looked for, and
+        // had no sibling, when the file was kept.
+        if !options.precompressed || accepted.preferred().all(|c| cached.no_sibling.contains(c)) {
+            let source = Source::Memory(Arc::clone(&cached.content));
+            let info = cached.info(options);
+            return identity_or_coded(options, req, raw_path, &accepted, &info, source);
+        }
     }
     match open(&options.root, &options.root_dir, raw_path) {
-        Err(ResolveError::NotFound) => missing(options, req, raw_path),
-        Err(e) => error_response(e.status()),
+        Err(ResolveError::NotFound) => missing(options, req, raw_path, &accepted),
+        Err(e) => Some(error_response(e.status())),
         Ok(Opened::Dir {
             has_trailing_slash: false,
             ..
@@ -73,38 +97,106 @@ pub fn serve(options: &StaticOptions, req: &Request) -> Response {
                 location.push('?');
                 location.push_str(q);
             }
-            Response::redirect(&location, 301).header("Cache-Control", REDIRECT)
+            Some(Response::redirect(&location, 301).header("Cache-Control", REDIRECT))
         }
-        Ok(Opened::Dir { path, .. }) => serve_dir(options, req, raw_path, &path),
+        Ok(Opened::Dir { path, .. }) => serve_dir(options, req, raw_path, &accepted, &path),
         Ok(Opened::File { file, meta, name }) => {
-            serve_file(options, req, &name, file, meta, raw_path)
+            let found = Found {
+                key: raw_path,
+                raw_file: raw_path,
+                path: &name,
+                file,
+                meta,
+            };
+            serve_file(options, req, &accepted, found)
         }
     }
 }
 
-fn serve_dir(options: &StaticOptions, req: &Request, raw_path: &str, dir: &Path) -> Response {
+/// The cache key of `raw_path`'s sibling in `coding` (a space never
+/// appears in a request path).
+fn sibling_key(raw_path: &str, coding: Coding) -> String {
+    format!("{raw_path} {}", coding.token())
+}
+
+/// `raw_path`'s sibling in `coding`, if kept; the key is built in a
+/// buffer each thread keeps, so that a lookup allocates nothing.
+fn kept_sibling(
+    cache: &FileCache,
+    raw_path: &str,
+    coding: Coding,
+    now: Instant,
+) -> Option<Arc<CachedFile>> {
+    thread_local!(static KEY: RefCell<String> = const { RefCell::new(String::new()) });
+    KEY.with_borrow_mut(|key| {
+        key.clear();
+        key.push_str(raw_path);
+        key.push(' ');
+        key.push_str(coding.token());
+        cache.get(key, now)
+    })
+}
+
+/// A precompressed sibling kept in memory that answers the request: the
+/// client's best coding whose sibling is kept, when every coding it
+/// prefers more was looked for and not found.
+fn cached_sibling(
+    options: &StaticOptions,
+    raw_path: &str,
+    accepted: &Accepted,
+    now: Instant,
+) -> Option<Arc<CachedFile>> {
+    let mut before = CodingSet::default();
+    for coding in accepted.preferred() {
+        if let Some(kept) = kept_sibling(&options.cache, raw_path, coding, now) {
+            let best = accepted.choose(|c| c == coding) == Choice::Coded(coding);
+            let none_better = Coding::ALL
+                .iter()
+                .all(|&c| !before.contains(c) || kept.no_sibling.contains(c));
+            return (best && none_better).then_some(kept);
+        }
+        before = before.with(coding);
+    }
+    None
+}
+
+fn serve_dir(
+    options: &StaticOptions,
+    req: &Request,
+    raw_path: &str,
+    accepted: &Accepted,
+    dir: &Path,
+) -> Option<Response> {
     // Through the resolver, like any request path: an index that is a
     // dotfile or a symlink leaving ROOT is not served.
     for index in &options.index {
-        let path = format!("{raw_path}{}", index.encoded());
-        if let Ok(Opened::File { file, meta, name }) = open(&options.root, &options.root_dir, &path)
+        let raw_file = format!("{raw_path}{}", index.encoded());
+        if let Ok(Opened::File { file, meta, name }) =
+            open(&options.root, &options.root_dir, &raw_file)
         {
-            return serve_file(options, req, &name, file, meta, raw_path);
+            let found = Found {
+                key: raw_path,
+                raw_file: &raw_file,
+                path: &name,
+                file,
+                meta,
+            };
+            return serve_file(options, req, accepted, found);
         }
     }
     if !options.listing {
-        return missing(options, req, raw_path);
+        return missing(options, req, raw_path, accepted);
     }
     let view = View::from_query(req.query());
     let mut entries = match read_entries(dir) {
         Ok(entries) => entries,
         Err(e) => {
             log::warn!("cannot list {}: {e}", dir.display());
-            return error_response(403);
+            return Some(error_response(403));
         }
     };
     view.sort(&mut entries);
-    listing(options, req, raw_path, &view, &entries, None)
+    Some(listing(options, req, raw_path, &view, &entries, None))
 }
 
 /// Whether `req` asks for a `?q=` search (answered by [`search`]).
@@ -130,14 +222,14 @@ pub fn search(options: &StaticOptions, req: &Request) -> Option<Response> {
         open(&options.root, &options.root_dir, raw_path),
     )
     else {
-        return Some(serve(options, req));
+        return serve(options, req);
     };
     if path.join("index.html").is_file() {
-        return Some(serve(options, req));
+        return serve(options, req);
     }
     let view = View::from_query(req.query());
     let Some(query) = view.query.clone() else {
-        return Some(serve(options, req));
+        return serve(options, req);
     };
     let (options_here, req_here) = (options.clone(), req.clone());
     let job: search::Job = Box::new(move || {
@@ -243,32 +335,50 @@ fn notice(req: &Request) -> Option<String> {
 /// A path that names nothing servable: the `--spa` page for a browser's
 /// navigation to a page (no extension, `Accept` with `text/html`), else
 /// the `--404` page, else a plain 404. With `--spa` the answer depends on
-/// `Accept`, and says so.
-fn missing(options: &StaticOptions, req: &Request, raw_path: &str) -> Response {
+/// `Accept`, and says so (unless a compression thread answers: it adds
+/// `Vary: Accept-Encoding` only).
+fn missing(
+    options: &StaticOptions,
+    req: &Request,
+    raw_path: &str,
+    accepted: &Accepted,
+) -> Option<Response> {
     let Some(spa) = &options.spa else {
-        return not_found(options);
+        return Some(not_found(options));
     };
     let response = if !has_extension(raw_path) && accepts_html(req.header("accept")) {
-        serve_site_file(options, req, spa)
+        serve_site_file(options, req, accepted, spa)?
     } else {
         not_found(options)
     };
-    response.header("Vary", "Accept")
+    Some(response.header("Vary", "Accept"))
 }
 
-/// The `--spa` page, as a file (validators, ranges), kept in the cache
-/// under its own path rather than the one asked for.
-fn serve_site_file(options: &StaticOptions, req: &Request, page: &SitePath) -> Response {
+/// The `--spa` page, as a file (validators, ranges, codings), kept in the
+/// cache under its own path rather than the one asked for.
+fn serve_site_file(
+    options: &StaticOptions,
+    req: &Request,
+    accepted: &Accepted,
+    page: &SitePath,
+) -> Option<Response> {
     if let Some(cached) = options.cache.get(page.raw(), Instant::now()) {
-        return serve_cached(options, req, cached);
+        return Some(serve_cached(options, req, cached));
     }
     match open(&options.root, &options.root_dir, page.raw()) {
         Ok(Opened::File { file, meta, name }) => {
-            serve_file(options, req, &name, file, meta, page.raw())
+            let found = Found {
+                key: page.raw(),
+                raw_file: page.raw(),
+                path: &name,
+                file,
+                meta,
+            };
+            serve_file(options, req, accepted, found)
         }
         _ => {
             log::warn!("--spa {page}: not a file under ROOT any more");
-            not_found(options)
+            Some(not_found(options))
         }
     }
 }
@@ -304,8 +414,8 @@ fn not_found(options: &StaticOptions) -> Response {
 enum Source {
     /// The open file, read (or sent with `sendfile`) as the socket drains.
     Disk(Arc<File>),
-    /// A small file kept in memory.
-    Memory(Arc<CachedFile>),
+    /// Bytes in memory: a small file kept, or a coded body.
+    Memory(Arc<[u8]>),
 }
 
 impl Source {
@@ -317,8 +427,8 @@ impl Source {
                 len,
             },
             // Ranges were checked against the length: in bounds.
-            Source::Memory(cached) => Part::Shared {
-                data: Arc::clone(&cached.content),
+            Source::Memory(data) => Part::Shared {
+                data: Arc::clone(data),
                 offset: offset as usize,
                 len: len as usize,
             },
@@ -327,6 +437,7 @@ impl Source {
 }
 
 /// What the headers say about a file.
+#[derive(Clone, Copy)]
 struct FileInfo<'a> {
     len: u64,
     mtime: SystemTime,
@@ -334,80 +445,341 @@ struct FileInfo<'a> {
     last_modified: &'a str,
     content_type: &'a str,
     cache_control: Option<&'a str>,
+    /// The content coding of the bytes sent, if any.
+    coding: Option<Coding>,
+    /// Whether the answer depends on `Accept-Encoding`.
+    vary: bool,
 }
 
 impl FileInfo<'_> {
-    /// `response` with the validators, `Cache-Control` and
+    /// `response` with the validators, `Cache-Control`, `Vary` and
     /// `Accept-Ranges`: what a 200, a 206 and a 304 all carry.
     fn validators(&self, response: Response) -> Response {
-        let response = response
+        let mut response = response
             .header("ETag", self.etag)
             .header("Last-Modified", self.last_modified)
             .header("Accept-Ranges", "bytes");
+        if self.vary {
+            response = response.header("Vary", "Accept-Encoding");
+        }
         match self.cache_control {
             Some(value) => response.header("Cache-Control", value),
             None => response,
         }
     }
+
+    /// `response` with `Content-Type` (of the file as it is) and
+    /// `Content-Encoding`: what a 200 and a single-range 206 carry.
+    fn representation(&self, response: Response) -> Response {
+        let response = response.header("Content-Type", self.content_type);
+        match self.coding {
+            Some(coding) => response.header("Content-Encoding", coding.token()),
+            None => response,
+        }
+    }
 }
 
-/// Answers with `file` (opened from `path`, whose extension gives the
-/// type), keeping it in memory under `cache_key` (the request path that
-/// names it) for the next requests when it is small.
+impl CachedFile {
+    /// What the headers say about this file, served with `options`.
+    fn info<'a>(&'a self, options: &'a StaticOptions) -> FileInfo<'a> {
+        FileInfo {
+            len: self.content.len() as u64,
+            mtime: self.mtime,
+            etag: &self.etag,
+            last_modified: &self.last_modified,
+            content_type: &self.content_type,
+            cache_control: options.freshness.file(&self.content_type),
+            coding: self.coding,
+            vary: options.precompressed || self.coding.is_some(),
+        }
+    }
+}
+
+/// A file [`open`] found for a request.
+struct Found<'a> {
+    /// The request path it is kept under in the file cache.
+    key: &'a str,
+    /// The request path naming the file itself (for a directory's index,
+    /// the directory's path and `index.html`): its siblings add a suffix.
+    raw_file: &'a str,
+    /// Its path, whose extension gives the type.
+    path: &'a Path,
+    file: File,
+    meta: std::fs::Metadata,
+}
+
+/// Answers with a found file — or its precompressed sibling in the
+/// client's best coding — keeping it in memory for the next requests when
+/// it is small.
 fn serve_file(
     options: &StaticOptions,
     req: &Request,
-    path: &Path,
-    mut file: File,
-    meta: std::fs::Metadata,
-    cache_key: &str,
-) -> Response {
-    let len = meta.len();
-    let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-    let tag = etag(len, mtime);
-    let modified = last_modified(mtime);
-    let content_type = content_type(&options.mime, path);
-    if len <= MAX_FILE {
-        let mut content = Vec::with_capacity(len as usize);
-        if std::io::Read::read_to_end(&mut file, &mut content).is_ok()
-            && content.len() as u64 == len
-        {
-            let cached = Arc::new(CachedFile::new(
-                content,
-                mtime,
-                tag,
-                modified,
+    accepted: &Accepted,
+    found: Found<'_>,
+) -> Option<Response> {
+    let mtime = found.meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    let content_type = content_type(&options.mime, found.path);
+    let mut no_sibling = CodingSet::default();
+    if options.precompressed {
+        for coding in accepted.preferred() {
+            let Some((file, meta)) = open_sibling(options, found.raw_file, coding, mtime) else {
+                no_sibling = no_sibling.with(coding);
+                continue;
+            };
+            if accepted.choose(|c| c == coding) != Choice::Coded(coding) {
+                // Identity weighs more, and every other coding less.
+                break;
+            }
+            let sibling = Loaded {
+                key: sibling_key(found.key, coding),
+                file,
+                meta,
                 content_type,
-                Instant::now(),
-            ));
-            options.cache.insert(cache_key, Arc::clone(&cached));
-            return serve_cached(options, req, cached);
+                coding: Some(coding),
+                no_sibling,
+            };
+            return sibling.serve(options, req, accepted);
         }
-        return error_response(500);
     }
-    let info = FileInfo {
-        len,
-        mtime,
-        etag: &tag,
-        last_modified: &modified,
-        content_type: &content_type,
-        cache_control: options.freshness.file(&content_type),
+    let original = Loaded {
+        key: found.key.to_owned(),
+        file: found.file,
+        meta: found.meta,
+        content_type,
+        coding: None,
+        no_sibling,
     };
-    answer(req, &info, &Source::Disk(Arc::new(file)))
+    original.serve(options, req, accepted)
 }
 
-/// Answers from a file kept in memory.
-fn serve_cached(options: &StaticOptions, req: &Request, cached: Arc<CachedFile>) -> Response {
-    let info = FileInfo {
-        len: cached.content.len() as u64,
-        mtime: cached.mtime,
-        etag: &cached.etag,
-        last_modified: &cached.last_modified,
-        content_type: &cached.content_type,
-        cache_control: options.freshness.file(&cached.content_type),
+/// `raw_file` with `coding`'s suffix, when it is a regular file under the
+/// same rules as any served file (under ROOT, no dotfile, symlinks staying
+/// inside) and at least as new as the original (`mtime`): an older one
+/// may hold an earlier version. Compared in whole seconds, as HTTP dates
+/// are: the `brotli` tool gives its output the input's time truncated to
+/// the second.
+fn open_sibling(
+    options: &StaticOptions,
+    raw_file: &str,
+    coding: Coding,
+    mtime: SystemTime,
+) -> Option<(File, std::fs::Metadata)> {
+    let secs = |t: SystemTime| {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
     };
-    let source = Source::Memory(Arc::clone(&cached));
-    answer(req, &info, &source)
+    let raw = format!("{raw_file}{}", coding.suffix());
+    match open(&options.root, &options.root_dir, &raw) {
+        Ok(Opened::File { file, meta, .. }) if secs(meta.modified().ok()?) >= secs(mtime) => {
+            Some((file, meta))
+        }
+        _ => None,
+    }
+}
+
+/// A file (or sibling) about to be served.
+struct Loaded {
+    key: String,
+    file: File,
+    meta: std::fs::Metadata,
+    /// The type of the original file.
+    content_type: String,
+    coding: Option<Coding>,
+    no_sibling: CodingSet,
+}
+
+impl Loaded {
+    fn serve(
+        self,
+        options: &StaticOptions,
+        req: &Request,
+        accepted: &Accepted,
+    ) -> Option<Response> {
+        let Loaded {
+            key,
+            mut file,
+            meta,
+            content_type,
+            coding,
+            no_sibling,
+        } = self;
+        let len = meta.len();
+        let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        let tag = match coding {
+            Some(coding) => coded_etag(len, mtime, coding.token()),
+            None => etag(len, mtime),
+        };
+        let modified = last_modified(mtime);
+        if len <= MAX_FILE {
+            let mut content = Vec::with_capacity(len as usize);
+            if std::io::Read::read_to_end(&mut file, &mut content).is_err()
+                || content.len() as u64 != len
+            {
+                return Some(error_response(500));
+            }
+            let mut cached =
+                CachedFile::new(content, mtime, tag, modified, content_type, Instant::now());
+            cached.coding = coding;
+            cached.no_sibling = no_sibling;
+            let cached = Arc::new(cached);
+            options.cache.insert(&key, Arc::clone(&cached));
+            if coding.is_some() {
+                return Some(serve_cached(options, req, cached));
+            }
+            let source = Source::Memory(Arc::clone(&cached.content));
+            return identity_or_coded(options, req, &key, accepted, &cached.info(options), source);
+        }
+        let info = FileInfo {
+            len,
+            mtime,
+            etag: &tag,
+            last_modified: &modified,
+            content_type: &content_type,
+            cache_control: options.freshness.file(&content_type),
+            coding,
+            vary: options.precompressed || coding.is_some(),
+        };
+        let source = Source::Disk(Arc::new(file));
+        if coding.is_some() {
+            return Some(answer(req, &info, &source));
+        }
+        identity_or_coded(options, req, &key, accepted, &info, source)
+    }
+}
+
+/// Answers with a sibling kept in memory.
+fn serve_cached(options: &StaticOptions, req: &Request, cached: Arc<CachedFile>) -> Response {
+    let source = Source::Memory(Arc::clone(&cached.content));
+    answer(req, &cached.info(options), &source)
+}
+
+/// Answers with the file as it is (`info`, `source`), or coded on the fly
+/// when `--compress` is on, the client prefers a coding and the file
+/// compresses; 406 when the client refuses identity and no coding is on
+/// offer (RFC 9110 §12.5.3).
+fn identity_or_coded(
+    options: &StaticOptions,
+    req: &Request,
+    key: &str,
+    accepted: &Accepted,
+    info: &FileInfo<'_>,
+    source: Source,
+) -> Option<Response> {
+    let compressor = options.compressor.as_ref().filter(|_| {
+        is_compressible(info.content_type) && (MIN_SIZE..=MAX_SIZE).contains(&info.len)
+    });
+    let info = FileInfo {
+        vary: info.vary || compressor.is_some(),
+        ..*info
+    };
+    // A range is of the bytes as they are: coded, its offsets would depend
+    // on the coder.
+    let compressor = compressor.filter(|_| req.header("range").is_none());
+    match (accepted.choose(|_| compressor.is_some()), compressor) {
+        (Choice::Coded(coding), Some(compressor)) => {
+            coded(compressor, req, key, coding, &info, source)
+        }
+        (Choice::None, _) => Some(error_response(406).header("Vary", "Accept-Encoding")),
+        _ => Some(answer(req, &info, &source)),
+    }
+}
+
+/// Answers with the file coded on the fly in `coding`: from the cache at
+/// once, else from a compression thread (`None`), else — when too many
+/// wait — as it is.
+fn coded(
+    compressor: &Compressor,
+    req: &Request,
+    key: &str,
+    coding: Coding,
+    identity: &FileInfo<'_>,
+    source: Source,
+) -> Option<Response> {
+    // Weak: another coder version may code the same file differently.
+    let tag = format!(
+        "W/{}",
+        coded_etag(identity.len, identity.mtime, coding.token())
+    );
+    let info = FileInfo {
+        etag: &tag,
+        coding: Some(coding),
+        vary: true,
+        ..*identity
+    };
+    // A 304 or 412 needs no compression.
+    if let Some(response) = preconditions(req, &info) {
+        return Some(response);
+    }
+    let key = Key {
+        path: key.to_owned(),
+        len: identity.len,
+        mtime: identity.mtime,
+        coding,
+    };
+    if let Some(body) = compressor.cached(&key) {
+        let info = FileInfo {
+            len: body.len() as u64,
+            ..info
+        };
+        return Some(whole(&info, &Source::Memory(body)));
+    }
+    let input = match &source {
+        Source::Memory(data) => Input::Memory(Arc::clone(data)),
+        Source::Disk(file) => Input::Disk(Arc::clone(file)),
+    };
+    let owned = OwnedInfo::of(&info);
+    let job = Job {
+        req: req.clone(),
+        key,
+        input,
+        respond: Box::new(move |coded| match coded {
+            Ok(body) => whole(&owned.info(body.len() as u64), &Source::Memory(body)),
+            Err(_) => error_response(500),
+        }),
+    };
+    match compressor.try_run(job) {
+        Ok(()) => None,
+        Err(_) => {
+            log::debug!("compression threads busy: {} sent as it is", req.url());
+            Some(answer(req, identity, &source))
+        }
+    }
+}
+
+/// A [`FileInfo`] that can go to another thread.
+struct OwnedInfo {
+    mtime: SystemTime,
+    etag: String,
+    last_modified: String,
+    content_type: String,
+    cache_control: Option<String>,
+    coding: Option<Coding>,
+}
+
+impl OwnedInfo {
+    fn of(info: &FileInfo<'_>) -> OwnedInfo {
+        OwnedInfo {
+            mtime: info.mtime,
+            etag: info.etag.to_owned(),
+            last_modified: info.last_modified.to_owned(),
+            content_type: info.content_type.to_owned(),
+            cache_control: info.cache_control.map(str::to_owned),
+            coding: info.coding,
+        }
+    }
+
+    fn info(&self, len: u64) -> FileInfo<'_> {
+        FileInfo {
+            len,
+            mtime: self.mtime,
+            etag: &self.etag,
+            last_modified: &self.last_modified,
+            content_type: &self.content_type,
+            cache_control: self.cache_control.as_deref(),
+            coding: self.coding,
+            vary: true,
+        }
+    }
 }
 
 /// The answer for a file: 412, 304, 200, 206 (one range, or several as
@@ -415,21 +787,8 @@ fn serve_cached(options: &StaticOptions, req: &Request, cached: Arc<CachedFile>)
 /// RFC 9110 §13.2.2.
 fn answer(req: &Request, info: &FileInfo<'_>, source: &Source) -> Response {
     let len = info.len;
-    if precondition_failed(
-        req.header("if-match"),
-        req.header("if-unmodified-since"),
-        info.etag,
-        info.mtime,
-    ) {
-        return error_response(412);
-    }
-    if not_modified(
-        req.header("if-none-match"),
-        req.header("if-modified-since"),
-        info.etag,
-        info.mtime,
-    ) {
-        return info.validators(Response::new(304));
+    if let Some(response) = preconditions(req, info) {
+        return response;
     }
     let Some(range_header) = req.header("range") else {
         return whole(info, source);
@@ -444,13 +803,38 @@ fn answer(req: &Request, info: &FileInfo<'_>, source: &Source) -> Response {
         }
         RangeOutcome::Partial(ranges) => match ranges.as_slice() {
             [r] => info
-                .validators(Response::new(206))
-                .header("Content-Type", info.content_type)
+                .representation(info.validators(Response::new(206)))
                 .header("Content-Range", content_range(r, len))
                 .body(Body::Parts(vec![source.part(r.start, r.len())])),
+            // A coded representation's `Content-Encoding` would be read as
+            // the coding of the multipart body: the whole instead (RFC 9110
+            // §14.2 lets a server ignore `Range`).
+            _ if info.coding.is_some() => whole(info, source),
             _ => byteranges(&ranges, info, source),
         },
     }
+}
+
+/// `412` or `304`, when the preconditions say so (RFC 9110 §13.2.2,
+/// steps 1 to 4).
+fn preconditions(req: &Request, info: &FileInfo<'_>) -> Option<Response> {
+    if precondition_failed(
+        req.header("if-match"),
+        req.header("if-unmodified-since"),
+        info.etag,
+        info.mtime,
+    ) {
+        return Some(error_response(412));
+    }
+    if not_modified(
+        req.header("if-none-match"),
+        req.header("if-modified-since"),
+        info.etag,
+        info.mtime,
+    ) {
+        return Some(info.validators(Response::new(304)));
+    }
+    None
 }
 
 /// `200` with the whole file (an empty file gets an empty body).
@@ -460,8 +844,7 @@ fn whole(info: &FileInfo<'_>, source: &Source) -> Response {
     } else {
         Body::Parts(vec![source.part(0, info.len)])
     };
-    info.validators(Response::new(200))
-        .header("Content-Type", info.content_type)
+    info.representation(info.validators(Response::new(200)))
         .body(body)
 }
 
