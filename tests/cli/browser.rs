@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
 use crate::common::chromium::{Cdp, Chromium, require_chromium};
@@ -384,4 +385,137 @@ fn listing_fits_a_phone_screen_and_follows_the_dark_scheme_in_headless_chromium(
         "getComputedStyle(document.querySelector('a.k.archive'), '::before').backgroundColor",
     );
     assert_eq!(marker, "rgb(141, 110, 99)");
+}
+
+/// 50 MiB that do not repeat in short periods.
+fn fifty_mib() -> Vec<u8> {
+    (0..50 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
+}
+
+/// Chooses `file` in the listing's file input and submits the form.
+fn choose_and_submit(tab: &mut Tab, file: &Path) {
+    let input = "form.files input[type=file]:not([webkitdirectory])";
+    tab.set_files(input, &[file]);
+    tab.wait_for(
+        &format!("document.querySelector({input:?}).files.length === 1"),
+        "true",
+    );
+    tab.eval("document.querySelector('form.files button[type=submit]').click()");
+}
+
+/// Waits for the upload to end and returns the page's status line.
+fn upload_status(tab: &mut Tab) -> Value {
+    tab.wait_for(
+        "document.querySelector('#status').textContent.includes('uploaded')",
+        "document.querySelector('#status').textContent",
+    )
+}
+
+/// The paths of the access log's lines for `method`.
+fn logged(server: &Server, method: &str) -> Vec<String> {
+    let prefix = format!("\"{method} ");
+    server
+        .stderr
+        .all()
+        .iter()
+        .filter_map(|line| {
+            let (_, rest) = line.split_once(&prefix)?;
+            Some(rest.split(' ').next()?.to_owned())
+        })
+        .collect()
+}
+
+const BAR: &str = "document.querySelector('#progress li progress')";
+
+#[test]
+fn listing_upload_survives_a_network_cut_in_headless_chromium() {
+    let builder = Server::builder();
+    let root = builder.root().to_owned();
+    let server = builder.args(["--upload-dir", path_str(&root)]).start();
+    let source = TempDir::new().unwrap();
+    let data = fifty_mib();
+    let file = write_file(source.path(), "big €.bin", &data);
+    let mut tab = Tab::open();
+    tab.navigate(&server.url("/"));
+    // Slow enough (20 MB/s) that the cut falls inside a piece.
+    tab.call("Network.enable", json!({}));
+    let network = |offline: bool| {
+        json!({"offline": offline, "latency": 0, "downloadThroughput": -1,
+               "uploadThroughput": if offline { -1 } else { 20_000_000 }})
+    };
+    tab.call("Network.emulateNetworkConditions", network(false));
+    choose_and_submit(&mut tab, &file);
+    tab.wait_for(&format!("{BAR} && {BAR}.value >= {BAR}.max / 2"), "true");
+    tab.call("Network.emulateNetworkConditions", network(true));
+    // The page notices and retries, with backoff, while the network is
+    // away.
+    tab.wait_for(
+        "Number(document.querySelector('#progress li').dataset.retries) >= 2",
+        "true",
+    );
+    assert_eq!(
+        tab.eval("document.querySelector('#progress li').className"),
+        ""
+    );
+    tab.call("Network.emulateNetworkConditions", network(false));
+    assert_eq!(upload_status(&mut tab), "1 file uploaded.");
+    let saved = std::fs::read(root.join("big €.bin")).unwrap();
+    assert_eq!(
+        Sha256::digest(&saved),
+        Sha256::digest(&data),
+        "the stored file differs from the chosen one"
+    );
+    // One upload resource, created once, appended to in pieces.
+    assert_eq!(logged(&server, "POST"), ["/upload/big%20%E2%82%AC.bin"]);
+    let patches = logged(&server, "PATCH");
+    assert!(patches.len() >= 7, "{patches:?}");
+    assert!(patches.iter().all(|p| *p == patches[0]), "{patches:?}");
+    assert!(!logged(&server, "HEAD").is_empty(), "no offset asked");
+    assert_eq!(
+        tab.eval("localStorage.length"),
+        0,
+        "a finished upload stays remembered"
+    );
+}
+
+#[test]
+fn listing_upload_resumes_after_a_reload_in_headless_chromium() {
+    let builder = Server::builder();
+    let root = builder.root().to_owned();
+    let server = builder.args(["--upload-dir", path_str(&root)]).start();
+    let source = TempDir::new().unwrap();
+    let data = fifty_mib();
+    let file = write_file(source.path(), "reloaded.bin", &data);
+    let mut tab = Tab::open();
+    tab.navigate(&server.url("/"));
+    choose_and_submit(&mut tab, &file);
+    // Reload once a piece is stored, in the same tick as the check so the
+    // upload cannot finish in between.
+    tab.wait_for(
+        &format!("{BAR} && {BAR}.value >= 16 * 1024 * 1024"),
+        "(setTimeout(() => location.reload(), 0), true)",
+    );
+    tab.cdp.wait_event("Page.loadEventFired");
+    assert_eq!(tab.eval("localStorage.length"), 1);
+    // The same file chosen again continues the same upload.
+    choose_and_submit(&mut tab, &file);
+    assert_eq!(upload_status(&mut tab), "1 file uploaded.");
+    let resumed_from =
+        tab.eval("Number(document.querySelector('#progress li').dataset.resumedFrom)");
+    assert!(
+        resumed_from.as_u64().unwrap() >= 8 * 1024 * 1024,
+        "resumed from {resumed_from}"
+    );
+    let saved = std::fs::read(root.join("reloaded.bin")).unwrap();
+    assert_eq!(Sha256::digest(&saved), Sha256::digest(&data));
+    assert_eq!(logged(&server, "POST"), ["/upload/reloaded.bin"]);
+    let patches = logged(&server, "PATCH");
+    assert!(patches.iter().all(|p| *p == patches[0]), "{patches:?}");
+    let heads = logged(&server, "HEAD");
+    assert!(
+        !heads.is_empty() && heads.iter().all(|h| *h == patches[0]),
+        "{heads:?}"
+    );
 }
