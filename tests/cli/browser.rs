@@ -189,7 +189,8 @@ fn listing_uploads_files_folders_and_new_folders_in_headless_chromium() {
     let mut tab = Tab::open();
     tab.navigate(&server.url("/sub%20dir/"));
 
-    // Several files through the file input: one PUT each, with progress.
+    // Several files through the file input, each uploaded resumably with
+    // its progress.
     tab.set_files(
         "form.files input[type=file]:not([webkitdirectory])",
         &[&big_file, &small_file],
@@ -316,6 +317,7 @@ fn listing_takes_dropped_files_and_folders_in_headless_chromium() {
     let folder = source.path().join("dropped folder");
     std::fs::create_dir_all(folder.join("deep")).unwrap();
     write_file(&folder.join("deep"), "leaf.txt", b"leaf");
+    write_file(&folder.join("deep"), "empty.txt", b"");
 
     let mut tab = Tab::open();
     tab.navigate(&server.url("/drop%20here/"));
@@ -332,13 +334,14 @@ fn listing_takes_dropped_files_and_folders_in_headless_chromium() {
         "document.querySelector('#status').textContent.includes('uploaded')",
         "document.querySelector('#status').textContent",
     );
-    assert_eq!(status, "2 files uploaded.");
+    assert_eq!(status, "3 files uploaded.");
     let events = tab.eval(
         "[...document.querySelectorAll('#progress li')].map(li => [li.querySelector('.name').textContent, Number(li.dataset.progressEvents) > 0, li.className]).sort()",
     );
     assert_eq!(
         events,
         json!([
+            ["dropped folder/deep/empty.txt", false, "ok"],
             ["dropped folder/deep/leaf.txt", true, "ok"],
             ["dropped €.bin", true, "ok"]
         ])
@@ -348,6 +351,10 @@ fn listing_takes_dropped_files_and_folders_in_headless_chromium() {
     assert_eq!(
         std::fs::read(root.join("drop here/dropped folder/deep/leaf.txt")).unwrap(),
         b"leaf"
+    );
+    assert_eq!(
+        std::fs::read(root.join("drop here/dropped folder/deep/empty.txt")).unwrap(),
+        b""
     );
     assert_eq!(tab.visible_rows(), ["dropped folder/", "dropped €.bin"]);
 }

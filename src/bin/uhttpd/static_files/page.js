@@ -82,8 +82,9 @@
     return Number.isSafeInteger(value) && value >= 0 ? value : null;
   }
   function reason(xhr) {
-    let why = "";
-    try { why = JSON.parse(xhr.responseText).error || JSON.parse(xhr.responseText).title || ""; } catch (_) { why = ""; }
+    let answer = null;
+    try { answer = JSON.parse(xhr.responseText); } catch (_) { answer = null; }
+    const why = (answer && (answer.error || answer.title)) || "";
     return xhr.status + (why ? " " + why : "");
   }
   // One file, its progress shown with a pause / resume button; resolves
