@@ -454,18 +454,27 @@ fn listing_upload_survives_a_network_cut_in_headless_chromium() {
     };
     tab.call("Network.emulateNetworkConditions", network(false));
     choose_and_submit(&mut tab, &file);
+    // Paused at a quarter (in the same tick as the check), it stops, then
+    // goes on when resumed.
+    let row = "document.querySelector('#progress li')";
+    tab.wait_for(
+        &format!("{BAR} && {BAR}.value >= {BAR}.max / 4"),
+        &format!("({row}.querySelector('button.pause').click(), true)"),
+    );
+    let paused = tab.wait_for(
+        &format!("{row}.querySelector('.result').textContent === 'paused'"),
+        &format!("[{row}.className, {row}.querySelector('button.pause').textContent]"),
+    );
+    assert_eq!(paused, json!(["paused", "Resume"]));
+    let at = tab.eval(&format!("{BAR}.value"));
+    assert!(at.as_f64().unwrap() < data.len() as f64, "{at}");
+    tab.eval(&format!("{row}.querySelector('button.pause').click()"));
     tab.wait_for(&format!("{BAR} && {BAR}.value >= {BAR}.max / 2"), "true");
     tab.call("Network.emulateNetworkConditions", network(true));
     // The page notices and retries, with backoff, while the network is
     // away.
-    tab.wait_for(
-        "Number(document.querySelector('#progress li').dataset.retries) >= 2",
-        "true",
-    );
-    assert_eq!(
-        tab.eval("document.querySelector('#progress li').className"),
-        ""
-    );
+    tab.wait_for(&format!("Number({row}.dataset.retries) >= 2"), "true");
+    assert_eq!(tab.eval(&format!("{row}.className")), "");
     tab.call("Network.emulateNetworkConditions", network(false));
     assert_eq!(upload_status(&mut tab), "1 file uploaded.");
     let saved = std::fs::read(root.join("big €.bin")).unwrap();
