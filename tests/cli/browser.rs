@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
 use crate::common::chromium::{Cdp, Chromium, require_chromium};
@@ -188,7 +189,8 @@ fn listing_uploads_files_folders_and_new_folders_in_headless_chromium() {
     let mut tab = Tab::open();
     tab.navigate(&server.url("/sub%20dir/"));
 
-    // Several files through the file input: one PUT each, with progress.
+    // Several files through the file input, each uploaded resumably with
+    // its progress.
     tab.set_files(
         "form.files input[type=file]:not([webkitdirectory])",
         &[&big_file, &small_file],
@@ -315,6 +317,7 @@ fn listing_takes_dropped_files_and_folders_in_headless_chromium() {
     let folder = source.path().join("dropped folder");
     std::fs::create_dir_all(folder.join("deep")).unwrap();
     write_file(&folder.join("deep"), "leaf.txt", b"leaf");
+    write_file(&folder.join("deep"), "empty.txt", b"");
 
     let mut tab = Tab::open();
     tab.navigate(&server.url("/drop%20here/"));
@@ -331,13 +334,14 @@ fn listing_takes_dropped_files_and_folders_in_headless_chromium() {
         "document.querySelector('#status').textContent.includes('uploaded')",
         "document.querySelector('#status').textContent",
     );
-    assert_eq!(status, "2 files uploaded.");
+    assert_eq!(status, "3 files uploaded.");
     let events = tab.eval(
         "[...document.querySelectorAll('#progress li')].map(li => [li.querySelector('.name').textContent, Number(li.dataset.progressEvents) > 0, li.className]).sort()",
     );
     assert_eq!(
         events,
         json!([
+            ["dropped folder/deep/empty.txt", false, "ok"],
             ["dropped folder/deep/leaf.txt", true, "ok"],
             ["dropped €.bin", true, "ok"]
         ])
@@ -347,6 +351,10 @@ fn listing_takes_dropped_files_and_folders_in_headless_chromium() {
     assert_eq!(
         std::fs::read(root.join("drop here/dropped folder/deep/leaf.txt")).unwrap(),
         b"leaf"
+    );
+    assert_eq!(
+        std::fs::read(root.join("drop here/dropped folder/deep/empty.txt")).unwrap(),
+        b""
     );
     assert_eq!(tab.visible_rows(), ["dropped folder/", "dropped €.bin"]);
 }
@@ -442,5 +450,147 @@ fn listing_downloads_a_folder_as_zip_in_headless_chromium() {
     assert_eq!(
         String::from_utf8(listed.stdout).unwrap(),
         "docs/ -\ndocs/a.txt 5\ndocs/d\u{e9}j\u{e0}/ -\ndocs/d\u{e9}j\u{e0}/b.bin 300000\n"
+    );
+}
+
+/// 50 MiB that do not repeat in short periods.
+fn fifty_mib() -> Vec<u8> {
+    (0..50 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
+}
+
+/// Chooses `file` in the listing's file input and submits the form.
+fn choose_and_submit(tab: &mut Tab, file: &Path) {
+    let input = "form.files input[type=file]:not([webkitdirectory])";
+    tab.set_files(input, &[file]);
+    tab.wait_for(
+        &format!("document.querySelector({input:?}).files.length === 1"),
+        "true",
+    );
+    tab.eval("document.querySelector('form.files button[type=submit]').click()");
+}
+
+/// Waits for the upload to end and returns the page's status line.
+fn upload_status(tab: &mut Tab) -> Value {
+    tab.wait_for(
+        "document.querySelector('#status').textContent.includes('uploaded')",
+        "document.querySelector('#status').textContent",
+    )
+}
+
+/// The paths of the access log's lines for `method`.
+fn logged(server: &Server, method: &str) -> Vec<String> {
+    let prefix = format!("\"{method} ");
+    server
+        .stderr
+        .all()
+        .iter()
+        .filter_map(|line| {
+            let (_, rest) = line.split_once(&prefix)?;
+            Some(rest.split(' ').next()?.to_owned())
+        })
+        .collect()
+}
+
+const BAR: &str = "document.querySelector('#progress li progress')";
+
+#[test]
+fn listing_upload_survives_a_network_cut_in_headless_chromium() {
+    let builder = Server::builder();
+    let root = builder.root().to_owned();
+    let server = builder.args(["--upload-dir", path_str(&root)]).start();
+    let source = TempDir::new().unwrap();
+    let data = fifty_mib();
+    let file = write_file(source.path(), "big €.bin", &data);
+    let mut tab = Tab::open();
+    tab.navigate(&server.url("/"));
+    // Slow enough (20 MB/s) that the cut falls inside a piece.
+    tab.call("Network.enable", json!({}));
+    let network = |offline: bool| {
+        json!({"offline": offline, "latency": 0, "downloadThroughput": -1,
+               "uploadThroughput": if offline { -1 } else { 20_000_000 }})
+    };
+    tab.call("Network.emulateNetworkConditions", network(false));
+    choose_and_submit(&mut tab, &file);
+    // Paused at a quarter (in the same tick as the check), it stops, then
+    // goes on when resumed.
+    let row = "document.querySelector('#progress li')";
+    tab.wait_for(
+        &format!("{BAR} && {BAR}.value >= {BAR}.max / 4"),
+        &format!("({row}.querySelector('button.pause').click(), true)"),
+    );
+    let paused = tab.wait_for(
+        &format!("{row}.querySelector('.result').textContent === 'paused'"),
+        &format!("[{row}.className, {row}.querySelector('button.pause').textContent]"),
+    );
+    assert_eq!(paused, json!(["paused", "Resume"]));
+    let at = tab.eval(&format!("{BAR}.value"));
+    assert!(at.as_f64().unwrap() < data.len() as f64, "{at}");
+    tab.eval(&format!("{row}.querySelector('button.pause').click()"));
+    tab.wait_for(&format!("{BAR} && {BAR}.value >= {BAR}.max / 2"), "true");
+    tab.call("Network.emulateNetworkConditions", network(true));
+    // The page notices and retries, with backoff, while the network is
+    // away.
+    tab.wait_for(&format!("Number({row}.dataset.retries) >= 2"), "true");
+    assert_eq!(tab.eval(&format!("{row}.className")), "");
+    tab.call("Network.emulateNetworkConditions", network(false));
+    assert_eq!(upload_status(&mut tab), "1 file uploaded.");
+    let saved = std::fs::read(root.join("big €.bin")).unwrap();
+    assert_eq!(
+        Sha256::digest(&saved),
+        Sha256::digest(&data),
+        "the stored file differs from the chosen one"
+    );
+    // One upload resource, created once, appended to in pieces.
+    assert_eq!(logged(&server, "POST"), ["/upload/big%20%E2%82%AC.bin"]);
+    let patches = logged(&server, "PATCH");
+    assert!(patches.len() >= 7, "{patches:?}");
+    assert!(patches.iter().all(|p| *p == patches[0]), "{patches:?}");
+    assert!(!logged(&server, "HEAD").is_empty(), "no offset asked");
+    assert_eq!(
+        tab.eval("localStorage.length"),
+        0,
+        "a finished upload stays remembered"
+    );
+}
+
+#[test]
+fn listing_upload_resumes_after_a_reload_in_headless_chromium() {
+    let builder = Server::builder();
+    let root = builder.root().to_owned();
+    let server = builder.args(["--upload-dir", path_str(&root)]).start();
+    let source = TempDir::new().unwrap();
+    let data = fifty_mib();
+    let file = write_file(source.path(), "reloaded.bin", &data);
+    let mut tab = Tab::open();
+    tab.navigate(&server.url("/"));
+    choose_and_submit(&mut tab, &file);
+    // Reload once a piece is stored, in the same tick as the check so the
+    // upload cannot finish in between.
+    tab.wait_for(
+        &format!("{BAR} && {BAR}.value >= 16 * 1024 * 1024"),
+        "(setTimeout(() => location.reload(), 0), true)",
+    );
+    tab.cdp.wait_event("Page.loadEventFired");
+    assert_eq!(tab.eval("localStorage.length"), 1);
+    // The same file chosen again continues the same upload.
+    choose_and_submit(&mut tab, &file);
+    assert_eq!(upload_status(&mut tab), "1 file uploaded.");
+    let resumed_from =
+        tab.eval("Number(document.querySelector('#progress li').dataset.resumedFrom)");
+    assert!(
+        resumed_from.as_u64().unwrap() >= 8 * 1024 * 1024,
+        "resumed from {resumed_from}"
+    );
+    let saved = std::fs::read(root.join("reloaded.bin")).unwrap();
+    assert_eq!(Sha256::digest(&saved), Sha256::digest(&data));
+    assert_eq!(logged(&server, "POST"), ["/upload/reloaded.bin"]);
+    let patches = logged(&server, "PATCH");
+    assert!(patches.iter().all(|p| *p == patches[0]), "{patches:?}");
+    let heads = logged(&server, "HEAD");
+    assert!(
+        !heads.is_empty() && heads.iter().all(|h| *h == patches[0]),
+        "{heads:?}"
     );
 }

@@ -44,8 +44,52 @@
     const rel = path.split("/").filter((s) => s !== "").map(encodeURIComponent).join("/");
     return "/upload/" + (inHere && here ? here + "/" : "") + rel;
   }
-  // One PUT per file, its progress shown; resolves to whether it worked.
-  function put(file, path) {
+  // Resumable uploads (IETF draft, interop version 8): the upload is
+  // created empty, then sent in pieces by PATCH; a dropped connection is
+  // retried with backoff from the offset the server reports (HEAD), and
+  // the upload's URL is kept in localStorage, so the same file chosen
+  // again after a reload continues where it stood.
+  const PIECE = 8 * 1024 * 1024;
+  const DRAFT = { "Upload-Draft-Interop-Version": "8", Accept: "application/json" };
+  function remembered(url, file) { return "uhttpd-upload " + url + " " + file.size + " " + file.lastModified; }
+  // One request; resolves to the XHR once answered, or null when it
+  // failed or was aborted.
+  function send(job, method, url, headers, body, onProgress) {
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open(method, url);
+      for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+      if (onProgress) xhr.upload.addEventListener("progress", (e) => onProgress(e.loaded));
+      xhr.addEventListener("load", () => resolve(xhr));
+      xhr.addEventListener("error", () => resolve(null));
+      xhr.addEventListener("abort", () => resolve(null));
+      job.xhr = xhr;
+      xhr.send(body);
+    });
+  }
+  // Sleeps `ms`, or less when the network comes back or the job is
+  // resumed.
+  function pause(job, ms) {
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); window.removeEventListener("online", done); job.wake = null; resolve(); };
+      const timer = ms === null ? null : setTimeout(done, ms);
+      if (ms !== null) window.addEventListener("online", done);
+      job.wake = done;
+    });
+  }
+  function offsetOf(xhr) {
+    const value = Number(xhr.getResponseHeader("Upload-Offset"));
+    return Number.isSafeInteger(value) && value >= 0 ? value : null;
+  }
+  function reason(xhr) {
+    let answer = null;
+    try { answer = JSON.parse(xhr.responseText); } catch (_) { answer = null; }
+    const why = (answer && (answer.error || answer.title)) || "";
+    return xhr.status + (why ? " " + why : "");
+  }
+  // One file, its progress shown with a pause / resume button; resolves
+  // to whether it was stored.
+  async function put(file, path) {
     const li = document.createElement("li");
     const name = document.createElement("span");
     name.className = "name";
@@ -53,30 +97,119 @@
     const bar = document.createElement("progress");
     bar.max = file.size || 1;
     bar.value = 0;
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "pause";
+    toggle.textContent = "Pause";
     const result = document.createElement("span");
-    li.append(name, bar, result);
+    result.className = "result";
+    li.append(name, bar, toggle, result);
     li.dataset.progressEvents = "0";
+    li.dataset.retries = "0";
     $("#progress").append(li);
-    return new Promise((resolve) => {
-      const xhr = new XMLHttpRequest();
-      xhr.open("PUT", target(path));
-      xhr.setRequestHeader("Accept", "application/json");
-      xhr.upload.addEventListener("progress", (e) => {
-        li.dataset.progressEvents = String(Number(li.dataset.progressEvents) + 1);
-        if (e.lengthComputable) { bar.max = e.total || 1; bar.value = e.loaded; }
-      });
-      xhr.addEventListener("load", () => {
-        let why = "";
-        try { why = JSON.parse(xhr.responseText).error || ""; } catch (_) { why = ""; }
-        const ok = xhr.status === 201;
-        if (ok) bar.value = bar.max;
-        result.textContent = ok ? "done" : xhr.status + " " + why;
-        li.className = ok ? "ok" : "failed";
-        resolve(ok);
-      });
-      xhr.addEventListener("error", () => { result.textContent = "failed"; li.className = "failed"; resolve(false); });
-      xhr.send(file);
+    const job = { xhr: null, paused: false, wake: null };
+    toggle.addEventListener("click", () => {
+      job.paused = !job.paused;
+      toggle.textContent = job.paused ? "Resume" : "Pause";
+      li.classList.toggle("paused", job.paused);
+      if (job.paused && job.xhr) job.xhr.abort();
+      if (!job.paused && job.wake) job.wake();
     });
+    const creation = target(path);
+    const key = remembered(creation, file);
+    let url = localStorage.getItem(key);
+    // null: to be asked of the server.
+    let offset = url === null ? 0 : null;
+    let failures = 0;
+    const finish = (ok, text) => {
+      toggle.remove();
+      if (ok) bar.value = bar.max;
+      result.textContent = text;
+      li.className = ok ? "ok" : "failed";
+      return ok;
+    };
+    for (;;) {
+      if (job.paused) {
+        result.textContent = "paused";
+        await pause(job, null);
+        offset = url === null ? 0 : null;
+        continue;
+      }
+      result.textContent = "";
+      let xhr;
+      if (url === null) {
+        const whole = file.size === 0;
+        xhr = await send(job, "POST", creation, {
+          ...DRAFT, "Upload-Complete": whole ? "?1" : "?0", "Upload-Length": String(file.size),
+        }, null);
+        if (xhr && xhr.status === 201 && !whole) {
+          url = xhr.getResponseHeader("Location");
+          offset = offsetOf(xhr) || 0;
+          if (url === null) return finish(false, "no upload URL");
+          localStorage.setItem(key, url);
+          failures = 0;
+          continue;
+        }
+      } else if (offset === null) {
+        xhr = await send(job, "HEAD", url, DRAFT, null);
+        if (xhr && xhr.status === 204 && offsetOf(xhr) !== null) {
+          offset = offsetOf(xhr);
+          if (li.dataset.resumedFrom === undefined) li.dataset.resumedFrom = String(offset);
+          bar.value = offset;
+          if (xhr.getResponseHeader("Upload-Complete") === "?1") {
+            localStorage.removeItem(key);
+            return finish(true, "done");
+          }
+          failures = 0;
+          continue;
+        }
+        if (xhr && xhr.status === 404) {
+          // Expired or cancelled: start again.
+          localStorage.removeItem(key);
+          url = null;
+          offset = 0;
+          continue;
+        }
+      } else {
+        const start = offset;
+        const end = Math.min(start + PIECE, file.size);
+        xhr = await send(job, "PATCH", url, {
+          ...DRAFT, "Content-Type": "application/partial-upload",
+          "Upload-Offset": String(start), "Upload-Complete": end === file.size ? "?1" : "?0",
+        }, file.slice(start, end), (loaded) => {
+          li.dataset.progressEvents = String(Number(li.dataset.progressEvents) + 1);
+          bar.value = start + loaded;
+        });
+        if (xhr && xhr.status === 204 && offsetOf(xhr) !== null) {
+          offset = offsetOf(xhr);
+          bar.value = offset;
+          failures = 0;
+          continue;
+        }
+        if (xhr && xhr.status === 409 && offsetOf(xhr) !== null) {
+          offset = offsetOf(xhr);
+          continue;
+        }
+      }
+      if (xhr && xhr.status === 201) {
+        localStorage.removeItem(key);
+        return finish(true, "done");
+      }
+      if (job.paused) continue;
+      if (xhr === null || xhr.status === 423 || xhr.status >= 500) {
+        // The network or the server is away for now: ask the offset again
+        // after a while, longer each time (0.5 s doubling to 30 s).
+        failures += 1;
+        li.dataset.retries = String(Number(li.dataset.retries) + 1);
+        const delay = Math.min(500 * 2 ** Math.min(failures - 1, 6), 30000);
+        result.textContent = "retrying in " + Math.ceil(delay / 1000) + " s";
+        await pause(job, delay);
+        if (url !== null) offset = null;
+        continue;
+      }
+      if (url !== null) localStorage.removeItem(key);
+      return finish(false, reason(xhr));
+    }
   }
   async function upload(items) {
     if (items.length === 0) return;

@@ -1,7 +1,8 @@
 //! The HTML listing: a self-contained page (its CSS and script inline,
 //! nothing fetched from elsewhere) that works without JavaScript; the
-//! script only improves it (filtering while typing, local times, uploads
-//! with a progress bar per file, drag and drop, folders).
+//! script only improves it (filtering while typing, local times, resumable
+//! uploads with progress and pause / resume per file, drag and drop,
+//! folders).
 //!
 //! ```text
 //! header: breadcrumbs · <nav class="actions"> (archive links) · filter/search form
