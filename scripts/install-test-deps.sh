@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the programs the tests talk to when they are missing: curl and
 # openssl (real clients), chromium (the upload form test), tar and unzip
-# (archive downloads). Debian packages;
+# (archive downloads), haproxy (in front of uhttpd with the PROXY
+# protocol). Debian packages;
 # and a Python venv with h11 (PyPI) for the strict-client check.
 set -euo pipefail
 
@@ -12,6 +13,8 @@ command -v chromium >/dev/null || need+=(chromium)
 # Directory archives (tests/cli/archive.rs) are extracted with both.
 command -v tar >/dev/null || need+=(tar)
 command -v unzip >/dev/null || need+=(unzip)
+# A real load balancer speaking the PROXY protocol (tests/cli/proxy_protocol.rs).
+command -v haproxy >/dev/null || need+=(haproxy)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
