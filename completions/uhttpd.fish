@@ -34,6 +34,7 @@ complete -c uhttpd -l no-listing -d 'Do not list directories that have no index 
 complete -c uhttpd -l no-archive -d 'Do not offer directories as .tar / .zip downloads (?download=tar|zip)'
 complete -c uhttpd -l qr -d 'Print a QR code of the server\'s URL at start-up; listings show one of their own URL'
 complete -c uhttpd -l no-rpc -d 'Turn off the /rpc endpoint that echoes requests back as JSON'
+complete -c uhttpd -l proxy-protocol -d 'Every connection begins with a PROXY protocol header (v1 or v2) from a --trusted-proxy'
 complete -c uhttpd -l auth-uploads-only -d 'With --auth-file: reading stays public, only uploads need a login'
 complete -c uhttpd -s q -l quiet -d 'Log less: -q hides the access log, -qq warnings, -qqq errors'
 complete -c uhttpd -s v -l verbose -d 'Log more: -v adds debug messages, -vv traces (RUST_LOG also works)'

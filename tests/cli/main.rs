@@ -19,6 +19,7 @@ mod generated;
 mod listing;
 mod log_format;
 mod memory;
+mod proxy_protocol;
 mod routing;
 mod rpc;
 mod soak;

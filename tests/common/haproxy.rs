@@ -107,10 +107,13 @@ impl Haproxy {
         let dir = TempDir::new().unwrap();
         let file = dir.path().join("haproxy.cfg");
         std::fs::write(&file, config.render()).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // The check opens `fd@0` too: it is given the socket as well.
         let check = Command::new("haproxy")
             .args(["-c", "-q", "-f"])
             .arg(&file)
-            .stdin(Stdio::null())
+            .stdin(Stdio::from(OwnedFd::from(listener.try_clone().unwrap())))
             .output()
             .expect("run haproxy -c");
         assert!(
@@ -119,8 +122,6 @@ impl Haproxy {
             config.render(),
             String::from_utf8_lossy(&check.stderr)
         );
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
         let child = Command::new("haproxy")
             .args(["-db", "-f"])
             .arg(&file)

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use uhttp::{AccessLog, Config, ProxyProtocol};
 
-use crate::common::client::tcp;
+use crate::common::client::{tcp, tcp_from};
 use crate::common::proxy_header::{tlv, v1, v1_unknown, v2, v2_local, v2_raw};
 use crate::util::{Client, IO_TIMEOUT, TestServer, serve};
 
@@ -227,11 +227,7 @@ fn x_forwarded_for_is_believed_only_if_the_headers_client_is_trusted() {
 fn closes_a_connection_from_an_untrusted_address_unread() {
     let (server, records) = start(config(&[]));
     let ours = server.addr();
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.bind(&addr("127.0.0.2:0").into()).unwrap();
-    socket.connect(&ours.into()).unwrap();
-    let mut stream = TcpStream::from(socket);
-    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    let mut stream = tcp_from("127.0.0.2".parse().unwrap(), ours, IO_TIMEOUT);
     let mut client_bytes = v1(addr("203.0.113.7:51000"), ours);
     client_bytes.extend(REQUEST);
     // The write may already meet the close.

@@ -80,6 +80,7 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             cors: vec![],
             no_rpc: false,
             trusted_proxy: vec![],
+            proxy_protocol: false,
             auth_file: None,
             auth_uploads_only: false,
             config: None,
@@ -144,6 +145,7 @@ fn parses_a_full_command_line() {
         "10.0.0.1",
         "--trusted-proxy",
         "fd00::1",
+        "--proxy-protocol",
         "--auth-file",
         "users",
         "--auth-uploads-only",
@@ -186,6 +188,7 @@ fn parses_a_full_command_line() {
             "fd00::1".parse::<IpAddr>().unwrap()
         ]
     );
+    assert!(s.proxy_protocol);
     assert_eq!(
         s.auth(),
         Some(AuthSettings {
@@ -246,6 +249,16 @@ fn auth_uploads_only_needs_auth_file() {
         msg.contains("--auth-uploads-only needs --auth-file"),
         "{msg}"
     );
+}
+
+#[test]
+fn proxy_protocol_needs_trusted_proxy() {
+    let msg = invalid(&["--proxy-protocol"]);
+    assert!(
+        msg.contains("--proxy-protocol needs --trusted-proxy"),
+        "{msg}"
+    );
+    assert!(settings(&["--proxy-protocol", "--trusted-proxy", "127.0.0.1"]).proxy_protocol);
 }
 
 #[test]
@@ -355,6 +368,7 @@ fn config_file_supplies_settings() {
         no_listing = true
         no_rpc = true
         trusted_proxy = "10.0.0.1"
+        proxy_protocol = true
         auth_file = "users"
         auth_uploads_only = true
         quiet = true
@@ -392,6 +406,7 @@ fn config_file_supplies_settings() {
     assert!(s.no_listing);
     assert!(s.no_rpc);
     assert_eq!(s.trusted_proxy, [IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))]);
+    assert!(s.proxy_protocol);
     assert_eq!(
         s.auth(),
         Some(AuthSettings {
@@ -509,6 +524,10 @@ fn config_file_values_are_checked_like_the_command_line() {
         (
             "auth_uploads_only = true\n",
             "--auth-uploads-only needs --auth-file",
+        ),
+        (
+            "proxy_protocol = true\n",
+            "--proxy-protocol needs --trusted-proxy",
         ),
         ("quiet = 1\nverbose = 1\n", "quiet and verbose"),
         // 0 is refused as on the command line, at its line of the file.
