@@ -330,3 +330,22 @@ fn without_the_option_a_header_is_just_bad_http() {
     client.send(bytes);
     assert_eq!(client.read_response().status, 400);
 }
+
+#[test]
+fn an_ipv4_proxy_on_a_dual_stack_socket_is_trusted_by_its_ipv4_address() {
+    if !crate::util::has_ipv6() {
+        eprintln!("skipped: no IPv6 on this host");
+        return;
+    }
+    // `[::]` takes IPv4 connections as ::ffff:127.0.0.1.
+    let server = crate::util::serve_on(&[addr("[::]:0")], config(&[]), |event| {
+        let req = event.into_request();
+        req.respond(200, req.addr().to_string()).unwrap();
+    });
+    let port = server.addr().port();
+    let mut client = Client::connect(("127.0.0.1", port));
+    let mut bytes = v2(addr("203.0.113.7:51000"), addr("192.0.2.1:80"), &[]);
+    bytes.extend(REQUEST);
+    client.send(bytes);
+    assert_eq!(client.read_response().text(), "203.0.113.7:51000");
+}
