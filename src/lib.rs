@@ -93,7 +93,8 @@
 //! The sans-IO parts are public for reuse and testing: [`h1`] (head
 //! parsing, body decoding, response encoding, stream framing), [`ws`]
 //! (RFC 6455 handshake and frames), [`util`] (the uHTTP Server helper
-//! functions), [`tls`] (PEM loading, the swappable certificate).
+//! functions), [`tls`] (PEM loading, the swappable certificate),
+//! [`proxy_protocol`] (PROXY protocol headers of load balancers).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
