@@ -42,6 +42,7 @@ complete -c uhttpd -l qr -d 'Print a QR code of the server\'s URL at start-up; l
 complete -c uhttpd -l compress -d 'Compress text, JSON, JavaScript, CSS, SVG, WASM... on the fly for clients that accept it'
 complete -c uhttpd -l no-precompressed -d 'Do not send precompressed siblings (FILE.br, FILE.zst, FILE.gz) for FILE'
 complete -c uhttpd -l no-rpc -d 'Turn off the /rpc endpoint that echoes requests back as JSON'
+complete -c uhttpd -l proxy-protocol -d 'Every connection begins with a PROXY protocol header (v1 or v2) from a --trusted-proxy'
 complete -c uhttpd -l auth-uploads-only -d 'With --auth-file: reading stays public, only uploads need a login'
 complete -c uhttpd -s q -l quiet -d 'Log less: -q hides the access log, -qq warnings, -qqq errors'
 complete -c uhttpd -s v -l verbose -d 'Log more: -v adds debug messages, -vv traces (RUST_LOG also works)'

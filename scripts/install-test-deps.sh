@@ -2,8 +2,9 @@
 # Installs the programs the tests talk to when they are missing: curl and
 # openssl (real clients), chromium (the upload form test), tar and unzip
 # (archive downloads), systemd and man-db (the units), Python's requests
-# (content codings). Debian packages; cargo-deb (crates.io, pinned in
-# scripts/deb.sh); and a Python venv with h11 (PyPI) for the strict-client check.
+# (content codings), haproxy (in front of uhttpd with the PROXY protocol).
+# Debian packages; cargo-deb (crates.io, pinned in scripts/deb.sh); and a
+# Python venv with h11 (PyPI) for the strict-client check.
 set -euo pipefail
 
 need=()
@@ -26,6 +27,8 @@ command -v dpkg-shlibdeps >/dev/null || need+=(dpkg-dev)
 command -v strip >/dev/null || need+=(binutils)
 # Content codings (tests/cli/compression.rs) are also read by requests.
 python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
+# A real load balancer speaking the PROXY protocol (tests/cli/proxy_protocol.rs).
+command -v haproxy >/dev/null || need+=(haproxy)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"

@@ -118,7 +118,8 @@ pub struct Completed<'a> {
 }
 
 impl Completed<'_> {
-    /// The address of the peer (the socket's, not `X-Forwarded-For`'s).
+    /// The address of the peer (the socket's, or its PROXY protocol
+    /// header's source; not `X-Forwarded-For`'s).
     pub fn peer_addr(&self) -> SocketAddr {
         self.peer
     }

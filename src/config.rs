@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::access_log::AccessLog;
+use crate::proxy_protocol::ProxyProtocol;
 use crate::tls::TlsConfig;
 
 /// Options of one server (one or more listeners sharing them).
@@ -67,6 +68,9 @@ pub struct Config {
     pub max_send_buffer: usize,
     /// Proxies whose `X-Forwarded-For` is believed. Default none.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Read a PROXY protocol header (v1 or v2) before anything else on
+    /// every connection, from these proxies only. Default off.
+    pub proxy_protocol: ProxyProtocol,
     /// Hand out [`crate::Event::Headers`] before reading bodies, so the
     /// application chooses how each body is received. Default off.
     pub event_mode: bool,
@@ -98,6 +102,7 @@ impl Default for Config {
             send_timeout: Duration::from_secs(60),
             max_send_buffer: 256 * 1024,
             trusted_proxies: Vec::new(),
+            proxy_protocol: ProxyProtocol::Off,
             event_mode: false,
             websocket_deflate: true,
             tls: None,
@@ -135,6 +140,7 @@ impl std::fmt::Debug for Config {
             .field("send_timeout", &self.send_timeout)
             .field("max_send_buffer", &self.max_send_buffer)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("proxy_protocol", &self.proxy_protocol)
             .field("event_mode", &self.event_mode)
             .field("websocket_deflate", &self.websocket_deflate)
             .field("tls", &self.tls.is_some())

@@ -93,7 +93,8 @@
 //! The sans-IO parts are public for reuse and testing: [`h1`] (head
 //! parsing, body decoding, response encoding, stream framing), [`ws`]
 //! (RFC 6455 handshake and frames), [`util`] (the uHTTP Server helper
-//! functions), [`tls`] (PEM loading, the swappable certificate).
+//! functions), [`tls`] (PEM loading, the swappable certificate),
+//! [`proxy_protocol`] (PROXY protocol headers of load balancers).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -107,6 +108,7 @@ pub mod h1;
 mod headers;
 mod ids;
 mod outbox;
+pub mod proxy_protocol;
 mod request;
 mod responder;
 mod response;
@@ -126,6 +128,7 @@ pub use event::Event;
 pub use h1::head::Version;
 pub use headers::Headers;
 pub use ids::ServerId;
+pub use proxy_protocol::ProxyProtocol;
 pub use request::{Request, content_type_for};
 pub use response::{Body, Part, Response};
 pub use server::{EventLoop, HttpServer, LoopHandle, UNIX_SOCKET_ADDR, bind};

@@ -284,7 +284,8 @@ impl Request {
     }
 
     /// The client's socket address (the peer of the TCP connection;
-    /// [`crate::UNIX_SOCKET_ADDR`] over a Unix socket).
+    /// [`crate::UNIX_SOCKET_ADDR`] over a Unix socket; the source its
+    /// PROXY protocol header names, with [`crate::Config::proxy_protocol`]).
     pub fn addr(&self) -> SocketAddr {
         self.inner.peer_addr
     }

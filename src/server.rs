@@ -732,6 +732,9 @@ impl EventLoop {
         };
         let limits = &self.servers[server].limits;
         let mut conn = Connection::new(transport, conn_ref, peer, local, limits, now);
+        if self.servers[server].config.proxy_protocol.is_required() {
+            conn.expect_proxy_header();
+        }
         if let Err(e) = self.poll.registry().register(
             conn.socket_mut(),
             Token(key),

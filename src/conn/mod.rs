@@ -17,11 +17,13 @@
 //! | `writing.rs` | responses encoded and queued, writes and `sendfile`, the end of a response |
 //! | `streaming.rs` | streamed responses and WebSocket sessions through their outbox |
 //! | `outgoing.rs`, `buffer.rs`, `transport.rs` | the bytes still to send, receive buffers and their pool, the socket |
+//! | `preface.rs` | the PROXY protocol header before HTTP or TLS |
 //! | `exchange.rs`, `request_line.rs` | access-log accounting; the request named if a panic ends the connection |
 
 mod buffer;
 mod exchange;
 mod outgoing;
+mod preface;
 mod reading;
 mod request_line;
 mod streaming;
@@ -86,6 +88,8 @@ fn outcome(reason: CloseReason) -> Outcome {
         // Only idle connections are evicted: nothing was under way.
         CloseReason::Evicted => Outcome::Complete,
         CloseReason::BodyFailed | CloseReason::Panic => Outcome::Error,
+        // Closed before any request.
+        CloseReason::ProxyHeader => Outcome::Error,
     }
 }
 
@@ -130,12 +134,25 @@ fn sink_is_full(held: &Held) -> bool {
     }
 }
 
+/// What comes before HTTP (or the TLS handshake) on the connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Preface {
+    /// Nothing (any more): the bytes are the client's.
+    None,
+    /// A PROXY protocol header from the peer, a load balancer
+    /// ([`Config::proxy_protocol`]).
+    ProxyHeader,
+}
+
 /// One client connection.
 pub(crate) struct Connection {
     transport: Transport,
     conn: ConnRef,
+    /// The client: the socket's peer, or the source a PROXY protocol
+    /// header names.
     peer: SocketAddr,
     local: SocketAddr,
+    preface: Preface,
     machine: Machine,
     held: Held,
     rx: RxBuf,
@@ -168,6 +185,7 @@ impl Connection {
             conn,
             peer,
             local,
+            preface: Preface::None,
             machine: Machine::new(limits, now),
             held: Held::None,
             rx: RxBuf::default(),
@@ -178,6 +196,12 @@ impl Connection {
             nodelay: false,
             serving: None,
         }
+    }
+
+    /// The connection begins with a PROXY protocol header, to be read
+    /// before anything else (within the request timeout).
+    pub fn expect_proxy_header(&mut self) {
+        self.preface = Preface::ProxyHeader;
     }
 
     pub fn serial(&self) -> u64 {
@@ -245,6 +269,9 @@ impl Connection {
 
     /// Does all the work the connection's state and readiness allow.
     pub fn drive(&mut self, ctx: &mut Ctx<'_>) {
+        if self.preface == Preface::ProxyHeader && !self.read_proxy_header(ctx) {
+            return;
+        }
         loop {
             let mut progress = false;
             if self.can_read && self.wants_read(ctx.limits) {
@@ -347,6 +374,9 @@ impl Connection {
 
     /// A deadline passed.
     pub fn on_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        if self.preface == Preface::ProxyHeader {
+            return self.proxy_header_timed_out(ctx);
+        }
         match self.machine.timeout() {
             Expired::Refuse => self.refuse(ctx, crate::error::RequestError::Timeout, None),
             Expired::Close => self.close(ctx, CloseReason::Timeout, "timeout"),

@@ -87,6 +87,27 @@ impl Transport {
         }
     }
 
+    /// Reads from the socket itself, below TLS: the PROXY protocol header
+    /// comes before the ClientHello.
+    pub fn read_raw(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(s) => s.read(buf),
+            Transport::Unix(s) => s.read(buf),
+            Transport::Tls(t) => t.sock.read(buf),
+        }
+    }
+
+    /// Hands TLS the bytes that came from the socket after the PROXY
+    /// protocol header (the start of the ClientHello), as if it had read
+    /// them itself. Nothing to do on a plain connection, whose bytes stay
+    /// where they were read.
+    pub fn feed_tls(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Transport::Plain(_) | Transport::Unix(_) => Ok(()),
+            Transport::Tls(t) => t.feed(bytes),
+        }
+    }
+
     /// Writes plaintext; returns how much was taken.
     pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
@@ -184,19 +205,38 @@ impl TlsStream {
                 Ok(0) => return Ok(0),
                 Ok(_) => {
                     self.socket_drained = tracked.short;
-                    match self.tls.process_new_packets() {
-                        Ok(state) => self.plaintext = state.plaintext_bytes_to_read(),
-                        Err(e) => {
-                            // Tell the peer why (an alert), then give up.
-                            let _ = self.flush_tls();
-                            return Err(io::Error::new(io::ErrorKind::InvalidData, e));
-                        }
-                    }
+                    self.process()?;
                 }
                 Err(e) => {
                     self.socket_drained = e.kind() == io::ErrorKind::WouldBlock;
                     return Err(e);
                 }
+            }
+        }
+    }
+
+    fn feed(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        while !bytes.is_empty() {
+            // `&[u8]` reads from its front and moves past what was read.
+            if self.tls.read_tls(&mut bytes)? == 0 {
+                break;
+            }
+            self.process()?;
+        }
+        Ok(())
+    }
+
+    /// Lets rustls work through the records it holds.
+    fn process(&mut self) -> io::Result<()> {
+        match self.tls.process_new_packets() {
+            Ok(state) => {
+                self.plaintext = state.plaintext_bytes_to_read();
+                Ok(())
+            }
+            Err(e) => {
+                // Tell the peer why (an alert), then give up.
+                let _ = self.flush_tls();
+                Err(io::Error::new(io::ErrorKind::InvalidData, e))
             }
         }
     }

@@ -100,6 +100,9 @@ pub enum CloseReason {
     BodyFailed,
     /// The loop caught a panic while driving the connection.
     Panic,
+    /// Refused before any request: its PROXY protocol header was missing,
+    /// malformed, or from a peer that is not a trusted proxy.
+    ProxyHeader,
 }
 
 /// What a deadline guards.

@@ -23,6 +23,7 @@ mod log_format;
 mod memory;
 mod packaging;
 mod permissions;
+mod proxy_protocol;
 mod resumable;
 mod routing;
 mod rpc;

@@ -28,6 +28,23 @@ pub fn small_buffer_tcp(addr: SocketAddr, timeout: Duration) -> TcpStream {
     stream
 }
 
+/// A `TcpStream` to `addr` from the loopback address `source` (such as
+/// `127.0.0.2`: another client than `127.0.0.1` on the same host).
+pub fn tcp_from(source: std::net::IpAddr, addr: SocketAddr, timeout: Duration) -> TcpStream {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )
+    .unwrap();
+    socket.bind(&SocketAddr::new(source, 0).into()).unwrap();
+    socket.connect_timeout(&addr.into(), timeout).unwrap();
+    let stream: TcpStream = socket.into();
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    stream.set_write_timeout(Some(timeout)).unwrap();
+    stream
+}
+
 /// Reads `n` bytes (or to the end, or a reset) from `stream`; returns how
 /// many came.
 pub fn read_up_to(stream: &mut impl Read, n: usize) -> usize {

@@ -9,6 +9,8 @@
 //! - [`uhttpd`]: the real `uhttpd` binary as a child process, its stderr
 //!   collected;
 //! - [`examples`]: the example programs as child processes;
+//! - [`haproxy`]: a real HAProxy in front, with a generated config;
+//! - [`proxy_header`]: PROXY protocol headers built byte by byte;
 //! - [`ws`]: masked client WebSocket frames;
 //! - [`tls_certs`]: certificates made at test time;
 //! - [`procfs`]: what `/proc` says about a process.
@@ -20,8 +22,10 @@
 pub mod chromium;
 pub mod client;
 pub mod examples;
+pub mod haproxy;
 pub mod library;
 pub mod procfs;
+pub mod proxy_header;
 pub mod tls_certs;
 pub mod uhttpd;
 pub mod ws;

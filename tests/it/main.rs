@@ -25,6 +25,7 @@ mod ipv6;
 mod keepalive_limits;
 mod panic_isolation;
 mod pipelining;
+mod proxy_protocol;
 mod request_api;
 mod respond_file;
 mod responses;

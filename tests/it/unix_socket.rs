@@ -145,3 +145,47 @@ fn the_access_log_records_a_unix_peer_and_refusals_on_the_socket() {
     assert_eq!(records[0].2, 200);
     assert_eq!(records[1].2, 400);
 }
+
+#[test]
+fn a_proxy_header_on_the_unix_socket_is_read_when_its_peer_is_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f");
+    std::fs::write(&file, "f").unwrap();
+    let header = crate::common::proxy_header::v1(
+        "203.0.113.7:51000".parse().unwrap(),
+        "192.0.2.1:80".parse().unwrap(),
+    );
+    let request = b"GET /who HTTP/1.1\r\nHost: t\r\n\r\n";
+    for (listed, answered) in [(true, true), (false, false)] {
+        let mut config = Config::default();
+        let mut from = vec!["127.0.0.1".parse().unwrap()];
+        if listed {
+            from.push(UNIX_SOCKET_ADDR.ip());
+        }
+        config.proxy_protocol = uhttp::ProxyProtocol::Required { from };
+        let path = dir.path().join(format!("proxied-{listed}.sock"));
+        let _server = serve_unix(config, &path, false, &file);
+        let mut client = unix_client(&path);
+        let mut bytes = header.clone();
+        bytes.extend(request);
+        client.send(bytes);
+        if answered {
+            let text = client.read_response().text();
+            assert!(
+                text.starts_with("addr=203.0.113.7:51000 remote=203.0.113.7 "),
+                "{text}"
+            );
+        } else {
+            // Closed unanswered (a reset: the request was left unread).
+            let mut buf = [0u8; 64];
+            let read = std::io::Read::read(&mut client.stream, &mut buf);
+            assert!(
+                matches!(&read, Ok(0))
+                    || read
+                        .as_ref()
+                        .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+                "an unlisted Unix peer is refused: {read:?}"
+            );
+        }
+    }
+}

@@ -20,6 +20,7 @@ mod external;
 mod handshake;
 mod harness;
 mod keys;
+mod proxy_protocol;
 mod redirect;
 mod reload;
 mod shutdown;

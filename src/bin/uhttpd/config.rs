@@ -285,6 +285,13 @@ impl Startup {
         config.send_timeout = settings.send_timeout;
         config.access_log = Some(crate::access_log::hook(settings.log_format));
         config.trusted_proxies = settings.trusted_proxy.clone();
+        if settings.proxy_protocol {
+            // Every listener, --redirect-http's included (its config is a
+            // copy of this one).
+            config.proxy_protocol = uhttp::ProxyProtocol::Required {
+                from: settings.trusted_proxy.clone(),
+            };
+        }
         config.event_mode = true;
         config.tls = tls.clone();
         let mut redirect_config = config.clone();

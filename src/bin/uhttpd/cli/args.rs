@@ -447,6 +447,20 @@ pub struct Options {
     #[serde(deserialize_with = "de::addresses")]
     pub trusted_proxy: Vec<IpAddr>,
 
+    /// Every connection begins with a PROXY protocol header (v1 or v2) from a --trusted-proxy
+    ///
+    /// For a load balancer that forwards TCP and says who the client is
+    /// with HAProxy's PROXY protocol (send-proxy, send-proxy-v2; nginx
+    /// proxy_protocol). On every listener (HTTP, HTTPS, where the header
+    /// comes before the TLS handshake, --redirect-http and --unix, whose
+    /// peer is 0.0.0.0) a connection must come from a --trusted-proxy and
+    /// begin with the header, within --request-timeout; any other is
+    /// closed unanswered and logged. The client the header names is the
+    /// address logged, shown by /rpc and checked by the login; its
+    /// X-Forwarded-For is believed only if it is a --trusted-proxy itself.
+    #[arg(long, help_heading = "Access")]
+    pub proxy_protocol: bool,
+
     /// Require an HTTP Basic login from the users listed in FILE
     ///
     /// FILE holds user names and password hashes, so that no password

@@ -74,6 +74,12 @@ impl Settings {
                 ));
             }
         }
+        if options.proxy_protocol && options.trusted_proxy.is_empty() {
+            return Err(
+                "--proxy-protocol needs --trusted-proxy (the addresses of the load balancers)"
+                    .into(),
+            );
+        }
         if options.auth_uploads_only && options.auth_file.is_none() {
             return Err("--auth-uploads-only needs --auth-file".into());
         }

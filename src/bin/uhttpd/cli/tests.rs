@@ -86,6 +86,7 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             no_precompressed: false,
             no_rpc: false,
             trusted_proxy: vec![],
+            proxy_protocol: false,
             auth_file: None,
             auth_uploads_only: false,
             health: None,
@@ -152,6 +153,7 @@ fn parses_a_full_command_line() {
         "10.0.0.1",
         "--trusted-proxy",
         "fd00::1",
+        "--proxy-protocol",
         "--auth-file",
         "users",
         "--auth-uploads-only",
@@ -194,6 +196,7 @@ fn parses_a_full_command_line() {
             "fd00::1".parse::<IpAddr>().unwrap()
         ]
     );
+    assert!(s.proxy_protocol);
     assert_eq!(
         s.auth(),
         Some(AuthSettings {
@@ -254,6 +257,16 @@ fn auth_uploads_only_needs_auth_file() {
         msg.contains("--auth-uploads-only needs --auth-file"),
         "{msg}"
     );
+}
+
+#[test]
+fn proxy_protocol_needs_trusted_proxy() {
+    let msg = invalid(&["--proxy-protocol"]);
+    assert!(
+        msg.contains("--proxy-protocol needs --trusted-proxy"),
+        "{msg}"
+    );
+    assert!(settings(&["--proxy-protocol", "--trusted-proxy", "127.0.0.1"]).proxy_protocol);
 }
 
 #[test]
@@ -366,6 +379,7 @@ fn config_file_supplies_settings() {
         no_listing = true
         no_rpc = true
         trusted_proxy = "10.0.0.1"
+        proxy_protocol = true
         auth_file = "users"
         auth_uploads_only = true
         quiet = true
@@ -405,6 +419,7 @@ fn config_file_supplies_settings() {
     assert!(s.no_listing);
     assert!(s.no_rpc);
     assert_eq!(s.trusted_proxy, [IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))]);
+    assert!(s.proxy_protocol);
     assert_eq!(
         s.auth(),
         Some(AuthSettings {
@@ -522,6 +537,10 @@ fn config_file_values_are_checked_like_the_command_line() {
         (
             "auth_uploads_only = true\n",
             "--auth-uploads-only needs --auth-file",
+        ),
+        (
+            "proxy_protocol = true\n",
+            "--proxy-protocol needs --trusted-proxy",
         ),
         ("quiet = 1\nverbose = 1\n", "quiet and verbose"),
         // 0 is refused as on the command line, at its line of the file.

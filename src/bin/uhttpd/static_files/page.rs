@@ -495,7 +495,10 @@ mod tests {
         )));
         assert!(page.contains("<nav class=\"actions\"></nav>"));
         assert!(!page.contains("<form class=\"files\""));
-        assert!(!page.contains("http"), "no external resources");
+        assert!(
+            !page.contains("http://") && !page.contains("https://"),
+            "no external resources"
+        );
         assert!(page.contains("prefers-color-scheme: dark"));
     }
 
