@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the programs the tests talk to when they are missing: curl and
 # openssl (real clients), chromium (the upload form test), tar and unzip
-# (archive downloads). Debian packages;
+# (archive downloads), prometheus and promtool (metrics). Debian packages;
 # and a Python venv with h11 (PyPI) for the strict-client check.
 set -euo pipefail
 
@@ -12,6 +12,9 @@ command -v chromium >/dev/null || need+=(chromium)
 # Directory archives (tests/cli/archive.rs) are extracted with both.
 command -v tar >/dev/null || need+=(tar)
 command -v unzip >/dev/null || need+=(unzip)
+# The metrics tests (tests/cli/metrics.rs) check the output with promtool
+# and scrape it with a real Prometheus: both come with `prometheus`.
+{ command -v promtool && command -v prometheus; } >/dev/null || need+=(prometheus)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"

@@ -20,6 +20,7 @@ mod health;
 mod listing;
 mod log_format;
 mod memory;
+mod metrics;
 mod permissions;
 mod resumable;
 mod routing;

@@ -288,6 +288,7 @@ impl State {
         match self.tls.reload(&self.cert, &self.key) {
             Ok(()) => {
                 self.counts.reloads.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::METRICS.cert_reloaded();
                 self.served.set(self.log_reloaded());
             }
             Err(e) => {

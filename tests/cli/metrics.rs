@@ -1,0 +1,214 @@
+//! `--metrics ADDR` (issue 14, item 3) through the real server: the
+//! counters move after real requests, `promtool check metrics` accepts
+//! the output, and a real Prometheus scrapes it and answers a query.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::common::{poll, require};
+use crate::util::{PATIENCE, Server, agent, write_file};
+
+/// A server with `--metrics 127.0.0.1:0`, and the metrics address from
+/// its log.
+fn start() -> (Server, SocketAddr) {
+    let builder = Server::builder().args(["--metrics", "127.0.0.1:0"]);
+    write_file(builder.root(), "hello.txt", b"hello, metrics\n");
+    let server = builder.start();
+    let line = server.stderr.wait_for("naming the metrics address", |l| {
+        l.contains("metrics on http://")
+    });
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .parse()
+        .unwrap();
+    (server, addr)
+}
+
+/// `GET /metrics` at `addr`: checks the content type, returns the text.
+fn scrape(addr: SocketAddr) -> String {
+    let mut resp = agent()
+        .get(format!("http://{addr}/metrics"))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    resp.body_mut().read_to_string().unwrap()
+}
+
+/// The value of the sample `series` (name and labels, as written).
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn counters_move_after_requests() {
+    let (server, addr) = start();
+    let before = scrape(addr);
+    assert_eq!(
+        sample(
+            &before,
+            r#"uhttpd_requests_total{method="GET",status="2xx"}"#
+        ),
+        0.0
+    );
+    assert_eq!(
+        sample(
+            &before,
+            &format!(
+                r#"uhttpd_build_info{{version="{}"}}"#,
+                env!("CARGO_PKG_VERSION")
+            )
+        ),
+        1.0
+    );
+    for _ in 0..3 {
+        let resp = agent().get(server.url("/hello.txt")).call().unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    let resp = agent().get(server.url("/missing")).call().unwrap();
+    assert_eq!(resp.status(), 404);
+    let resp = agent().post(server.url("/rpc")).send("0123456789").unwrap();
+    assert_eq!(resp.status(), 200);
+
+    // The access-log hook runs as each response ends: poll, bounded.
+    let after = poll("the counts after five requests", PATIENCE, || {
+        let text = scrape(addr);
+        let done = sample(&text, "uhttpd_request_duration_seconds_count") >= 5.0;
+        done.then_some(text)
+    });
+    let get = |series: &str| sample(&after, series);
+    assert_eq!(
+        get(r#"uhttpd_requests_total{method="GET",status="2xx"}"#),
+        3.0
+    );
+    assert_eq!(
+        get(r#"uhttpd_requests_total{method="GET",status="4xx"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(r#"uhttpd_requests_total{method="POST",status="2xx"}"#),
+        1.0
+    );
+    assert_eq!(get("uhttpd_request_body_bytes_total"), 10.0);
+    assert!(get("uhttpd_response_body_bytes_total") >= 3.0 * 15.0);
+    assert_eq!(
+        get(r#"uhttpd_request_duration_seconds_bucket{le="+Inf"}"#),
+        5.0
+    );
+    assert!(get("uhttpd_open_connections") >= 0.0);
+    // Not a file route of the main listener: its own paths only.
+    let resp = agent()
+        .get(format!("http://{addr}/hello.txt"))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+}
+
+#[test]
+fn promtool_accepts_the_output() {
+    require("promtool");
+    let (server, addr) = start();
+    agent().get(server.url("/")).call().unwrap();
+    let text = scrape(addr);
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool check metrics: {}\n{}{}\n{text}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Prometheus, killed when dropped.
+struct Prometheus(Child);
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_real_prometheus_scrapes_the_series() {
+    require("prometheus");
+    let (server, addr) = start();
+    agent().get(server.url("/")).call().unwrap();
+
+    let dir = TempDir::new().unwrap();
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
+         scrape_configs:\n  - job_name: uhttpd\n    static_configs:\n      - targets: ['{addr}']\n"
+    );
+    let config = write_file(dir.path(), "prometheus.yml", config.as_bytes());
+    // A free loopback port for its web interface.
+    let web = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let _prometheus = Prometheus(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address={web}"))
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run prometheus"),
+    );
+
+    let query = format!("http://{web}/api/v1/query?query=uhttpd_requests_total");
+    let result = poll(
+        "uhttpd_requests_total in Prometheus",
+        Duration::from_secs(60),
+        || {
+            let mut resp = agent().get(&query).call().ok()?;
+            if resp.status() != 200 {
+                return None;
+            }
+            let body: Value = serde_json::from_str(&resp.body_mut().read_to_string().ok()?).ok()?;
+            let result = body["data"]["result"].as_array()?.clone();
+            (!result.is_empty()).then_some(result)
+        },
+    );
+    let get_2xx = result
+        .iter()
+        .find(|r| r["metric"]["method"] == "GET" && r["metric"]["status"] == "2xx")
+        .unwrap_or_else(|| panic!("no GET 2xx series in {result:?}"));
+    assert_eq!(get_2xx["metric"]["job"], "uhttpd");
+    let value: f64 = get_2xx["value"][1].as_str().unwrap().parse().unwrap();
+    assert!(value >= 1.0, "{get_2xx:?}");
+}
