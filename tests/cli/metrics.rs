@@ -16,7 +16,11 @@ use crate::util::{PATIENCE, Server, agent, write_file};
 /// A server with `--metrics 127.0.0.1:0`, and the metrics address from
 /// its log.
 fn start() -> (Server, SocketAddr) {
-    let builder = Server::builder().args(["--metrics", "127.0.0.1:0"]);
+    start_with(Server::builder())
+}
+
+fn start_with(builder: crate::common::uhttpd::Builder) -> (Server, SocketAddr) {
+    let builder = builder.args(["--metrics", "127.0.0.1:0"]);
     write_file(builder.root(), "hello.txt", b"hello, metrics\n");
     let server = builder.start();
     let line = server.stderr.wait_for("naming the metrics address", |l| {
@@ -211,4 +215,31 @@ fn a_real_prometheus_scrapes_the_series() {
     assert_eq!(get_2xx["metric"]["job"], "uhttpd");
     let value: f64 = get_2xx["value"][1].as_str().unwrap().parse().unwrap();
     assert!(value >= 1.0, "{get_2xx:?}");
+}
+
+#[test]
+fn uploads_are_counted_started_completed_and_failed() {
+    let (server, addr) = start_with(Server::builder().uploads());
+    let resp = agent()
+        .put(server.url("/upload/a.txt"))
+        .send("twelve bytes")
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    // A body cut short: the upload fails once the connection closes.
+    let mut stream = server.connect();
+    stream
+        .write_all(b"PUT /upload/b.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nfive.")
+        .unwrap();
+    poll("the cut-short upload in progress", PATIENCE, || {
+        (sample(&scrape(addr), "uhttpd_uploads_in_progress") == 1.0).then_some(())
+    });
+    drop(stream);
+    let text = poll("the cut-short upload counted", PATIENCE, || {
+        let text = scrape(addr);
+        (sample(&text, "uhttpd_uploads_failed_total") == 1.0).then_some(text)
+    });
+    assert_eq!(sample(&text, "uhttpd_uploads_started_total"), 2.0);
+    assert_eq!(sample(&text, "uhttpd_uploads_completed_total"), 1.0);
+    assert_eq!(sample(&text, "uhttpd_uploads_in_progress"), 0.0);
+    assert_eq!(server.uploaded(), ["a.txt"]);
 }

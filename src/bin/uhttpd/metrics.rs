@@ -46,6 +46,10 @@ pub struct Metrics {
     /// Sum of durations in microseconds.
     duration_micros: AtomicU64,
     cert_reloads: AtomicU64,
+    uploads_started: AtomicU64,
+    uploads_completed: AtomicU64,
+    uploads_failed: AtomicU64,
+    uploads_in_progress: AtomicU64,
 }
 
 /// The one set of counts of the process.
@@ -64,6 +68,10 @@ impl Metrics {
             duration_buckets: [ZERO; BUCKETS.len() + 1],
             duration_micros: ZERO,
             cert_reloads: ZERO,
+            uploads_started: ZERO,
+            uploads_completed: ZERO,
+            uploads_failed: ZERO,
+            uploads_in_progress: ZERO,
         }
     }
 
@@ -99,6 +107,38 @@ impl Metrics {
     /// Counts one successful certificate reload.
     pub fn cert_reloaded(&self) {
         self.cert_reloads.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// One file being uploaded (`PUT`, or one file of a form), as the
+/// metrics count it: started when made, in progress until dropped, failed
+/// when dropped before [`UploadTally::completed`] (refused, cut short,
+/// not stored).
+#[derive(Debug)]
+pub struct UploadTally {
+    completed: bool,
+}
+
+impl UploadTally {
+    pub fn start() -> UploadTally {
+        METRICS.uploads_started.fetch_add(1, Ordering::Relaxed);
+        METRICS.uploads_in_progress.fetch_add(1, Ordering::Relaxed);
+        UploadTally { completed: false }
+    }
+
+    /// The file is stored under its name.
+    pub fn completed(mut self) {
+        self.completed = true;
+        METRICS.uploads_completed.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Drop for UploadTally {
+    fn drop(&mut self) {
+        METRICS.uploads_in_progress.fetch_sub(1, Ordering::Relaxed);
+        if !self.completed {
+            METRICS.uploads_failed.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -180,6 +220,38 @@ pub fn render(metrics: &Metrics, sources: &Sources) -> String {
     let sum = get(&metrics.duration_micros) as f64 / 1e6;
     let _ = writeln!(out, "{name}_sum {sum}");
     let _ = writeln!(out, "{name}_count {cumulative}");
+
+    for (name, help, value) in [
+        (
+            "uhttpd_uploads_started_total",
+            "Uploaded files begun (PUT, or each file of a form)",
+            &metrics.uploads_started,
+        ),
+        (
+            "uhttpd_uploads_completed_total",
+            "Uploaded files stored under their name",
+            &metrics.uploads_completed,
+        ),
+        (
+            "uhttpd_uploads_failed_total",
+            "Uploaded files refused, cut short or not stored",
+            &metrics.uploads_failed,
+        ),
+    ] {
+        header(&mut out, name, "counter", help);
+        let _ = writeln!(out, "{name} {}", get(value));
+    }
+    header(
+        &mut out,
+        "uhttpd_uploads_in_progress",
+        "gauge",
+        "Uploaded files being received now",
+    );
+    let _ = writeln!(
+        out,
+        "uhttpd_uploads_in_progress {}",
+        get(&metrics.uploads_in_progress)
+    );
 
     header(
         &mut out,

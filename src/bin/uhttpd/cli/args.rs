@@ -481,8 +481,9 @@ pub struct Options {
     /// A listener of its own (plain HTTP, no login: bind it to loopback or
     /// a private network), answering GET /metrics in the Prometheus text
     /// format 0.0.4: requests by method and status class, body bytes in and
-    /// out, a request duration histogram, open connections, certificate
-    /// reloads and expiry, build info. Port 0 picks a free port; the log
+    /// out, a request duration histogram, open connections, uploads
+    /// (started, completed, failed, in progress), certificate reloads and
+    /// expiry, build info. Port 0 picks a free port; the log
     /// says which.
     #[arg(long, value_name = "ADDR", help_heading = "Operating")]
     pub metrics: Option<SocketAddr>,
