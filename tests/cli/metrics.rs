@@ -242,4 +242,15 @@ fn uploads_are_counted_started_completed_and_failed() {
     assert_eq!(sample(&text, "uhttpd_uploads_completed_total"), 1.0);
     assert_eq!(sample(&text, "uhttpd_uploads_in_progress"), 0.0);
     assert_eq!(server.uploaded(), ["a.txt"]);
+    assert_eq!(sample(&text, "uhttpd_resumable_uploads_open"), 0.0);
+    // A resumable upload (tus) begun and left open.
+    let resp = agent()
+        .post(server.url("/upload/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "10")
+        .header("Upload-Metadata", "filename Yy50eHQ=")
+        .send_empty()
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{:?}", resp.headers());
+    assert_eq!(sample(&scrape(addr), "uhttpd_resumable_uploads_open"), 1.0);
 }

@@ -157,6 +157,7 @@ fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
         let sources = metrics::Sources {
             loops: handles.clone(),
             cert: served_cert.clone(),
+            resumable: app.resumable.clone(),
         };
         listener
             .spawn(sources)

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use uhttp::{Completed, Event, HttpServer, LoopHandle, Response};
 
+use crate::resumable::Resumable;
 use crate::served_cert::ServedCert;
 
 /// The methods counted by name; any other is `OTHER`.
@@ -149,6 +150,8 @@ pub struct Sources {
     pub loops: Vec<LoopHandle>,
     /// The served certificate; `None` without TLS.
     pub cert: Option<Arc<ServedCert>>,
+    /// Resumable uploads; `None` without `--upload-dir`.
+    pub resumable: Option<Resumable>,
 }
 
 /// The text exposition (format 0.0.4) of `metrics` and `sources`.
@@ -252,6 +255,20 @@ pub fn render(metrics: &Metrics, sources: &Sources) -> String {
         "uhttpd_uploads_in_progress {}",
         get(&metrics.uploads_in_progress)
     );
+
+    if let Some(resumable) = &sources.resumable {
+        header(
+            &mut out,
+            "uhttpd_resumable_uploads_open",
+            "gauge",
+            "Resumable uploads begun and not complete",
+        );
+        let _ = writeln!(
+            out,
+            "uhttpd_resumable_uploads_open {}",
+            resumable.open_count()
+        );
+    }
 
     header(
         &mut out,
