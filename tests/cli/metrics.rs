@@ -81,12 +81,24 @@ fn counters_move_after_requests() {
         1.0
     );
     for _ in 0..3 {
-        let resp = agent().get(server.url("/hello.txt")).call().unwrap();
+        let resp = agent()
+            .get(server.url("/hello.txt"))
+            .header("Connection", "close")
+            .call()
+            .unwrap();
         assert_eq!(resp.status(), 200);
     }
-    let resp = agent().get(server.url("/missing")).call().unwrap();
+    let resp = agent()
+        .get(server.url("/missing"))
+        .header("Connection", "close")
+        .call()
+        .unwrap();
     assert_eq!(resp.status(), 404);
-    let resp = agent().post(server.url("/rpc")).send("0123456789").unwrap();
+    let resp = agent()
+        .post(server.url("/rpc"))
+        .header("Connection", "close")
+        .send("0123456789")
+        .unwrap();
     assert_eq!(resp.status(), 200);
 
     // The access-log hook runs as each response ends: poll, bounded.
@@ -114,7 +126,22 @@ fn counters_move_after_requests() {
         get(r#"uhttpd_request_duration_seconds_bucket{le="+Inf"}"#),
         5.0
     );
-    assert!(get("uhttpd_open_connections") >= 0.0);
+    // One connection each: every request asked to close.
+    assert_eq!(get("uhttpd_connections_total"), 5.0);
+    // The requests above asked to close; one held open is counted open
+    // until it closes.
+    let open = || sample(&scrape(addr), "uhttpd_open_connections");
+    poll("no connection open", PATIENCE, || {
+        (open() == 0.0).then_some(())
+    });
+    let held = server.connect();
+    poll("one connection open", PATIENCE, || {
+        (open() == 1.0).then_some(())
+    });
+    drop(held);
+    poll("no connection open", PATIENCE, || {
+        (open() == 0.0).then_some(())
+    });
     // Not a file route of the main listener: its own paths only.
     let resp = agent()
         .get(format!("http://{addr}/hello.txt"))

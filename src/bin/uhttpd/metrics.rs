@@ -278,6 +278,14 @@ pub fn render(metrics: &Metrics, sources: &Sources) -> String {
     );
     let open: usize = sources.loops.iter().map(LoopHandle::connections).sum();
     let _ = writeln!(out, "uhttpd_open_connections {open}");
+    header(
+        &mut out,
+        "uhttpd_connections_total",
+        "counter",
+        "Connections accepted, over all workers",
+    );
+    let total: u64 = sources.loops.iter().map(LoopHandle::accepted).sum();
+    let _ = writeln!(out, "uhttpd_connections_total {total}");
 
     header(
         &mut out,
