@@ -281,3 +281,49 @@ fn uploads_are_counted_started_completed_and_failed() {
     assert_eq!(resp.status(), 201, "{:?}", resp.headers());
     assert_eq!(sample(&scrape(addr), "uhttpd_resumable_uploads_open"), 1.0);
 }
+
+/// A certificate for localhost that expires at midnight UTC on 1 January
+/// of `year`.
+fn expiring(year: i32) -> crate::tls_certs::Material {
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(year, 1, 1);
+    crate::tls_certs::generate_with(crate::tls_certs::KeyKind::EcdsaP256Pkcs8, params)
+}
+
+#[test]
+fn the_certificate_expiry_and_reloads_follow_sighup() {
+    let certs = TempDir::new().unwrap();
+    let write = |material: &crate::tls_certs::Material| {
+        let cert = write_file(certs.path(), "cert.pem", material.cert_pem.as_bytes());
+        let key = write_file(certs.path(), "key.pem", material.key_pem.as_bytes());
+        (cert, key)
+    };
+    let (cert, key) = write(&expiring(2030));
+    let builder = Server::builder().args([
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    let (server, addr) = start_with(builder);
+    let text = scrape(addr);
+    // 2030-01-01T00:00:00Z
+    assert_eq!(
+        sample(&text, "uhttpd_certificate_not_after_timestamp_seconds"),
+        1_893_456_000.0
+    );
+    assert_eq!(sample(&text, "uhttpd_certificate_reloads_total"), 0.0);
+
+    write(&expiring(2031));
+    server.signal("HUP");
+    let text = poll("the reload counted", PATIENCE, || {
+        let text = scrape(addr);
+        (sample(&text, "uhttpd_certificate_reloads_total") == 1.0).then_some(text)
+    });
+    // 2031-01-01T00:00:00Z
+    assert_eq!(
+        sample(&text, "uhttpd_certificate_not_after_timestamp_seconds"),
+        1_924_992_000.0
+    );
+}

@@ -288,8 +288,10 @@ impl State {
         match self.tls.reload(&self.cert, &self.key) {
             Ok(()) => {
                 self.counts.reloads.fetch_add(1, Ordering::Relaxed);
-                crate::metrics::METRICS.cert_reloaded();
                 self.served.set(self.log_reloaded());
+                // After the new expiry is recorded: a scrape that sees
+                // the count sees the expiry too.
+                crate::metrics::METRICS.cert_reloaded();
             }
             Err(e) => {
                 self.counts.failures.fetch_add(1, Ordering::Relaxed);
