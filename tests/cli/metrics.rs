@@ -326,4 +326,21 @@ fn the_certificate_expiry_and_reloads_follow_sighup() {
         sample(&text, "uhttpd_certificate_not_after_timestamp_seconds"),
         1_924_992_000.0
     );
+    assert_eq!(
+        sample(&text, "uhttpd_certificate_reload_failures_total"),
+        0.0
+    );
+
+    // A key that is not one: the reload fails, the old certificate stays.
+    write_file(certs.path(), "key.pem", b"not a key");
+    server.signal("HUP");
+    let text = poll("the failed reload counted", PATIENCE, || {
+        let text = scrape(addr);
+        (sample(&text, "uhttpd_certificate_reload_failures_total") == 1.0).then_some(text)
+    });
+    assert_eq!(sample(&text, "uhttpd_certificate_reloads_total"), 1.0);
+    assert_eq!(
+        sample(&text, "uhttpd_certificate_not_after_timestamp_seconds"),
+        1_924_992_000.0
+    );
 }

@@ -47,6 +47,7 @@ pub struct Metrics {
     /// Sum of durations in microseconds.
     duration_micros: AtomicU64,
     cert_reloads: AtomicU64,
+    cert_reload_failures: AtomicU64,
     uploads_started: AtomicU64,
     uploads_completed: AtomicU64,
     uploads_failed: AtomicU64,
@@ -69,6 +70,7 @@ impl Metrics {
             duration_buckets: [ZERO; BUCKETS.len() + 1],
             duration_micros: ZERO,
             cert_reloads: ZERO,
+            cert_reload_failures: ZERO,
             uploads_started: ZERO,
             uploads_completed: ZERO,
             uploads_failed: ZERO,
@@ -108,6 +110,11 @@ impl Metrics {
     /// Counts one successful certificate reload.
     pub fn cert_reloaded(&self) {
         self.cert_reloads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one failed certificate reload (the previous one still served).
+    pub fn cert_reload_failed(&self) {
+        self.cert_reload_failures.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -297,6 +304,18 @@ pub fn render(metrics: &Metrics, sources: &Sources) -> String {
         out,
         "uhttpd_certificate_reloads_total {}",
         get(&metrics.cert_reloads)
+    );
+
+    header(
+        &mut out,
+        "uhttpd_certificate_reload_failures_total",
+        "counter",
+        "Failed reloads of the certificate (the previous one is still served)",
+    );
+    let _ = writeln!(
+        out,
+        "uhttpd_certificate_reload_failures_total {}",
+        get(&metrics.cert_reload_failures)
     );
 
     let not_after = sources.cert.as_ref().and_then(|c| c.get()).and_then(|s| {

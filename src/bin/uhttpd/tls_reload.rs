@@ -295,6 +295,7 @@ impl State {
             }
             Err(e) => {
                 self.counts.failures.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::METRICS.cert_reload_failed();
                 error!("certificate reload failed, still serving the previous certificate: {e}");
             }
         }
