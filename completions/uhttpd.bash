@@ -23,7 +23,7 @@ _uhttpd() {
 
     case "${cmd}" in
         uhttpd)
-            opts="-b -p -c -q -v -h -V --bind --port --workers --unix --unix-mode --cert --key --redirect-http --upload-dir --overwrite --max-upload-size --upload-expiry --max-open-uploads --max-open-uploads-per-client --max-connections --keep-alive-timeout --keep-alive-max-requests --request-timeout --send-timeout --max-headers-length --max-content-length --no-listing --no-archive --cache-control --qr --index --spa --404 --mime --header --cors --compress --compress-cache --no-precompressed --no-rpc --trusted-proxy --proxy-protocol --auth-file --auth-uploads-only --health --drain --config --quiet --verbose --log-format --help --version"
+            opts="-b -p -c -q -v -h -V --bind --port --workers --unix --unix-mode --cert --key --redirect-http --upload-dir --overwrite --max-upload-size --upload-expiry --max-open-uploads --max-open-uploads-per-client --max-connections --keep-alive-timeout --keep-alive-max-requests --request-timeout --send-timeout --max-headers-length --max-content-length --no-listing --no-archive --cache-control --qr --index --spa --404 --mime --header --cors --compress --compress-cache --no-precompressed --no-rpc --trusted-proxy --proxy-protocol --auth-file --auth-uploads-only --health --drain --metrics --config --quiet --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -209,6 +209,10 @@ _uhttpd() {
                     return 0
                     ;;
                 --drain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

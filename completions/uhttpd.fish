@@ -30,6 +30,7 @@ complete -c uhttpd -l trusted-proxy -d 'Trust X-Forwarded-For from this proxy ad
 complete -c uhttpd -l auth-file -d 'Require an HTTP Basic login from the users listed in FILE' -r -F
 complete -c uhttpd -l health -d 'Answer health checks at PATH with JSON, e.g. /healthz (off by default)' -r
 complete -c uhttpd -l drain -d 'On SIGTERM, keep serving SECS seconds with health failing, then stop' -r
+complete -c uhttpd -l metrics -d 'Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9100 (off by default)' -r
 complete -c uhttpd -s c -l config -d 'Read settings from a TOML file; options given here override it' -r -F
 complete -c uhttpd -l log-format -d 'Format of the access log, one line per response on stderr' -r -f -a "short\t'uhttpd\'s own line, with the duration, as a log record'
 common\t'Common Log Format, as nginx and Apache write it'

@@ -2,9 +2,10 @@
 # Installs the programs the tests talk to when they are missing: curl and
 # openssl (real clients), chromium (the upload form test), tar and unzip
 # (archive downloads), systemd and man-db (the units), Python's requests
-# (content codings), haproxy (in front of uhttpd with the PROXY protocol).
-# Debian packages; cargo-deb (crates.io, pinned in scripts/deb.sh); and a
-# Python venv with h11 (PyPI) for the strict-client check.
+# (content codings), haproxy (in front of uhttpd with the PROXY protocol),
+# prometheus and promtool (metrics). Debian packages; cargo-deb (crates.io,
+# pinned in scripts/deb.sh); and a Python venv with h11 (PyPI) for the
+# strict-client check.
 set -euo pipefail
 
 need=()
@@ -29,6 +30,9 @@ command -v strip >/dev/null || need+=(binutils)
 python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
 # A real load balancer speaking the PROXY protocol (tests/cli/proxy_protocol.rs).
 command -v haproxy >/dev/null || need+=(haproxy)
+# The metrics tests (tests/cli/metrics.rs) check the output with promtool
+# and scrape it with a real Prometheus: both come with `prometheus`.
+{ command -v promtool && command -v prometheus; } >/dev/null || need+=(prometheus)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"

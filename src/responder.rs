@@ -7,7 +7,7 @@
 //! response given on the loop's own thread costs no system call.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::ids::ConnRef;
@@ -95,6 +95,8 @@ pub(crate) struct Shared {
     interrupted: AtomicBool,
     /// The loop's open connections, as last counted by the loop.
     connections: AtomicUsize,
+    /// Connections accepted since the loop began.
+    accepted: AtomicU64,
 }
 
 impl Shared {
@@ -105,6 +107,7 @@ impl Shared {
             polling: AtomicBool::new(false),
             interrupted: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
+            accepted: AtomicU64::new(0),
         }
     }
 
@@ -151,6 +154,16 @@ impl Shared {
     /// The loop's open connections, from any thread.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Counts one accepted connection (on the loop thread).
+    pub fn note_accepted(&self) {
+        self.accepted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Connections accepted so far, from any thread.
+    pub fn accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
     }
 
     /// Marks the loop as awake.

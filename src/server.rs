@@ -130,6 +130,12 @@ impl LoopHandle {
     pub fn connections(&self) -> usize {
         self.shared.connections()
     }
+
+    /// The connections the loop has accepted since it began (a counter,
+    /// e.g. for metrics), readable from any thread.
+    pub fn accepted(&self) -> u64 {
+        self.shared.accepted()
+    }
 }
 
 impl std::fmt::Debug for LoopHandle {
@@ -746,6 +752,7 @@ impl EventLoop {
         entry.insert(Entry { conn, server });
         self.servers[server].connections += 1;
         self.shared.set_connections(self.conns.len());
+        self.shared.note_accepted();
         // The request often arrives with the handshake: read it now rather
         // than after another trip through the poll.
         self.with_conn(key, now, |conn, ctx| conn.drive(ctx));

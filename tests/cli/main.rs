@@ -21,6 +21,7 @@ mod health;
 mod listing;
 mod log_format;
 mod memory;
+mod metrics;
 mod packaging;
 mod permissions;
 mod proxy_protocol;

@@ -283,7 +283,10 @@ impl Startup {
         config.max_content_length = max_body;
         config.request_timeout = settings.request_timeout;
         config.send_timeout = settings.send_timeout;
-        config.access_log = Some(crate::access_log::hook(settings.log_format));
+        config.access_log = Some(crate::access_log::hook(
+            settings.log_format,
+            settings.metrics.is_some(),
+        ));
         config.trusted_proxies = settings.trusted_proxy.clone();
         if settings.proxy_protocol {
             // Every listener, --redirect-http's included (its config is a

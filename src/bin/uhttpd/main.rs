@@ -16,6 +16,7 @@ mod generate;
 mod headers;
 mod health;
 mod lifecycle;
+mod metrics;
 mod multipart;
 mod origin;
 mod percent;
@@ -138,7 +139,7 @@ fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
     for sockets in workers {
         loops.push(make_loop(sockets, &config, &redirect_config).map_err(|e| e.to_string())?);
     }
-    let watcher = match (&tls, settings.tls(), served_cert) {
+    let watcher = match (&tls, settings.tls(), served_cert.clone()) {
         (Some(tls), Some(files), Some(served)) => Some(Arc::new(
             CertWatcher::spawn(files.cert, files.key, tls.clone(), served)
                 .map_err(|e| format!("cannot watch the certificate files: {e}"))?,
@@ -148,6 +149,19 @@ fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
     let handles: Vec<_> = loops.iter().map(EventLoop::handle).collect();
     if let Some(health) = &health {
         health.set_loops(handles.clone());
+    }
+    if let Some(addr) = settings.metrics {
+        let listener = metrics::Listener::bind(addr)
+            .map_err(|e| format!("cannot listen for --metrics on {addr}: {e}"))?;
+        log::info!("metrics on http://{}/metrics", listener.local_addr());
+        let sources = metrics::Sources {
+            loops: handles.clone(),
+            cert: served_cert.clone(),
+            resumable: app.resumable.clone(),
+        };
+        listener
+            .spawn(sources)
+            .map_err(|e| format!("cannot start the metrics thread: {e}"))?;
     }
     signals::spawn(
         Arc::clone(&lifecycle),

@@ -289,9 +289,13 @@ impl State {
             Ok(()) => {
                 self.counts.reloads.fetch_add(1, Ordering::Relaxed);
                 self.served.set(self.log_reloaded());
+                // After the new expiry is recorded: a scrape that sees
+                // the count sees the expiry too.
+                crate::metrics::METRICS.cert_reloaded();
             }
             Err(e) => {
                 self.counts.failures.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::METRICS.cert_reload_failed();
                 error!("certificate reload failed, still serving the previous certificate: {e}");
             }
         }

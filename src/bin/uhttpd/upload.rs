@@ -142,6 +142,8 @@ pub struct Receiving {
     /// `--max-upload-size`, checked as the body arrives: a chunked body
     /// declares no length up front.
     max_size: u64,
+    /// Counts it in the metrics: in progress until dropped.
+    tally: crate::metrics::UploadTally,
 }
 
 impl Receiving {
@@ -303,6 +305,7 @@ impl Uploads {
             replace,
             size: 0,
             max_size: self.max_size,
+            tally: crate::metrics::UploadTally::start(),
         })
     }
 
@@ -331,6 +334,7 @@ impl Uploads {
             log::error!("upload: cannot flush {}: {e}", file.dir.display());
         }
         log::info!("saved upload {} ({} bytes)", target.display(), file.size);
+        file.tally.completed();
         Ok(json!({ "name": file.name, "size": file.size }))
     }
 }

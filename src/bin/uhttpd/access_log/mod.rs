@@ -53,9 +53,13 @@ impl LogFormat {
 }
 
 /// The hook that logs each response in `format` at `info`, under the
-/// `access` target (so `RUST_LOG=access=off` silences just these lines).
-pub fn hook(format: LogFormat) -> AccessLog {
+/// `access` target (so `RUST_LOG=access=off` silences just these lines),
+/// and, with `metrics`, counts it ([`crate::metrics`]).
+pub fn hook(format: LogFormat, metrics: bool) -> AccessLog {
     AccessLog::new(move |done| {
+        if metrics {
+            crate::metrics::METRICS.record(done);
+        }
         if log::log_enabled!(target: "access", log::Level::Info) {
             log(format, done)
         }

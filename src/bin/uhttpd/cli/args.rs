@@ -8,7 +8,7 @@
 //! `"1G"`, a path relative to the file, a count of at least 1). Adding an
 //! option is adding a field here, then using it.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -519,6 +519,18 @@ pub struct Options {
     )]
     #[serde(deserialize_with = "de::seconds")]
     pub drain: Option<Duration>,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9100 (off by default)
+    ///
+    /// A listener of its own (plain HTTP, no login: bind it to loopback or
+    /// a private network), answering GET /metrics in the Prometheus text
+    /// format 0.0.4: requests by method and status class, body bytes in and
+    /// out, a request duration histogram, open connections, uploads
+    /// (started, completed, failed, in progress), certificate reloads and
+    /// expiry, build info. Port 0 picks a free port; the log
+    /// says which.
+    #[arg(long, value_name = "ADDR", help_heading = "Operating")]
+    pub metrics: Option<SocketAddr>,
 
     /// Read settings from a TOML file; options given here override it
     ///

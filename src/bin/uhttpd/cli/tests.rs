@@ -91,6 +91,7 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             auth_uploads_only: false,
             health: None,
             drain: None,
+            metrics: None,
             config: None,
             quiet: 0,
             verbose: 0,
@@ -919,4 +920,19 @@ fn compression_options_come_from_the_command_line_or_the_file() {
     let from_file = settings(&["-c", path.to_str().unwrap()]);
     assert!(from_file.compress && from_file.no_precompressed);
     assert_eq!(from_file.compress_cache, 64 << 10);
+}
+
+#[test]
+fn metrics_address_from_either_source() {
+    let s = settings(&["--metrics", "127.0.0.1:9100"]);
+    assert_eq!(s.metrics, Some("127.0.0.1:9100".parse().unwrap()));
+    let (_dir, path) = config_file("metrics = \"[::1]:9100\"\n");
+    let s = settings(&["-c", path.to_str().unwrap()]);
+    assert_eq!(s.metrics, Some("[::1]:9100".parse().unwrap()));
+    for bad in [&["--metrics", "9100"][..], &["--metrics", "localhost:9100"]] {
+        assert_eq!(usage_error(bad), ErrorKind::ValueValidation, "{bad:?}");
+    }
+    let (_dir, path) = config_file("metrics = 9100\n");
+    let msg = invalid(&["-c", path.to_str().unwrap()]);
+    assert!(msg.contains("line 1"), "{msg}");
 }

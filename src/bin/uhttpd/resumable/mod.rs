@@ -134,6 +134,11 @@ pub fn claims(req: &Request) -> bool {
 }
 
 impl Resumable {
+    /// How many resumable uploads are open (begun, not complete).
+    pub fn open_count(&self) -> usize {
+        self.0.store.open_count()
+    }
+
     /// Opens the store in the upload directory (recovering what a previous
     /// run left) and starts the disk threads.
     pub fn new(uploads: Uploads, limits: Limits) -> io::Result<Resumable> {

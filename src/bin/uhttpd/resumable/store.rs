@@ -256,6 +256,11 @@ impl Store {
         Some(meta)
     }
 
+    /// How many uploads are open (begun, not complete), for the metrics.
+    pub fn open_count(&self) -> usize {
+        self.lock().values().filter(|e| !e.meta.complete).count()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Id, Entry>> {
         self.uploads.lock().unwrap_or_else(PoisonError::into_inner)
     }
