@@ -11,8 +11,8 @@ use std::time::Duration;
 use uhttp::{Request, Response};
 
 use super::headers::{self, Digest, HeaderError};
-use super::store::{Id, Meta};
-use super::{AppendRequest, Create, Op, Protocol, RESOURCE_PREFIX};
+use super::store::Meta;
+use super::{AppendRequest, Create, Op, Protocol, resource_op};
 use crate::errors::{error_response, json_error};
 
 /// `Upload-Limit` (an sf-dictionary): the largest upload, and how long an
@@ -136,16 +136,10 @@ pub fn parse(req: &Request) -> Result<(Protocol, Op), Response> {
 }
 
 fn operation(req: &Request, version: u64) -> Result<Op, Response> {
-    let path = uhttp::util::split_url(req.url()).0;
-    if let Some(id) = path.strip_prefix(RESOURCE_PREFIX) {
-        let id = Id::parse(id).ok_or_else(|| json_error(404, "no such upload"))?;
-        return match req.method() {
-            "HEAD" => Ok(Op::Offset(id)),
-            "DELETE" => Ok(Op::Cancel(id)),
-            "PATCH" => append(req, version).map(|a| Op::Append(id, a)),
-            _ => Err(error_response(405).header("Allow", "HEAD, PATCH, DELETE")),
-        };
+    if let Some(op) = resource_op(req, "HEAD, PATCH, DELETE", || append(req, version)) {
+        return op;
     }
+    let path = uhttp::util::split_url(req.url()).0;
     if !matches!(req.method(), "POST" | "PUT") {
         return Err(error_response(405).header("Allow", "POST, PUT"));
     }

@@ -40,7 +40,7 @@ use std::time::Duration;
 
 use uhttp::{Request, Response};
 
-use crate::errors::json_error;
+use crate::errors::{error_response, json_error};
 use crate::permissions::{Held, Rights};
 use crate::pool::Pool;
 use crate::upload::Uploads;
@@ -114,6 +114,29 @@ pub enum Started {
     Answered(Response),
     /// A body (possibly empty) goes to an upload: feed it, then complete.
     Body(Append),
+}
+
+/// The operation on an upload resource (`/upload/.resumable/ID`) when
+/// `req` names one, in either protocol: `HEAD` asks the offset, `DELETE`
+/// cancels, `PATCH` appends (its headers read by `append`, each protocol
+/// its own); another method is 405 with `allow`.
+fn resource_op(
+    req: &Request,
+    allow: &'static str,
+    append: impl FnOnce() -> Result<AppendRequest, Response>,
+) -> Option<Result<Op, Response>> {
+    let id = uhttp::util::split_url(req.url())
+        .0
+        .strip_prefix(RESOURCE_PREFIX)?;
+    let Some(id) = Id::parse(id) else {
+        return Some(Err(json_error(404, "no such upload")));
+    };
+    Some(match req.method() {
+        "HEAD" => Ok(Op::Offset(id)),
+        "DELETE" => Ok(Op::Cancel(id)),
+        "PATCH" => append().map(|a| Op::Append(id, a)),
+        _ => Err(error_response(405).header("Allow", allow)),
+    })
 }
 
 /// Whether `req` is a resumable-upload request (under `/upload/`).

@@ -8,8 +8,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use uhttp::{Request, Response};
 
 use super::headers::{self, HeaderError};
-use super::store::{Id, Meta};
-use super::{AppendRequest, Create, Op, RESOURCE_PREFIX};
+use super::store::Meta;
+use super::{AppendRequest, Create, Op, resource_op};
 use crate::errors::{error_response, json_error};
 
 const EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
@@ -108,6 +108,26 @@ pub fn parse(req: &Request) -> Result<Op, Response> {
     operation(req).map_err(|r| r.header("Tus-Resumable", "1.0.0"))
 }
 
+/// A `PATCH`'s headers: the offset, the length when first declared, the
+/// piece's checksum.
+fn append(req: &Request) -> Result<AppendRequest, Response> {
+    if !is_octets(req) {
+        return Err(json_error(
+            415,
+            "PATCH takes Content-Type: application/offset+octet-stream",
+        ));
+    }
+    let offset =
+        integer(req, "upload-offset")?.ok_or_else(|| json_error(400, "missing Upload-Offset"))?;
+    Ok(AppendRequest {
+        offset,
+        complete: None,
+        length: integer(req, "upload-length")?,
+        content_digest: checksum(req)?,
+        repr_digest: None,
+    })
+}
+
 fn operation(req: &Request) -> Result<Op, Response> {
     if req.header("tus-resumable").map(str::trim) != Some("1.0.0") {
         return Err(
@@ -117,35 +137,10 @@ fn operation(req: &Request) -> Result<Op, Response> {
     if req.method() == "OPTIONS" {
         return Ok(Op::Options);
     }
-    let path = uhttp::util::split_url(req.url()).0;
-    if let Some(id) = path.strip_prefix(RESOURCE_PREFIX) {
-        let id = Id::parse(id).ok_or_else(|| json_error(404, "no such upload"))?;
-        return match req.method() {
-            "HEAD" => Ok(Op::Offset(id)),
-            "DELETE" => Ok(Op::Cancel(id)),
-            "PATCH" => {
-                if !is_octets(req) {
-                    return Err(json_error(
-                        415,
-                        "PATCH takes Content-Type: application/offset+octet-stream",
-                    ));
-                }
-                let offset = integer(req, "upload-offset")?
-                    .ok_or_else(|| json_error(400, "missing Upload-Offset"))?;
-                Ok(Op::Append(
-                    id,
-                    AppendRequest {
-                        offset,
-                        complete: None,
-                        length: integer(req, "upload-length")?,
-                        content_digest: checksum(req)?,
-                        repr_digest: None,
-                    },
-                ))
-            }
-            _ => Err(error_response(405).header("Allow", "HEAD, PATCH, DELETE, OPTIONS")),
-        };
+    if let Some(op) = resource_op(req, "HEAD, PATCH, DELETE, OPTIONS", || append(req)) {
+        return op;
     }
+    let path = uhttp::util::split_url(req.url()).0;
     if req.method() != "POST" || !(path == "/upload" || path == "/upload/") {
         return Err(error_response(405).header("Allow", "POST, OPTIONS"));
     }
