@@ -21,30 +21,12 @@ pub fn to_the_minute(time: SystemTime) -> Option<String> {
 
 /// `YYYY-MM-DD HH:MM:SS UTC`: a certificate's expiry in the log.
 pub fn to_the_second(time: SystemTime) -> Option<String> {
-    let t = date_time(time)?;
-    Some(format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minutes(),
-        t.seconds()
-    ))
+    date_and_time(time, ' ', "", " UTC")
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339): a listing's machine-readable time.
 pub fn to_rfc3339(time: SystemTime) -> Option<String> {
-    let t = date_time(time)?;
-    Some(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minutes(),
-        t.seconds()
-    ))
+    date_and_time(time, 'T', "", "Z")
 }
 
 /// `02/Dec/2026:01:11:06 +0000`: nginx's `$time_local`, in UTC.
@@ -66,10 +48,15 @@ pub fn common_log(time: SystemTime) -> Option<String> {
 
 /// `2026-12-02T01:11:06.123Z`: RFC 3339 in UTC, to the millisecond.
 pub fn rfc3339_millis(time: SystemTime) -> Option<String> {
-    let t = date_time(time)?;
     let millis = time.duration_since(UNIX_EPOCH).ok()?.subsec_millis();
+    date_and_time(time, 'T', &format!(".{millis:03}"), "Z")
+}
+
+/// `YYYY-MM-DD`, `between`, `HH:MM:SS`, `fraction`, `zone`.
+fn date_and_time(time: SystemTime, between: char, fraction: &str, zone: &str) -> Option<String> {
+    let t = date_time(time)?;
     Some(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        "{:04}-{:02}-{:02}{between}{:02}:{:02}:{:02}{fraction}{zone}",
         t.year(),
         t.month(),
         t.day(),
