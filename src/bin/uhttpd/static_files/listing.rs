@@ -251,13 +251,14 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
     use std::time::Duration;
     use tempfile::TempDir;
 
-    fn file(name: &str, size: u64) -> Entry {
+    /// A file entry modified on 1994-11-06 08:49:37 UTC.
+    pub(in crate::static_files) fn file(name: &str, size: u64) -> Entry {
         Entry {
             name: name.to_owned(),
             is_dir: false,
@@ -266,7 +267,7 @@ mod tests {
         }
     }
 
-    fn dir(name: &str) -> Entry {
+    pub(in crate::static_files) fn dir(name: &str) -> Entry {
         Entry {
             is_dir: true,
             ..file(name, 4096)

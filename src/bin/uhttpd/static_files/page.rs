@@ -419,24 +419,9 @@ pub fn qr_svg(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::listing::tests::{dir, file};
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
-
-    fn file(name: &str, size: u64) -> Entry {
-        Entry {
-            name: name.to_owned(),
-            is_dir: false,
-            size,
-            modified: Some(UNIX_EPOCH + Duration::from_secs(784_111_777)),
-        }
-    }
-
-    fn dir(name: &str) -> Entry {
-        Entry {
-            is_dir: true,
-            ..file(name, 4096)
-        }
-    }
 
     fn render(raw_path: &str, entries: &[Entry], uploads: Option<UploadHere>) -> String {
         let segments = segments(raw_path);
