@@ -16,9 +16,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use uhttp::ws::deflate::{Deflater, Params, negotiate};
-use uhttp::ws::frame::apply_mask;
 use uhttp::ws::{Message, ProtocolError, Receiver};
-use uhttp_fuzz::{Rng, pieces, split_seed};
+use uhttp_fuzz::{Rng, masked_frame, pieces, split_seed};
 
 fuzz_target!(|data: &[u8]| {
     let (seed, payload) = split_seed(data);
@@ -93,25 +92,6 @@ fn inflation(seed: u16, payload: &[u8]) {
     }
 }
 
-/// Appends a masked client frame with first byte `b0`.
-fn frame(out: &mut Vec<u8>, b0: u8, payload: &[u8], key: [u8; 4]) {
-    out.push(b0);
-    let len = payload.len();
-    if len <= 125 {
-        out.push(0x80 | len as u8);
-    } else if len <= 0xFFFF {
-        out.push(0x80 | 126);
-        out.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        out.push(0x80 | 127);
-        out.extend_from_slice(&(len as u64).to_be_bytes());
-    }
-    out.extend_from_slice(&key);
-    let start = out.len();
-    out.extend_from_slice(payload);
-    apply_mask(&mut out[start..], key, 0);
-}
-
 fn round_trip(seed: u16, payload: &[u8]) {
     let p = params(seed);
     // The client's side of the same parameters: its compressor is the
@@ -148,11 +128,12 @@ fn round_trip(seed: u16, payload: &[u8]) {
             let (piece, after) = left.split_at(k);
             left = after;
             let fin = left.is_empty();
-            frame(
+            masked_frame(
                 &mut wire,
                 b0 | if fin { 0x80 } else { 0 },
                 piece,
                 rng.draw().to_le_bytes(),
+                false,
             );
             b0 = 0;
             if fin {

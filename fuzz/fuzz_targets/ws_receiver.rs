@@ -10,9 +10,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use uhttp::ws::frame::apply_mask;
 use uhttp::ws::{Message, ProtocolError, Receiver};
-use uhttp_fuzz::{Rng, pieces, split_seed};
+use uhttp_fuzz::{Rng, masked_frame, pieces, split_seed};
 
 fuzz_target!(|data: &[u8]| {
     let (seed, payload) = split_seed(data);
@@ -79,26 +78,6 @@ fn is_control(message: &Message) -> bool {
     )
 }
 
-/// Appends a masked client frame.
-fn frame(out: &mut Vec<u8>, fin: bool, opcode: u8, payload: &[u8], key: [u8; 4], long: bool) {
-    out.push(if fin { 0x80 } else { 0 } | opcode);
-    let len = payload.len();
-    if long {
-        // Non-minimal lengths are allowed on receipt.
-        out.push(0x80 | 127);
-        out.extend_from_slice(&(len as u64).to_be_bytes());
-    } else if len <= 125 {
-        out.push(0x80 | len as u8);
-    } else {
-        out.push(0x80 | 126);
-        out.extend_from_slice(&(len as u16).to_be_bytes());
-    }
-    out.extend_from_slice(&key);
-    let start = out.len();
-    out.extend_from_slice(payload);
-    apply_mask(&mut out[start..], key, 0);
-}
-
 /// Messages cut from `payload` (text when it is UTF-8, else binary),
 /// each sent in fragments with a ping between some of them; then a Close.
 fn round_trip(seed: u16, payload: &[u8]) {
@@ -120,14 +99,20 @@ fn round_trip(seed: u16, payload: &[u8]) {
             left = after;
             let fin = left.is_empty();
             let key = rng.draw().to_le_bytes();
-            frame(&mut wire, fin, opcode, piece, key, rng.one_in(8));
+            masked_frame(
+                &mut wire,
+                if fin { 0x80 } else { 0 } | opcode,
+                piece,
+                key,
+                rng.one_in(8),
+            );
             opcode = 0;
             if fin {
                 break;
             }
             if rng.one_in(3) {
                 let ping = &body[..body.len().min(125)];
-                frame(&mut wire, true, 9, ping, key, false);
+                masked_frame(&mut wire, 0x89, ping, key, false);
                 want.push(Ok(Message::Ping(ping.to_vec())));
             }
         }
@@ -136,10 +121,9 @@ fn round_trip(seed: u16, payload: &[u8]) {
             None => Message::Binary(body.to_vec()),
         }));
     }
-    frame(
+    masked_frame(
         &mut wire,
-        true,
-        8,
+        0x88,
         b"\x03\xe8bye \xc3\xa9",
         [1, 2, 3, 4],
         false,

@@ -82,3 +82,24 @@ impl Rng {
         self.draw().is_multiple_of(n)
     }
 }
+
+/// Appends a masked client WebSocket frame with first byte `b0` (FIN, RSV,
+/// opcode), its length in the shortest form or, with `long`, always in
+/// the 64-bit form (non-minimal lengths are allowed on receipt).
+pub fn masked_frame(out: &mut Vec<u8>, b0: u8, payload: &[u8], key: [u8; 4], long: bool) {
+    out.push(b0);
+    let len = payload.len();
+    if long || len > 0xFFFF {
+        out.push(0x80 | 127);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    } else if len <= 125 {
+        out.push(0x80 | len as u8);
+    } else {
+        out.push(0x80 | 126);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    }
+    out.extend_from_slice(&key);
+    let start = out.len();
+    out.extend_from_slice(payload);
+    uhttp::ws::frame::apply_mask(&mut out[start..], key, 0);
+}
