@@ -61,7 +61,8 @@ fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../tests/cli/strict_client.requirements.txt"
 
 # The resumable-upload tests (tests/cli/resumable.rs) run tuspy from the
-# same venv and tus-js-client under the system node, from target/tus-js.
+# same venv and tus-js-client under the system node, from target/tus-js;
+# tests/cli/browser.rs serves its browser bundle (dist/tus.min.js) to Chromium.
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../tests/cli/resumable/requirements.txt"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "installing: nodejs npm"

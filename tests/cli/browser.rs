@@ -1,5 +1,6 @@
 //! The listing's upload form, driven in headless Chromium over the Chrome
 //! DevTools Protocol: open the listing, choose a file, submit, check disk.
+//! And tus-js-client's browser bundle uploading from a page of its own.
 
 use std::path::Path;
 
@@ -453,11 +454,16 @@ fn listing_downloads_a_folder_as_zip_in_headless_chromium() {
     );
 }
 
-/// 50 MiB that do not repeat in short periods.
-fn fifty_mib() -> Vec<u8> {
-    (0..50 * 1024 * 1024u32)
+/// `len` bytes that do not repeat in short periods (`content` in
+/// `tests/cli/resumable/tus_browser.js` makes the same ones).
+fn pattern(len: u32) -> Vec<u8> {
+    (0..len)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect()
+}
+
+fn fifty_mib() -> Vec<u8> {
+    pattern(50 << 20)
 }
 
 /// Chooses `file` in the listing's file input and submits the form.
@@ -593,4 +599,104 @@ fn listing_upload_resumes_after_a_reload_in_headless_chromium() {
         !heads.is_empty() && heads.iter().all(|h| *h == patches[0]),
         "{heads:?}"
     );
+}
+
+// ----- tus-js-client's browser bundle -----
+
+const TUS_JS_BUNDLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/target/tus-js/node_modules/tus-js-client/dist/tus.min.js"
+);
+
+/// A server whose ROOT holds tus-js-client's browser bundle and the page
+/// `tests/cli/resumable/tus_browser.html` (uploads go to a directory of
+/// their own), and a tab on that page.
+fn tus_js_page() -> (Server, Tab) {
+    assert!(
+        Path::new(TUS_JS_BUNDLE).is_file(),
+        "{TUS_JS_BUNDLE} is missing: scripts/install-test-deps.sh installs tus-js-client"
+    );
+    let builder = Server::builder().uploads();
+    std::fs::copy(TUS_JS_BUNDLE, builder.root().join("tus.min.js")).unwrap();
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/resumable");
+    for page in ["tus_browser.html", "tus_browser.js"] {
+        std::fs::copy(here.join(page), builder.root().join(page)).unwrap();
+    }
+    let server = builder.start();
+    let mut tab = Tab::open();
+    tab.navigate(&server.url("/tus_browser.html"));
+    assert_eq!(tab.eval("typeof tus.Upload"), "function");
+    assert_eq!(tab.eval("tus.isSupported"), true);
+    (server, tab)
+}
+
+/// What tus-js-client reported for an upload of `size` bytes that
+/// should have gone through: the stored file has the generated content.
+fn check_tus_js_upload(server: &Server, result: &Value, name: &str, size: u32) {
+    assert_eq!(result["offset"], size, "{name}: {result}");
+    let url = result["url"].as_str().unwrap_or_default();
+    assert!(
+        url.starts_with(&server.url("/upload/.resumable/")),
+        "{name}: {result}"
+    );
+    let stored = std::fs::read(server.upload_dir().join(name)).unwrap();
+    assert_eq!(
+        Sha256::digest(&stored),
+        Sha256::digest(pattern(size)),
+        "{name}: the stored file differs from the page's Blob"
+    );
+}
+
+/// tus-js-client's protocol options in the version pinned in
+/// `tests/cli/resumable/package.json`: tus and its two IETF drafts
+/// (interop versions 6 and 5).
+const TUS_JS_PROTOCOLS: [&str; 3] = ["tus-v1", "ietf-draft-05", "ietf-draft-03"];
+
+#[test]
+fn tus_js_client_in_chromium_uploads_over_tus_and_the_ietf_drafts() {
+    let (server, mut tab) = tus_js_page();
+    // Not a multiple of the chunk: the last PATCH is a short one.
+    let size = (4 << 20) + 12_345;
+    for protocol in TUS_JS_PROTOCOLS {
+        let name = format!("{protocol}.bin");
+        let result = tab.eval(&format!(
+            "startUpload({protocol:?}, {size}, 1 << 20, {name:?}).done"
+        ));
+        assert_eq!(result["retries"], 0, "{protocol}: {result}");
+        check_tus_js_upload(&server, &result, &name, size);
+    }
+    // Each upload was created once.
+    assert_eq!(logged(&server, "POST").len(), TUS_JS_PROTOCOLS.len());
+}
+
+#[test]
+fn tus_js_client_in_chromium_retries_through_a_network_cut() {
+    let (server, mut tab) = tus_js_page();
+    tab.call("Network.enable", json!({}));
+    // Slow enough (4 MB/s) that the cut comes while a chunk is on its way.
+    let network = |offline: bool| {
+        json!({"offline": offline, "latency": 0, "downloadThroughput": -1,
+               "uploadThroughput": if offline { -1 } else { 4_000_000 }})
+    };
+    let size = 8 << 20;
+    for protocol in ["tus-v1", "ietf-draft-05"] {
+        tab.call("Network.emulateNetworkConditions", network(false));
+        let name = format!("cut-{protocol}.bin");
+        tab.eval(&format!(
+            "window.upload = startUpload({protocol:?}, {size}, 1 << 20, {name:?}); true"
+        ));
+        tab.wait_for("upload.offset >= 2 << 20", "true");
+        tab.call("Network.emulateNetworkConditions", network(true));
+        // It retries (and fails) while the network is away.
+        tab.wait_for("upload.retries >= 2", "true");
+        let at = tab.eval("upload.offset").as_u64().unwrap();
+        assert!(at < size, "{protocol}: finished before the cut");
+        assert!(!server.upload_dir().join(&name).exists());
+        tab.call("Network.emulateNetworkConditions", network(false));
+        let result = tab.eval("upload.done");
+        check_tus_js_upload(&server, &result, &name, size as u32);
+    }
+    // One upload resource each, appended to after the cut (no new one).
+    assert_eq!(logged(&server, "POST").len(), 2);
+    assert!(!logged(&server, "HEAD").is_empty(), "no offset asked");
 }

@@ -4,6 +4,7 @@
 //! `target/tus-js`), both pinned in `tests/cli/resumable/` and installed
 //! by `scripts/install-test-deps.sh` — and raw sockets for every bad
 //! input. A test fails (never skips) when its client is missing.
+//! tus-js-client in Chromium is tested in `browser.rs`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
