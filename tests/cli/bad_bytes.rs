@@ -9,7 +9,7 @@ use crate::util::{Response, Server, read_to_close, write_file};
 
 /// Valid UTF-8 of 2, 3 and 4 bytes, a byte that is never UTF-8, a lone
 /// lead byte.
-const INSERTS: [&[u8]; 5] = [
+pub(crate) const INSERTS: [&[u8]; 5] = [
     "é".as_bytes(),
     "€".as_bytes(),
     "😀".as_bytes(),

@@ -16,6 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
+use crate::bad_bytes::INSERTS;
 use crate::common::client::Client;
 use crate::common::{IO_TIMEOUT, poll};
 use crate::util::{Response, Server, curl, path_str, wait_until, write_file};
@@ -50,15 +51,30 @@ fn exchange(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (Vec<Response>, Response) {
+    let headers: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+    exchange_bytes(server, method, path, &headers, body)
+}
+
+/// [`exchange`] with header values sent byte for byte.
+fn exchange_bytes(
+    server: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &[u8])],
+    body: &[u8],
+) -> (Vec<Response>, Response) {
     let mut client = Client::connect(server.addr());
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n");
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n").into_bytes();
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        head.extend_from_slice(format!("{name}: ").as_bytes());
+        head.extend_from_slice(value);
+        head.extend_from_slice(b"\r\n");
     }
     if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        head.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
     }
-    head.push_str("\r\n");
+    head.extend_from_slice(b"\r\n");
     client.send(head).send(body);
     let mut interim = Vec::new();
     loop {
@@ -1131,6 +1147,149 @@ fn bad_input_gets_a_clear_status_and_changes_nothing() {
         .filter(|n| !n.starts_with('.'))
         .collect();
     assert!(files.is_empty(), "{files:?}");
+    wait_until("the server still answers", || {
+        server.raw_get("/").status == 200
+    });
+}
+
+/// `value` with each of [`INSERTS`] (multi-byte UTF-8, invalid bytes) at
+/// every offset.
+fn foreign_at_every_offset(value: &str) -> Vec<Vec<u8>> {
+    let value = value.as_bytes();
+    let mut out = Vec::new();
+    for insert in INSERTS {
+        for at in 0..=value.len() {
+            let mut altered = value[..at].to_vec();
+            altered.extend_from_slice(insert);
+            altered.extend_from_slice(&value[at..]);
+            out.push(altered);
+        }
+    }
+    out
+}
+
+/// Each header of both protocols, sent raw with a multi-byte character
+/// or an invalid byte at every offset of a valid value: refused with the
+/// status a malformed value gets, nothing appended or created, and the
+/// server goes on serving.
+#[test]
+fn foreign_bytes_at_every_offset_of_every_header_are_refused_and_change_nothing() {
+    let server = Server::builder().uploads().start();
+    let location = ietf_create(&server, "odd.bin", Some(1000), b"0123456789");
+    let created = send(
+        &server,
+        "POST",
+        "/upload/",
+        &[
+            TUS,
+            ("Upload-Length", "1000"),
+            ("Upload-Metadata", "filename b2RkLnR1cw=="),
+        ],
+        b"",
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let tus = created.header("location").unwrap().to_owned();
+    const BODY: &[u8] = b"x";
+    let checksum = format!("sha1 {}", STANDARD.encode(sha1::Sha1::digest(BODY)));
+    /// Method, path, the request's headers, which one is altered, its
+    /// body, the status wanted.
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        Vec<(&'a str, &'a str)>,
+        usize,
+        &'a [u8],
+        u16,
+    );
+    let ietf_patch = vec![
+        IETF,
+        PARTIAL,
+        ("Upload-Offset", "10"),
+        ("Upload-Complete", "?0"),
+    ];
+    let tus_patch = vec![
+        TUS,
+        OCTETS,
+        ("Upload-Offset", "0"),
+        ("Upload-Checksum", &checksum),
+    ];
+    let tus_post = vec![
+        TUS,
+        ("Upload-Length", "1000"),
+        ("Upload-Metadata", "filename YS5iaW4="),
+    ];
+    let ietf_post = vec![IETF, ("Upload-Complete", "?0"), ("Upload-Length", "1000")];
+    let cases: Vec<Case> = vec![
+        ("PATCH", &location, ietf_patch.clone(), 0, BODY, 400),
+        ("PATCH", &location, ietf_patch.clone(), 1, BODY, 415),
+        ("PATCH", &location, ietf_patch.clone(), 2, BODY, 400),
+        ("PATCH", &location, ietf_patch.clone(), 3, BODY, 400),
+        ("HEAD", &location, vec![IETF], 0, b"", 400),
+        ("POST", "/upload/a.bin", ietf_post.clone(), 1, BODY, 400),
+        ("POST", "/upload/a.bin", ietf_post.clone(), 2, BODY, 400),
+        ("PATCH", &tus, tus_patch.clone(), 0, BODY, 412),
+        ("PATCH", &tus, tus_patch.clone(), 1, BODY, 415),
+        ("PATCH", &tus, tus_patch.clone(), 2, BODY, 400),
+        ("PATCH", &tus, tus_patch.clone(), 3, BODY, 400),
+        ("POST", "/upload/", tus_post.clone(), 0, b"", 412),
+        ("POST", "/upload/", tus_post.clone(), 1, b"", 400),
+        ("POST", "/upload/", tus_post.clone(), 2, b"", 400),
+    ];
+    for (method, path, headers, altered, body, want) in &cases {
+        let (name, value) = headers[*altered];
+        for odd in foreign_at_every_offset(value) {
+            let mut sent: Vec<(&str, &[u8])> =
+                headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+            sent[*altered] = (name, &odd);
+            let (_, response) = exchange_bytes(&server, method, path, &sent, body);
+            assert_eq!(
+                response.status,
+                *want,
+                "{method} {path} {name}: {}: {}",
+                String::from_utf8_lossy(&odd),
+                response.text()
+            );
+        }
+    }
+    // The two uploads are as they were, and no other was made.
+    assert_eq!(
+        ietf_offset(&server, &location).header("upload-offset"),
+        Some("10")
+    );
+    let head = send(&server, "HEAD", &tus, &[TUS], b"");
+    assert_eq!(head.header("upload-offset"), Some("0"));
+    let store = server.upload_dir().join(".uhttpd-resumable");
+    assert_eq!(std::fs::read_dir(&store).unwrap().count(), 4);
+
+    // A digest altered anywhere is refused (400) or, when the alteration
+    // makes its key another algorithm's, ignored (RFC 9530 §3): then the
+    // upload is stored, whole and right. Never anything else.
+    let digest = format!("sha-256=:{}:", STANDARD.encode(sha256(BODY)));
+    let mut stored = 0;
+    for header in ["Content-Digest", "Repr-Digest"] {
+        for (i, odd) in foreign_at_every_offset(&digest).into_iter().enumerate() {
+            let name = format!("{header}-{i}.bin");
+            let headers: [(&str, &[u8]); 3] = [
+                (IETF.0, IETF.1.as_bytes()),
+                ("Upload-Complete", b"?1"),
+                (header, &odd),
+            ];
+            let path = format!("/upload/{name}");
+            let (_, response) = exchange_bytes(&server, "POST", &path, &headers, BODY);
+            let file = server.upload_dir().join(&name);
+            match response.status {
+                400 => assert!(!file.exists(), "{name}"),
+                201 => {
+                    check_stored(&server, &name, BODY);
+                    stored += 1;
+                }
+                other => panic!("{header}: {}: {other}", String::from_utf8_lossy(&odd)),
+            }
+        }
+    }
+    // Exactly those inside or around the key `sha-256` (8 offsets; an
+    // invalid byte reads as U+FFFD there), in both headers.
+    assert_eq!(stored, 2 * 8 * INSERTS.len());
     wait_until("the server still answers", || {
         server.raw_get("/").status == 200
     });
