@@ -389,12 +389,17 @@ fn resumable_put(server: &Server, name: &str, user: Option<&str>, headers: &str)
         &format!("Upload-Draft-Interop-Version: 8\r\nUpload-Complete: ?1\r\n{headers}"),
         b"data",
     );
+    final_response(&response).status
+}
+
+/// The final response of what was read, past any interim (`104`) ones.
+fn final_response(response: &Response) -> Response {
     let mut raw = response.raw.as_slice();
     while raw.starts_with(b"HTTP/1.1 1") {
         let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
         raw = &raw[end + 4..];
     }
-    crate::util::Response::parse(raw.to_vec()).status
+    Response::parse(raw.to_vec())
 }
 
 #[test]
@@ -416,4 +421,46 @@ fn resumable_uploads_need_the_upload_right_at_the_upload_directory() {
     let foreign = "Origin: http://evil.example\r\n";
     assert_eq!(resumable_put(&server, "e.txt", Some("alice"), foreign), 403);
     assert!(!incoming.join("e.txt").exists());
+}
+
+/// Every request on an upload resource is checked too: the URL of bob's
+/// upload gives carol (who may only read) nothing, nor does it anyone
+/// not logged in; neither may start a tus upload.
+#[test]
+fn resumable_upload_resources_refuse_users_without_the_upload_right() {
+    let auth = auth_file(&RULES);
+    let server = start(auth.path());
+    let incoming = server.root().join("incoming");
+    let ietf = "Upload-Draft-Interop-Version: 8\r\n";
+    let created = send(
+        &server,
+        "POST",
+        "/upload/half.txt",
+        Some("bob"),
+        &format!("{ietf}Upload-Complete: ?0\r\n"),
+        b"ab",
+    );
+    let created = final_response(&created);
+    assert_eq!(created.status, 201, "{}", created.text());
+    let location = created.header("location").unwrap().to_owned();
+    let patch = format!(
+        "{ietf}Content-Type: application/partial-upload\r\nUpload-Offset: 2\r\nUpload-Complete: ?1\r\n"
+    );
+    let tus = "Tus-Resumable: 1.0.0\r\nUpload-Length: 2\r\nUpload-Metadata: filename dC50eHQ=\r\n";
+    for (user, want) in [(Some("carol"), 403), (None, 401)] {
+        let status = |method: &str, path: &str, headers: &str, body: &[u8]| {
+            send(&server, method, path, user, headers, body).status
+        };
+        assert_eq!(status("HEAD", &location, ietf, b""), want, "{user:?}");
+        assert_eq!(status("PATCH", &location, &patch, b"cd"), want, "{user:?}");
+        assert_eq!(status("DELETE", &location, ietf, b""), want, "{user:?}");
+        assert_eq!(status("POST", "/upload/", tus, b""), want, "{user:?}");
+    }
+    // Still bob's and untouched: he completes it.
+    let head = send(&server, "HEAD", &location, Some("bob"), ietf, b"");
+    assert_eq!(head.header("upload-offset"), Some("2"));
+    let done = send(&server, "PATCH", &location, Some("bob"), &patch, b"cd");
+    assert_eq!(final_response(&done).status, 201);
+    assert_eq!(fs::read(incoming.join("half.txt")).unwrap(), b"abcd");
+    assert!(!incoming.join("t.txt").exists());
 }

@@ -527,6 +527,41 @@ fn an_upload_begun_before_a_restart_resumes_after_it() {
     check_stored_in(dir.path(), "t.bin", &data);
 }
 
+/// The server killed (SIGKILL) while an append's body arrives: after the
+/// restart the offset is the last acknowledged one, the bytes past it are
+/// gone from the data file, and the upload completes from there.
+#[test]
+fn a_server_killed_mid_append_resumes_from_the_acknowledged_offset() {
+    let dir = TempDir::new().unwrap();
+    let data = content(1_000_000, 13);
+    let server = server_in(dir.path(), &[]);
+    let location = ietf_create(&server, "killed.bin", Some(1_000_000), &data[..123_456]);
+    let id = location.trim_start_matches("/upload/.resumable/");
+    let part = dir.path().join(format!(".uhttpd-resumable/{id}.part"));
+    let mut writer = Client::connect(server.addr());
+    writer.send(format!(
+        "PATCH {location} HTTP/1.1\r\nHost: t\r\nUpload-Draft-Interop-Version: 8\r\nContent-Type: application/partial-upload\r\nUpload-Offset: 123456\r\nUpload-Complete: ?1\r\nContent-Length: {}\r\n\r\n",
+        data.len() - 123_456
+    ));
+    writer.send(&data[123_456..600_000]);
+    // Killed once some of the append is in the data file, unacknowledged.
+    poll("the append's bytes on disk", IO_TIMEOUT, || {
+        let len = std::fs::metadata(&part).ok()?.len();
+        (len > 200_000).then_some(())
+    });
+    server.finish();
+    drop(writer);
+    let server = server_in(dir.path(), &[]);
+    let head = ietf_offset(&server, &location);
+    assert_eq!(head.status, 204);
+    assert_eq!(head.header("upload-offset"), Some("123456"));
+    assert_eq!(std::fs::metadata(&part).unwrap().len(), 123_456);
+    assert!(!dir.path().join("killed.bin").exists());
+    let done = ietf_append(&server, &location, 123_456, true, &data[123_456..]);
+    assert_eq!(done.status, 201, "{}", done.text());
+    check_stored_in(dir.path(), "killed.bin", &data);
+}
+
 #[test]
 fn concurrent_uploads_of_one_name_store_the_first_to_finish_and_409_the_other() {
     let server = Server::builder().uploads().start();
