@@ -485,6 +485,105 @@ fn a_cut_off_creation_resumes_from_the_104_location() {
     check_stored(&server, "cut.bin", &data);
 }
 
+/// Appends cut off at seeded pseudo-random byte offsets (not chunk
+/// boundaries: anywhere in a body), several times over, in both
+/// protocols: each keeps exactly what arrived, and the next goes on from
+/// there to the right file.
+#[test]
+fn appends_cut_at_seeded_random_points_keep_what_arrived_and_resume() {
+    let server = Server::builder().uploads().start();
+    let len = 3_000_000u64;
+    let data = content(len as usize, 21);
+    let ietf = ietf_create(&server, "cuts-ietf.bin", Some(len), b"");
+    let tus = {
+        let created = send(
+            &server,
+            "POST",
+            "/upload/",
+            &[
+                TUS,
+                ("Upload-Length", "3000000"),
+                ("Upload-Metadata", "filename Y3V0cy10dXMuYmlu"),
+            ],
+            b"",
+        );
+        assert_eq!(created.status, 201, "{}", created.text());
+        created.header("location").unwrap().to_owned()
+    };
+    // xorshift64 with a fixed seed: the same cut points on every run.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for (location, protocol) in [(&ietf, "ietf"), (&tus, "tus")] {
+        let mut offset = 0u64;
+        for cut in 0..6 {
+            // Somewhere in the first half of what is left.
+            let at = offset + 1 + next() % ((len - offset) / 2);
+            let protocol_headers = if protocol == "ietf" {
+                "Upload-Draft-Interop-Version: 8\r\nContent-Type: application/partial-upload\r\nUpload-Complete: ?1\r\n"
+            } else {
+                "Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n"
+            };
+            // `100 Continue` once the append holds the upload (the one cut
+            // before may hold it a moment after its offset shows: 423).
+            let mut client = poll("the upload free", IO_TIMEOUT, || {
+                let mut client = Client::connect(server.addr());
+                client.send(format!(
+                    "PATCH {location} HTTP/1.1\r\nHost: t\r\n{protocol_headers}Upload-Offset: {offset}\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+                    len - offset
+                ));
+                let answer = client.read_response();
+                assert!(matches!(answer.status, 100 | 423), "{}", answer.text());
+                (answer.status == 100).then_some(client)
+            });
+            client.send(&data[offset as usize..at as usize]);
+            drop(client);
+            // What arrived is flushed and acknowledged off the loop.
+            let tus_headers = [TUS];
+            let headers: &[(&str, &str)] = if protocol == "ietf" {
+                &[IETF]
+            } else {
+                &tus_headers
+            };
+            poll(&format!("{protocol} cut {cut} at {at}"), IO_TIMEOUT, || {
+                let head = send(&server, "HEAD", location, headers, b"");
+                let now = head.header("upload-offset")?.parse::<u64>().ok()?;
+                assert!(now <= at, "{protocol}: offset {now} past the cut at {at}");
+                (now == at).then_some(())
+            });
+            offset = at;
+        }
+        let rest = &data[offset as usize..];
+        let offset = offset.to_string();
+        let done = poll("the upload free", IO_TIMEOUT, || {
+            let done = if protocol == "ietf" {
+                let headers = [
+                    IETF,
+                    PARTIAL,
+                    ("Upload-Offset", &offset),
+                    ("Upload-Complete", "?1"),
+                ];
+                send(&server, "PATCH", location, &headers, rest)
+            } else {
+                let headers = [TUS, OCTETS, ("Upload-Offset", &offset)];
+                send(&server, "PATCH", location, &headers, rest)
+            };
+            (done.status != 423).then_some(done)
+        });
+        assert!(
+            matches!(done.status, 201 | 204),
+            "{protocol}: {}",
+            done.text()
+        );
+    }
+    check_stored(&server, "cuts-ietf.bin", &data);
+    check_stored(&server, "cuts-tus.bin", &data);
+}
+
 #[test]
 fn an_upload_begun_before_a_restart_resumes_after_it() {
     let dir = TempDir::new().unwrap();
