@@ -766,6 +766,25 @@ fn curl_runs_the_readme_ietf_flow() {
     ]);
     assert!(done.contains("HTTP/1.1 201 Created\n"), "{done}");
     check_stored(&server, "notes.bin", &data);
+    // Cancel one, and ask the limits.
+    let other = ietf_create(&server, "other.bin", None, b"abc");
+    let cancelled = run(&[
+        "-X",
+        "DELETE",
+        "-H",
+        "Upload-Draft-Interop-Version: 8",
+        &server.url(&other),
+    ]);
+    assert!(
+        cancelled.starts_with("HTTP/1.1 204 No Content\n"),
+        "{cancelled}"
+    );
+    assert_eq!(ietf_offset(&server, &other).status, 404);
+    let options = run(&["-X", "OPTIONS", &server.url("/upload/")]);
+    assert!(
+        options.contains("\nUpload-Limit: max-size=1073741824, max-age=86400\n"),
+        "{options}"
+    );
 }
 
 // ----- digests, expiry, limits -----
