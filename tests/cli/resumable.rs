@@ -397,6 +397,131 @@ fn tus_js_client_killed_four_times_resumes_over_the_ietf_draft() {
     killed_and_resumed(Tool::TusJs("ietf-draft-05"), "js-killed.bin");
 }
 
+/// tus `creation-defer-length`: the length is given by a later `PATCH`,
+/// once, and the upload completes when its offset reaches it.
+#[test]
+fn tus_deferred_length_is_given_by_a_later_patch() {
+    let server = Server::builder()
+        .uploads()
+        .args(["--max-upload-size", "1M"])
+        .start();
+    let options = send(&server, "OPTIONS", "/upload/", &[TUS], b"");
+    let extensions = options.header("tus-extension").unwrap_or_default();
+    assert!(
+        extensions.split(',').any(|e| e == "creation-defer-length"),
+        "{extensions}"
+    );
+    let create = |name: &str, first: &[u8]| {
+        let metadata = format!("filename {}", STANDARD.encode(name));
+        let mut headers = vec![TUS, ("Upload-Defer-Length", "1")];
+        headers.push(("Upload-Metadata", &metadata));
+        if !first.is_empty() {
+            headers.push(OCTETS);
+        }
+        let created = send(&server, "POST", "/upload/", &headers, first);
+        assert_eq!(created.status, 201, "{}", created.text());
+        assert_eq!(
+            created.header("upload-offset"),
+            Some(first.len().to_string().as_str())
+        );
+        created.header("location").unwrap().to_owned()
+    };
+    let head = |location: &str| send(&server, "HEAD", location, &[TUS], b"");
+    let patch = |location: &str, offset: &str, length: Option<&str>, body: &[u8]| {
+        let mut headers = vec![TUS, OCTETS, ("Upload-Offset", offset)];
+        headers.extend(length.map(|n| ("Upload-Length", n)));
+        send(&server, "PATCH", location, &headers, body)
+    };
+    let data = content(300_000, 8);
+    let location = create("deferred.bin", &data[..1000]);
+    let state = head(&location);
+    assert_eq!(state.header("upload-defer-length"), Some("1"));
+    assert_eq!(state.header("upload-length"), None);
+    // Appends without a length never complete it.
+    assert_eq!(
+        patch(&location, "1000", None, &data[1000..100_000]).status,
+        204
+    );
+    assert!(!server.upload_dir().join("deferred.bin").exists());
+    // A length below what is there, or one the body goes past: 400.
+    assert_eq!(patch(&location, "100000", Some("99999"), b"").status, 400);
+    assert_eq!(
+        patch(&location, "100000", Some("100010"), &[b'x'; 11]).status,
+        400
+    );
+    assert_eq!(head(&location).header("upload-offset"), Some("100000"));
+    // Declared on an append that does not end it: kept, and then fixed.
+    let declared = patch(&location, "100000", Some("300000"), &data[100_000..200_000]);
+    assert_eq!(declared.status, 204, "{}", declared.text());
+    let state = head(&location);
+    assert_eq!(state.header("upload-length"), Some("300000"));
+    assert_eq!(state.header("upload-defer-length"), None);
+    assert_eq!(patch(&location, "200000", Some("300001"), b"").status, 400);
+    assert_eq!(
+        patch(&location, "200000", None, &data[200_000..]).status,
+        204
+    );
+    check_stored(&server, "deferred.bin", &data);
+    // Given with the last bytes, as tus-js-client does; and an empty one.
+    let location = create("last.bin", b"");
+    assert_eq!(patch(&location, "0", Some("3"), b"abc").status, 204);
+    check_stored(&server, "last.bin", b"abc");
+    let location = create("empty.bin", b"");
+    assert_eq!(patch(&location, "0", Some("0"), b"").status, 204);
+    check_stored(&server, "empty.bin", b"");
+    // --max-upload-size still holds while the bytes arrive.
+    let location = create("big.bin", b"");
+    let big = vec![b'b'; (1 << 20) + 1];
+    assert_eq!(patch(&location, "0", None, &big).status, 413);
+    // Only `1` means deferred.
+    let (_, refused) = exchange(
+        &server,
+        "POST",
+        "/upload/",
+        &[
+            TUS,
+            ("Upload-Defer-Length", "0"),
+            ("Upload-Metadata", "filename YQ=="),
+        ],
+        b"",
+    );
+    assert_eq!(refused.status, 400);
+}
+
+/// tus-js-client's `uploadLengthDeferred`: a creation with
+/// `Upload-Defer-Length: 1` and no `Upload-Length` (which the server
+/// refuses otherwise), the length sent with the last chunk.
+#[test]
+fn tus_js_client_uploads_with_a_deferred_length() {
+    let server = Server::builder().uploads().start();
+    let source = TempDir::new().unwrap();
+    for (i, size) in [0usize, 1, 3_000_000].into_iter().enumerate() {
+        let data = content(size, 30 + i as u8);
+        let name = format!("deferred-{size}.bin");
+        let file = write_file(source.path(), &name, &data);
+        let endpoint = server.url("/upload/");
+        let out = node()
+            .env("UPLOAD_LENGTH_DEFERRED", "1")
+            .arg(format!("{HERE}/tus_js_client.js"))
+            .args([
+                endpoint.as_str(),
+                path_str(&file),
+                "tus-v1",
+                "1048576",
+                &name,
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.lines().last() == Some("done"),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        check_stored(&server, &name, &data);
+    }
+}
+
 // ----- the IETF flow over sockets and curl -----
 
 #[test]
@@ -441,8 +566,27 @@ fn ietf_creation_append_and_offsets_store_the_file_and_refuse_more() {
             .unwrap()
             .ends_with("#completed-upload")
     );
-    // Cancel another one.
+    // A length first given on an append that does not complete is kept.
     let other = ietf_create(&server, "other.bin", None, b"abc");
+    let declared = send(
+        &server,
+        "PATCH",
+        &other,
+        &[
+            IETF,
+            PARTIAL,
+            ("Upload-Offset", "3"),
+            ("Upload-Complete", "?0"),
+            ("Upload-Length", "10"),
+        ],
+        b"def",
+    );
+    assert_eq!(declared.status, 204, "{}", declared.text());
+    assert_eq!(
+        ietf_offset(&server, &other).header("upload-length"),
+        Some("10")
+    );
+    // Cancel it.
     assert_eq!(send(&server, "DELETE", &other, &[IETF], b"").status, 204);
     assert_eq!(ietf_offset(&server, &other).status, 404);
     // OPTIONS advertises the limits of both protocols.

@@ -3,8 +3,9 @@
 //! - the IETF draft "Resumable Uploads for HTTP"
 //!   (draft-ietf-httpbis-resumable-upload-12, interop version 8; 5 to 7
 //!   accepted too, see [`headers::interop_version`]): `ietf.rs`;
-//! - tus 1.0.0 with the creation, creation-with-upload, termination,
-//!   expiration and checksum (sha1, sha256) extensions: `tus.rs`.
+//! - tus 1.0.0 with the creation, creation-with-upload,
+//!   creation-defer-length, termination, expiration and checksum (sha1,
+//!   sha256) extensions: `tus.rs`.
 //!
 //! ```text
 //! create   IETF  POST|PUT /upload/NAME   (or POST /upload/ naming the file in Upload-Metadata)
@@ -344,14 +345,18 @@ impl Resumable {
             refused: false,
             finished: false,
         };
-        // The declared length may be given (again) on an append: it must
-        // agree with what the upload knows, and fit.
+        // The declared length may be given (again, or first: a deferred
+        // one) on an append: it must agree with what the upload knows and
+        // holds, and fit.
         let length = match (meta.length, request.length) {
             (Some(known), Some(given)) if known != given => {
                 return Err(append.refuse(protocol.inconsistent_length()));
             }
             (known, given) => known.or(given),
         };
+        if length.is_some_and(|n| n < request.offset) {
+            return Err(append.refuse(protocol.inconsistent_length()));
+        }
         if length.is_some_and(|n| n > self.0.uploads.max_size) {
             return Err(append.refuse(json_error(413, "upload too large")));
         }
@@ -562,11 +567,11 @@ impl Append {
             return self.protocol.inconsistent_length();
         }
         let repr_digest = self.repr_digest.take();
+        let length = if complete { Some(end) } else { self.length };
         let meta = store.acknowledge(id, |meta| {
             meta.offset = end;
-            if complete {
-                meta.length = Some(end);
-            }
+            // A length first declared by this request is kept.
+            meta.length = length;
             if repr_digest.is_some() {
                 meta.repr_digest = repr_digest;
             }

@@ -1,7 +1,9 @@
 //! tus 1.0.0 (<https://tus.io/protocols/resumable-upload>): core
 //! (`HEAD`, `PATCH` with `application/offset+octet-stream`), and the
-//! creation, creation-with-upload, termination, expiration and checksum
-//! (sha1, sha256) extensions. `Upload-Defer-Length` is not offered.
+//! creation, creation-with-upload, creation-defer-length, termination,
+//! expiration and checksum (sha1, sha256) extensions. A deferred length is
+//! given by a later `PATCH`'s `Upload-Length`, once; the upload is complete
+//! when its offset reaches it.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -12,7 +14,8 @@ use super::store::Meta;
 use super::{AppendRequest, Create, Op, resource_op};
 use crate::errors::{error_response, json_error};
 
-const EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
+const EXTENSIONS: &str =
+    "creation,creation-with-upload,creation-defer-length,termination,expiration,checksum";
 const OCTETS: &str = "application/offset+octet-stream";
 
 /// The discovery headers of `OPTIONS`.
@@ -38,7 +41,7 @@ pub fn offset(meta: &Meta, expiry: Duration) -> Response {
         .header("Upload-Expires", expires(meta, expiry));
     let response = match meta.length {
         Some(n) => response.header("Upload-Length", n.to_string()),
-        None => response,
+        None => response.header("Upload-Defer-Length", "1"),
     };
     match &meta.metadata {
         Some(metadata) => response.header("Upload-Metadata", metadata),
@@ -144,11 +147,26 @@ fn operation(req: &Request) -> Result<Op, Response> {
     if req.method() != "POST" || !(path == "/upload" || path == "/upload/") {
         return Err(error_response(405).header("Allow", "POST, OPTIONS"));
     }
-    if req.header("upload-defer-length").is_some() {
-        return Err(json_error(400, "Upload-Defer-Length is not supported"));
-    }
-    let length =
-        integer(req, "upload-length")?.ok_or_else(|| json_error(400, "missing Upload-Length"))?;
+    let deferred = match req.header("upload-defer-length").map(str::trim) {
+        None => false,
+        Some("1") => true,
+        Some(_) => return Err(json_error(400, "Upload-Defer-Length: only 1 is defined")),
+    };
+    let length = match (integer(req, "upload-length")?, deferred) {
+        (Some(_), true) => {
+            return Err(json_error(
+                400,
+                "Upload-Length and Upload-Defer-Length are exclusive",
+            ));
+        }
+        (None, false) => {
+            return Err(json_error(
+                400,
+                "missing Upload-Length (or Upload-Defer-Length: 1)",
+            ));
+        }
+        (length, _) => length,
+    };
     let has_body = req.is_chunked() || req.content_length().is_some_and(|n| n > 0);
     if has_body && !is_octets(req) {
         return Err(json_error(
@@ -158,7 +176,7 @@ fn operation(req: &Request) -> Result<Op, Response> {
     }
     Ok(Op::Create(Create {
         name: metadata_name(req)?,
-        length: Some(length),
+        length,
         complete: false,
         metadata: req.header("upload-metadata").map(str::to_owned),
         content_digest: checksum(req)?,
