@@ -82,8 +82,8 @@ impl Shared {
 /// The HAProxy setup the README documents: layer 7 (so a request that
 /// finds a closed connection is retried), the health check on `/healthz`
 /// every 200 ms, out after 2 failures, in after 2 successes; a request is
-/// retried (on another server: `redispatch`) when the connection fails or
-/// is closed before an answer.
+/// retried (on another server: `redispatch`) when the connection fails or,
+/// for a `GET` or `HEAD`, is closed before an answer.
 fn haproxy(servers: &[&Server]) -> Haproxy {
     let servers: Vec<_> = servers.iter().map(|s| (s.addr(), SendProxy::V2)).collect();
     let mut config = Config::tcp(&servers);
@@ -98,6 +98,9 @@ fn haproxy(servers: &[&Server]) -> Haproxy {
     config.backend_lines = vec![
         "option httpchk GET /healthz".into(),
         "http-check expect status 200".into(),
+        // A request that may change something is sent again only when
+        // it never reached a server.
+        "http-request disable-l7-retry if !METH_GET".into(),
     ];
     config.server_options = "check inter 200ms fall 2 rise 2".into();
     Haproxy::start(&config)
@@ -272,8 +275,11 @@ fn uploaded(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+const IETF: &str = "Upload-Draft-Interop-Version: 8";
+
 #[test]
-fn one_name_uploaded_to_two_instances_at_once_is_stored_once_whole_and_the_other_gets_409() {
+fn one_name_uploaded_to_two_instances_at_once_plain_or_resumable_is_stored_once_whole_the_other_gets_409()
+ {
     let shared = Shared::new();
     let (a, b) = (shared.direct(), shared.direct());
     let bodies = [vec![b'a'; 300_000], vec![b'b'; 300_000]];
@@ -297,14 +303,47 @@ fn one_name_uploaded_to_two_instances_at_once_is_stored_once_whole_and_the_other
         let stored = std::fs::read(shared.upload_dir().join(&name)).unwrap();
         assert!(bodies.contains(&stored), "{name}: a mixed or partial file");
     }
+
+    // The same for two resumable uploads completed at once.
+    let len = bodies[0].len();
+    let locations: Vec<String> = [&a, &b]
+        .iter()
+        .map(|server| {
+            let create = format!("POST /upload/resumed.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{IETF}\r\nUpload-Complete: ?0\r\nUpload-Length: {len}\r\nContent-Length: 0\r\n\r\n");
+            let created = ask(server, &create, b"");
+            assert_eq!(created.status, 201, "{}", created.text());
+            created.header("location").unwrap().to_owned()
+        })
+        .collect();
+    let mut clients: Vec<Client> = [&a, &b]
+        .iter()
+        .zip(&locations)
+        .zip(&bodies)
+        .map(|((server, location), body)| {
+            let mut client = Client::connect(server.addr());
+            client
+                .send(patch_head(location, 0, len, true))
+                .send(&body[..len - 1]);
+            client
+        })
+        .collect();
+    for (client, body) in clients.iter_mut().zip(&bodies) {
+        client.send(&body[len - 1..]);
+    }
+    let mut statuses: Vec<u16> = clients
+        .iter_mut()
+        .map(|c| c.read_response().status)
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, [201, 409]);
+    let stored = std::fs::read(shared.upload_dir().join("resumed.bin")).unwrap();
+    assert!(bodies.contains(&stored), "a mixed or partial file");
     assert_eq!(
         uploaded(shared.upload_dir()),
-        ["same-0.bin", "same-1.bin", "same-2.bin"],
+        ["resumed.bin", "same-0.bin", "same-1.bin", "same-2.bin"],
         "no temporary file left"
     );
 }
-
-const IETF: &str = "Upload-Draft-Interop-Version: 8";
 
 /// The final answer to `request` (interim ones skipped) on a fresh
 /// connection to `server`.

@@ -650,13 +650,26 @@ impl Append {
 }
 
 /// Renames `from` to `to`; without `overwrite`, fails with
-/// `AlreadyExists` rather than replace a file (`RENAME_NOREPLACE`).
+/// `AlreadyExists` rather than replace a file, even one another instance
+/// stores at the same moment (`RENAME_NOREPLACE`; a hard link then
+/// unlink where the file system lacks it, as a plain upload's commit).
 fn rename(from: &Path, to: &Path, overwrite: bool) -> io::Result<()> {
     if overwrite {
         return std::fs::rename(from, to);
     }
     use rustix::fs::{CWD, RenameFlags, renameat_with};
-    renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE).map_err(io::Error::from)
+    use rustix::io::Errno;
+    match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+        Err(Errno::INVAL | Errno::NOSYS) => {
+            std::fs::hard_link(from, to)?;
+            // Stored: a data file left behind goes when the upload expires.
+            if let Err(e) = std::fs::remove_file(from) {
+                log::warn!("resumable: cannot remove {}: {e}", from.display());
+            }
+            Ok(())
+        }
+        result => result.map_err(io::Error::from),
+    }
 }
 
 impl Drop for Append {
