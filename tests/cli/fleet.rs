@@ -233,7 +233,7 @@ fn a_drained_restart_under_load_loses_no_request_and_haproxy_takes_it_out_and_ba
 /// with the `uhttpd` at `FLEET_UHTTPD` (a release build), `FLEET_SECONDS`
 /// and `FLEET_CONNECTIONS`; prints `fleet: requests=... p99_us=...`.
 #[test]
-#[ignore = "minutes of load: run by scripts/fleet.sh"]
+#[ignore = "30 s of load by default: run by scripts/fleet.sh"]
 fn figures_of_a_drained_restart_under_load() {
     let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
     let mut shared = Shared::new();
