@@ -3,6 +3,7 @@
 # openssl (real clients), chromium (the upload form test), tar and unzip
 # (archive downloads), systemd and man-db (the units), Python's requests
 # (content codings), haproxy (in front of uhttpd with the PROXY protocol),
+# wrk (load through HAProxy),
 # prometheus and promtool (metrics). Debian packages; cargo-deb (crates.io,
 # pinned in scripts/deb.sh); and a Python venv with h11 (PyPI) for the
 # strict-client check.
@@ -30,6 +31,8 @@ command -v strip >/dev/null || need+=(binutils)
 python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
 # A real load balancer speaking the PROXY protocol (tests/cli/proxy_protocol.rs).
 command -v haproxy >/dev/null || need+=(haproxy)
+# Load through HAProxy in front of two instances (tests/cli/fleet.rs).
+command -v wrk >/dev/null || need+=(wrk)
 # The metrics tests (tests/cli/metrics.rs) check the output with promtool
 # and scrape it with a real Prometheus: both come with `prometheus`.
 { command -v promtool && command -v prometheus; } >/dev/null || need+=(prometheus)

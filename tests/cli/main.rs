@@ -16,6 +16,7 @@ mod compression;
 #[path = "../common/mod.rs"]
 mod common;
 mod connections;
+mod fleet;
 mod generated;
 mod health;
 mod listing;

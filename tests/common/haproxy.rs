@@ -4,8 +4,11 @@
 //! HAProxy starts and connections wait in its backlog until it accepts
 //! them (nothing to poll for). Killed when dropped.
 
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use tempfile::TempDir;
@@ -52,6 +55,8 @@ pub struct Config {
     pub mode: &'static str,
     /// Each backend server and how it is sent the PROXY header.
     pub servers: Vec<(SocketAddr, SendProxy)>,
+    /// Added to the `defaults` section as they are (e.g. `retries 3`).
+    pub defaults_lines: Vec<String>,
     /// Added to the backend section as they are.
     pub backend_lines: Vec<String>,
     /// Added to each `server` line as they are (e.g. `check inter 200ms`).
@@ -64,19 +69,26 @@ impl Config {
         Config {
             mode: "tcp",
             servers: servers.to_vec(),
+            defaults_lines: Vec::new(),
             backend_lines: Vec::new(),
             server_options: String::new(),
         }
     }
 
-    /// The configuration file's text.
-    pub fn render(&self) -> String {
+    /// The configuration file's text, with the admin socket at `stats`.
+    pub fn render(&self, stats: &Path) -> String {
         let mut text = format!(
-            "global\n    maxconn 256\n\
-             defaults\n    mode {}\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
-             frontend front\n    bind fd@0\n    default_backend back\n\
-             backend back\n    balance roundrobin\n",
+            "global\n    maxconn 256\n    stats socket {} level admin\n\
+             defaults\n    mode {}\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n",
+            stats.display(),
             self.mode
+        );
+        for line in &self.defaults_lines {
+            text.push_str(&format!("    {line}\n"));
+        }
+        text.push_str(
+            "frontend front\n    bind fd@0\n    default_backend back\n\
+             backend back\n    balance roundrobin\n",
         );
         for line in &self.backend_lines {
             text.push_str(&format!("    {line}\n"));
@@ -96,6 +108,7 @@ impl Config {
 pub struct Haproxy {
     child: Child,
     addr: SocketAddr,
+    stats: PathBuf,
     _dir: TempDir,
 }
 
@@ -106,7 +119,9 @@ impl Haproxy {
         require();
         let dir = TempDir::new().unwrap();
         let file = dir.path().join("haproxy.cfg");
-        std::fs::write(&file, config.render()).unwrap();
+        let stats = dir.path().join("stats.sock");
+        let text = config.render(&stats);
+        std::fs::write(&file, &text).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         // The check opens `fd@0` too: it is given the socket as well.
@@ -119,7 +134,7 @@ impl Haproxy {
         assert!(
             check.status.success(),
             "haproxy refuses the config:\n{}\n{}",
-            config.render(),
+            text,
             String::from_utf8_lossy(&check.stderr)
         );
         let child = Command::new("haproxy")
@@ -133,8 +148,42 @@ impl Haproxy {
         Haproxy {
             child,
             addr,
+            stats,
             _dir: dir,
         }
+    }
+
+    /// The answer to `command` on the admin socket (`show stat`, ...);
+    /// waits (bounded) for the socket to appear after the start.
+    pub fn command(&self, command: &str) -> String {
+        let mut stream = super::poll("the HAProxy admin socket", super::PATIENCE, || {
+            UnixStream::connect(&self.stats).ok()
+        });
+        stream.set_read_timeout(Some(super::PATIENCE)).unwrap();
+        stream.write_all(format!("{command}\n").as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    /// The status HAProxy gives server `s{index}` of the backend (`UP`,
+    /// `DOWN`, `UP 1/2` while rising, `DOWN 1/2` while falling...), from
+    /// `show stat`.
+    pub fn server_status(&self, index: usize) -> String {
+        let stat = self.command("show stat");
+        let mut lines = stat.lines();
+        let header = lines.next().unwrap_or_default();
+        let column = header
+            .trim_start_matches("# ")
+            .split(',')
+            .position(|c| c == "status")
+            .unwrap_or_else(|| panic!("no status column in {header:?}"));
+        let name = format!("s{index}");
+        lines
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|f| f.first() == Some(&"back") && f.get(1) == Some(&name.as_str()))
+            .and_then(|f| f.get(column).map(|s| s.to_string()))
+            .unwrap_or_else(|| panic!("no server {name} in {stat}"))
     }
 
     /// Where clients connect.

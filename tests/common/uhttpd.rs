@@ -104,9 +104,17 @@ pub struct Builder {
     banner_lines: Option<usize>,
     program: Option<PathBuf>,
     user: Option<u32>,
+    port: u16,
 }
 
 impl Builder {
+    /// Listens on `port` instead of 0 (a restart where a balancer expects
+    /// the instance).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
     /// Adds command-line arguments.
     pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Self {
         self.args
@@ -174,7 +182,7 @@ impl Builder {
 
     /// Starts the server and waits (bounded) for its banner.
     pub fn start(self) -> Server {
-        let mut args: Vec<String> = vec!["--port".into(), "0".into()];
+        let mut args: Vec<String> = vec!["--port".into(), self.port.to_string()];
         if self.bind {
             args.extend(["--bind".into(), "127.0.0.1".into()]);
         }
@@ -330,6 +338,7 @@ impl Server {
             banner_lines: None,
             program: None,
             user: None,
+            port: 0,
         }
     }
 

@@ -462,10 +462,10 @@ impl Append {
         end.saturating_sub(self.start.saturating_add(self.written))
     }
 
-    /// Refused before its body: the upload is free again, nothing written.
+    /// Refused before its body: nothing written; the upload is free again
+    /// (its file, and the lock, closed with `self`).
     fn refuse(mut self, response: Response) -> Response {
         self.finished = true;
-        self.resumable.0.store.release(self.id);
         response
     }
 
@@ -502,7 +502,6 @@ impl Append {
     /// `req`. 503 at once when too many wait.
     pub fn complete(mut self, req: &Request) {
         self.finished = true;
-        let id = self.id;
         let req = req.clone();
         let resumable = self.resumable.clone();
         let job_req = req.clone();
@@ -518,19 +517,15 @@ impl Append {
         if resumable.0.disk.try_run(run).is_err() {
             // The job, and the append in it, is dropped unfinished: the
             // bytes are not acknowledged; the upload is free again.
-            resumable.0.store.release(id);
             log::warn!("resumable: disk threads busy, append answered 503");
             let _ = req.send(json_error(503, "busy").header("Retry-After", "1"));
         }
     }
 
-    /// The blocking end of an append (a disk thread's work).
+    /// The blocking end of an append (a disk thread's work); the upload
+    /// is free again once it returns (its file closed).
     fn finish(mut self) -> Response {
-        let shared = Arc::clone(&self.resumable.0);
-        let store = &shared.store;
-        let id = self.id;
         let response = self.durable();
-        store.release(id);
         self.protocol.decorate(response)
     }
 
@@ -590,8 +585,11 @@ impl Append {
                 Protocol::Ietf(_) => ietf::appended(self.created.as_deref(), &meta, (max, expiry)),
             };
         }
+        // The file, and the lock, are held until the upload is stored and
+        // its record says so.
+        let response = self.commit(&meta);
         drop(file);
-        self.commit(&meta)
+        response
     }
 
     /// Gives the completed data file its final name.
@@ -657,20 +655,33 @@ impl Append {
 }
 
 /// Renames `from` to `to`; without `overwrite`, fails with
-/// `AlreadyExists` rather than replace a file (`RENAME_NOREPLACE`).
+/// `AlreadyExists` rather than replace a file, even one another instance
+/// stores at the same moment (`RENAME_NOREPLACE`; a hard link then
+/// unlink where the file system lacks it, as a plain upload's commit).
 fn rename(from: &Path, to: &Path, overwrite: bool) -> io::Result<()> {
     if overwrite {
         return std::fs::rename(from, to);
     }
     use rustix::fs::{CWD, RenameFlags, renameat_with};
-    renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE).map_err(io::Error::from)
+    use rustix::io::Errno;
+    match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+        Err(Errno::INVAL | Errno::NOSYS) => {
+            std::fs::hard_link(from, to)?;
+            // Stored: a data file left behind goes when the upload expires.
+            if let Err(e) = std::fs::remove_file(from) {
+                log::warn!("resumable: cannot remove {}: {e}", from.display());
+            }
+            Ok(())
+        }
+        result => result.map_err(io::Error::from),
+    }
 }
 
 impl Drop for Append {
     /// Cut off (the client vanished): what arrived is flushed and
     /// acknowledged off the loop, unless a digest was to be checked or the
     /// body was refused midway (then it is dropped: the next append cuts
-    /// the file back); the upload is released.
+    /// the file back); the upload is free again once the file is closed.
     fn drop(&mut self) {
         if self.finished {
             return;
@@ -693,13 +704,11 @@ impl Drop for Append {
                     Err(e) => log::warn!("resumable upload {id}: cannot keep what arrived: {e}"),
                 }
             }
-            store.release(id);
         });
         if let Err(run) = shared.disk.try_run(run) {
             // Too busy to flush: the unacknowledged bytes are dropped on
             // the next append (the file is cut to the recorded offset).
             drop(run);
-            shared.store.release(id);
         }
     }
 }

@@ -12,10 +12,21 @@
 //! records back and cuts each data file to its acknowledged offset, so a
 //! client resumes where the server last said it stood.
 //!
-//! One writer at a time: [`Store::begin_append`] marks the upload busy
-//! until the append is acknowledged or dropped; a second append meanwhile
-//! is refused ([`AppendError::Busy`], answered 423 Locked, as tusd does;
-//! both protocols' clients retry after asking the offset again).
+//! Several instances may share the upload directory (behind a load
+//! balancer): the records on disk are the state, read again by every
+//! request that looks at an upload (a small file read, on the loop, as a
+//! plain upload's file creation is), so an upload begun on one instance
+//! is resumed on another; what is kept in memory is a cache of the
+//! records seen here, for the limits and the metrics (this instance's
+//! view).
+//!
+//! One writer at a time, across processes: [`Store::begin_append`] takes
+//! an exclusive advisory lock (`flock`) on the data file, held by the file
+//! it returns until that is closed (the append acknowledged or dropped);
+//! a second append meanwhile, from this instance or another, is refused
+//! ([`AppendError::Busy`], answered 423 Locked, as tusd does; both
+//! protocols' clients retry after asking the offset again). Recovery at
+//! start-up leaves a locked upload alone: another instance is writing it.
 //!
 //! Uploads not changed for `expiry` are removed (lazily, on the next
 //! request that looks at the store, and at start-up); a completed upload's
@@ -135,7 +146,8 @@ pub enum CreateError {
 pub enum AppendError {
     /// No such upload (never was, expired or cancelled).
     NotFound,
-    /// Another request is appending, or its bytes are being flushed.
+    /// Another request (here or on another instance sharing the
+    /// directory) is appending, or its bytes are being flushed.
     Busy,
     /// The upload is complete.
     Completed,
@@ -144,16 +156,12 @@ pub enum AppendError {
     Io(io::Error),
 }
 
-struct Entry {
-    meta: Meta,
-    busy: bool,
-}
-
 /// Every partial upload (see the module doc).
 pub struct Store {
     dir: PathBuf,
     limits: Limits,
-    uploads: Mutex<HashMap<Id, Entry>>,
+    /// The records seen by this instance (the disk has the truth).
+    uploads: Mutex<HashMap<Id, Meta>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -169,10 +177,37 @@ pub fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// How long a file that may be another instance's work in progress (a
+/// record being replaced, a data file whose record is not written yet)
+/// is left alone by recovery.
+const IN_PROGRESS: Duration = Duration::from_secs(60);
+
+/// Extension of a record being replaced.
+const NEW_RECORD: &str = "meta-new";
+
+/// Takes the exclusive advisory lock of an upload's data file, without
+/// waiting: `false` when another open file holds it (in this process or
+/// another). It is released when `file` (and any duplicate) is closed.
+fn try_lock(file: &File) -> io::Result<bool> {
+    use rustix::fs::{FlockOperation, flock};
+    match flock(file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether `path` changed within [`IN_PROGRESS`].
+fn is_recent(path: &Path) -> bool {
+    fs::symlink_metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t.elapsed().map_or(true, |age| age < IN_PROGRESS))
+}
+
 /// Writes `bytes` to `path` durably: a flushed temporary file renamed
 /// over it.
 fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let temp = path.with_extension("meta-new");
+    let temp = path.with_extension(NEW_RECORD);
     let mut file = File::create(&temp)?;
     file.write_all(bytes)?;
     file.sync_data()?;
@@ -208,13 +243,15 @@ impl Store {
             let keep = match (Id::parse(stem), ext) {
                 (Some(id), "meta") => match self.recovered(id, &path, now) {
                     Some(meta) => {
-                        uploads.insert(id, Entry { meta, busy: false });
+                        uploads.insert(id, meta);
                         true
                     }
                     None => false,
                 },
                 // Data files are kept or removed with their record, below.
                 (Some(_), "part") => true,
+                // Another instance may be replacing this record.
+                (Some(_), NEW_RECORD) => is_recent(&path),
                 _ => false,
             };
             if !keep {
@@ -224,8 +261,10 @@ impl Store {
         for entry in fs::read_dir(&self.dir)? {
             let path = entry?.path();
             let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+            // A data file just created by another instance has no record
+            // for a moment.
             let orphan = Id::parse(stem).is_none_or(|id| !uploads.contains_key(&id));
-            if orphan {
+            if orphan && !is_recent(&path) {
                 let _ = fs::remove_file(&path);
             }
         }
@@ -234,34 +273,80 @@ impl Store {
     }
 
     /// The record at `path` if it is sound and not expired, its data cut
-    /// to the acknowledged offset.
+    /// to the acknowledged offset; one being appended to by another
+    /// instance (its data file locked) is kept as it is.
     fn recovered(&self, id: Id, path: &Path, now: u64) -> Option<Meta> {
         let meta: Meta = serde_json::from_slice(&fs::read(path).ok()?).ok()?;
+        if meta.complete {
+            return (meta.expires(self.limits.expiry) > now).then_some(meta);
+        }
+        let data = OpenOptions::new()
+            .write(true)
+            .open(self.data_path(id))
+            .ok()?;
+        if !try_lock(&data).ok()? {
+            return Some(meta);
+        }
         if meta.expires(self.limits.expiry) <= now {
             log::info!("resumable upload {id} expired");
             let _ = fs::remove_file(self.data_path(id));
             return None;
         }
-        if !meta.complete {
-            let data = OpenOptions::new()
-                .write(true)
-                .open(self.data_path(id))
-                .ok()?;
-            if data.metadata().ok()?.len() < meta.offset {
-                log::warn!("resumable upload {id}: data shorter than its offset, dropped");
+        if data.metadata().ok()?.len() < meta.offset {
+            log::warn!("resumable upload {id}: data shorter than its offset, dropped");
+            return None;
+        }
+        data.set_len(meta.offset).ok()?;
+        Some(meta)
+    }
+
+    /// The record of `id` as the disk has it (`None`: none, or unreadable).
+    fn read_record(&self, id: Id) -> Option<Meta> {
+        let bytes = match fs::read(self.meta_path(id)) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                if e.kind() != io::ErrorKind::NotFound {
+                    log::warn!("resumable upload {id}: cannot read its record: {e}");
+                }
                 return None;
             }
-            data.set_len(meta.offset).ok()?;
+        };
+        serde_json::from_slice(&bytes)
+            .inspect_err(|e| log::warn!("resumable upload {id}: broken record: {e}"))
+            .ok()
+    }
+
+    /// The record of `id` read from disk, the cache brought up to date;
+    /// an expired upload is removed (unless someone is appending to it).
+    fn load(&self, uploads: &mut HashMap<Id, Meta>, id: Id) -> Option<Meta> {
+        let Some(meta) = self.read_record(id) else {
+            uploads.remove(&id);
+            return None;
+        };
+        if meta.expires(self.limits.expiry) <= now_secs() && !self.is_being_written(id) {
+            log::info!("resumable upload {id} expired");
+            uploads.remove(&id);
+            self.remove_files(id);
+            return None;
         }
+        uploads.insert(id, meta.clone());
         Some(meta)
+    }
+
+    /// Whether an append holds the data file of `id`.
+    fn is_being_written(&self, id: Id) -> bool {
+        OpenOptions::new()
+            .write(true)
+            .open(self.data_path(id))
+            .is_ok_and(|file| !try_lock(&file).unwrap_or(false))
     }
 
     /// How many uploads are open (begun, not complete), for the metrics.
     pub fn open_count(&self) -> usize {
-        self.lock().values().filter(|e| !e.meta.complete).count()
+        self.lock().values().filter(|meta| !meta.complete).count()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Id, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Id, Meta>> {
         self.uploads.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -282,19 +367,18 @@ impl Store {
         self.dir.join(format!("{id}.meta"))
     }
 
-    /// Removes what expired (not while busy).
-    fn sweep(&self, uploads: &mut HashMap<Id, Entry>) {
+    /// Removes what expired (its record read again first: another
+    /// instance may have changed it; not while being appended to).
+    fn sweep(&self, uploads: &mut HashMap<Id, Meta>) {
         let now = now_secs();
         let expiry = self.limits.expiry;
         let expired: Vec<Id> = uploads
             .iter()
-            .filter(|(_, e)| !e.busy && e.meta.expires(expiry) <= now)
+            .filter(|(_, meta)| meta.expires(expiry) <= now)
             .map(|(id, _)| *id)
             .collect();
         for id in expired {
-            log::info!("resumable upload {id} expired");
-            uploads.remove(&id);
-            self.remove_files(id);
+            self.load(uploads, id);
         }
     }
 
@@ -310,9 +394,9 @@ impl Store {
     pub fn create(&self, meta: Meta) -> Result<Id, CreateError> {
         let mut uploads = self.lock();
         self.sweep(&mut uploads);
-        let open = uploads.values().filter(|e| !e.meta.complete);
-        let (total, mine) = open.fold((0, 0), |(t, m), e| {
-            (t + 1, m + usize::from(e.meta.client == meta.client))
+        let open = uploads.values().filter(|meta| !meta.complete);
+        let (total, mine) = open.fold((0, 0), |(t, m), other| {
+            (t + 1, m + usize::from(other.client == meta.client))
         });
         if mine >= self.limits.max_open_per_client {
             return Err(CreateError::ClientLimit);
@@ -338,78 +422,80 @@ impl Store {
             self.remove_files(id);
             return Err(CreateError::Io(e));
         }
-        uploads.insert(id, Entry { meta, busy: false });
+        uploads.insert(id, meta);
         Ok(id)
     }
 
-    /// The record of `id`, if it exists and has not expired.
+    /// The record of `id`, if it exists and has not expired (read from
+    /// disk: another instance may have changed it).
     pub fn get(&self, id: Id) -> Option<Meta> {
         let mut uploads = self.lock();
         self.sweep(&mut uploads);
-        uploads.get(&id).map(|e| e.meta.clone())
+        self.load(&mut uploads, id)
     }
 
-    /// Starts an append at `offset`: the upload becomes busy, and its data
-    /// file is opened, cut to the acknowledged offset (bytes of an earlier
-    /// append not yet acknowledged are dropped) and positioned there. On
-    /// the loop, as a plain upload's file creation is: an `open` and an
-    /// `ftruncate` that, but after an interrupted append whose flush was
-    /// refused, changes nothing.
+    /// Starts an append at `offset`: the data file is opened and locked
+    /// (the returned file holds the lock: the upload is busy until it is
+    /// closed), the record read under the lock, and the file cut to the
+    /// acknowledged offset (bytes of an earlier append not yet
+    /// acknowledged are dropped) and positioned there. On the loop, as a
+    /// plain upload's file creation is: an `open`, a `flock` that does not
+    /// wait, a small read and an `ftruncate` that, but after an
+    /// interrupted append whose flush was refused, changes nothing.
     pub fn begin_append(&self, id: Id, offset: u64) -> Result<(File, Meta), AppendError> {
         let mut uploads = self.lock();
         self.sweep(&mut uploads);
-        let entry = uploads.get_mut(&id).ok_or(AppendError::NotFound)?;
-        if entry.meta.complete {
-            return Err(AppendError::Completed);
-        }
-        if entry.busy {
+        let mut file = match OpenOptions::new().write(true).open(self.data_path(id)) {
+            Ok(file) => file,
+            // Stored under its name (or being stored: the record does not
+            // say so yet), or gone.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(match self.load(&mut uploads, id) {
+                    Some(meta) if meta.complete => AppendError::Completed,
+                    Some(_) => AppendError::Busy,
+                    None => AppendError::NotFound,
+                });
+            }
+            Err(e) => return Err(AppendError::Io(e)),
+        };
+        if !try_lock(&file).map_err(AppendError::Io)? {
             return Err(AppendError::Busy);
         }
-        if offset != entry.meta.offset {
-            return Err(AppendError::Mismatch(entry.meta.offset));
+        let meta = self.load(&mut uploads, id).ok_or(AppendError::NotFound)?;
+        if meta.complete {
+            return Err(AppendError::Completed);
         }
-        let mut file = OpenOptions::new()
-            .write(true)
-            .open(self.data_path(id))
-            .map_err(AppendError::Io)?;
+        if offset != meta.offset {
+            return Err(AppendError::Mismatch(meta.offset));
+        }
         file.set_len(offset).map_err(AppendError::Io)?;
         file.seek(SeekFrom::Start(offset))
             .map_err(AppendError::Io)?;
-        entry.busy = true;
-        Ok((file, entry.meta.clone()))
+        Ok((file, meta))
     }
 
     /// Records what an append made durable (the caller flushed the data
-    /// first; blocks: a disk thread's work): the new offset, and the
-    /// length or digest the request declared. The upload stays busy.
+    /// first, and still holds the file from [`Store::begin_append`];
+    /// blocks: a disk thread's work): the new offset, and the length or
+    /// digest the request declared.
     pub fn acknowledge(&self, id: Id, change: impl FnOnce(&mut Meta)) -> io::Result<Meta> {
         let mut meta = self
-            .lock()
-            .get(&id)
-            .map(|e| e.meta.clone())
+            .read_record(id)
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "upload cancelled"))?;
         change(&mut meta);
         meta.updated = now_secs();
         // unwrap: a derived Serialize of plain data cannot fail.
         replace_file(&self.meta_path(id), &serde_json::to_vec(&meta).unwrap())?;
-        if let Some(entry) = self.lock().get_mut(&id) {
-            entry.meta = meta.clone();
-        }
+        self.lock().insert(id, meta.clone());
         Ok(meta)
-    }
-
-    /// The append is over: another may start.
-    pub fn release(&self, id: Id) {
-        if let Some(entry) = self.lock().get_mut(&id) {
-            entry.busy = false;
-        }
     }
 
     /// Cancels `id` (`DELETE`): its files go. Whether it existed.
     pub fn remove(&self, id: Id) -> bool {
         let mut uploads = self.lock();
         self.sweep(&mut uploads);
-        let existed = uploads.remove(&id).is_some();
+        let cached = uploads.remove(&id).is_some();
+        let existed = fs::remove_file(self.meta_path(id)).is_ok() || cached;
         if existed {
             self.remove_files(id);
         }
@@ -511,7 +597,8 @@ mod tests {
         file.write_all(b"hello").unwrap();
         file.sync_data().unwrap();
         store.acknowledge(id, |m| m.offset = 5).unwrap();
-        store.release(id);
+        // Closing the file ends the append.
+        drop(file);
         // Bytes written but never acknowledged are cut off on restart.
         let (mut file, _) = store.begin_append(id, 5).unwrap();
         file.write_all(b"wor").unwrap();
@@ -522,6 +609,53 @@ mod tests {
         assert!(store.remove(id));
         assert!(store.get(id).is_none());
         assert_eq!(fs::read_dir(dir.path().join(DIR)).unwrap().count(), 0);
+    }
+
+    /// Two instances sharing the upload directory (two stores here: an
+    /// `flock` conflicts between two open files of one process as between
+    /// two processes).
+    #[test]
+    fn an_upload_begun_through_one_store_is_resumed_through_another_one_writer_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Store::open(dir.path(), limits()).unwrap();
+        let b = Store::open(dir.path(), limits()).unwrap();
+        let id = a.create(meta("10.0.0.1")).unwrap();
+        assert_eq!(b.get(id).map(|m| m.offset), Some(0));
+
+        let (mut file, _) = a.begin_append(id, 0).unwrap();
+        assert!(matches!(b.begin_append(id, 0), Err(AppendError::Busy)));
+        // An instance starting meanwhile leaves the locked upload alone.
+        file.write_all(b"hel").unwrap();
+        let c = Store::open(dir.path(), limits()).unwrap();
+        assert_eq!(fs::read(c.data_path(id)).unwrap(), b"hel");
+        file.write_all(b"lo").unwrap();
+        file.sync_data().unwrap();
+        a.acknowledge(id, |m| m.offset = 5).unwrap();
+        drop(file);
+
+        assert_eq!(b.get(id).map(|m| m.offset), Some(5));
+        assert!(matches!(
+            b.begin_append(id, 0),
+            Err(AppendError::Mismatch(5))
+        ));
+        let (mut file, _) = b.begin_append(id, 5).unwrap();
+        assert!(matches!(a.begin_append(id, 5), Err(AppendError::Busy)));
+        file.write_all(b" world").unwrap();
+        file.sync_data().unwrap();
+        b.acknowledge(id, |m| m.offset = 11).unwrap();
+        drop(file);
+        assert_eq!(a.get(id).map(|m| m.offset), Some(11));
+        assert_eq!(fs::read(a.data_path(id)).unwrap(), b"hello world");
+
+        // Cancelled on one: gone on the other, and its writer is told.
+        let (_file, _) = a.begin_append(id, 11).unwrap();
+        assert!(b.remove(id));
+        assert!(a.get(id).is_none());
+        assert_eq!(
+            a.acknowledge(id, |m| m.offset = 12).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        assert!(matches!(b.begin_append(id, 11), Err(AppendError::NotFound)));
     }
 
     #[test]
