@@ -20,6 +20,11 @@
 #   SKIP_INSTALL=1, SKIP_BUILD=1    leave packages / the build alone
 #   UHTTPD_BIN=PATH                 measure this uhttpd binary (e.g. one built
 #                                   from an older commit) instead of building
+#   UHTTPD_EXTRA_ARGS="ARGS"        more arguments for every uhttpd started,
+#                                   split on spaces (e.g. "--metrics 127.0.0.1:0"
+#                                   to measure the cost of metrics)
+#   PEERS="nginx lighttpd uhttpd"   servers compared in scenarios 1-8 (those
+#                                   installed of these; PEERS=uhttpd: uhttpd only)
 #   KEEP_WORK=1                     keep the temporary directory (configs, logs, raw results)
 set -euo pipefail
 
@@ -44,6 +49,8 @@ IDLE_CONNS=${IDLE_CONNS:-10000}
 SCENARIOS=${SCENARIOS:-1 2 3 4 5 6 7 8 9 10}
 PORT_BASE=${PORT_BASE:-18000}
 RESULTS=${RESULTS:-$BENCH_DIR/RESULTS.md}
+WANT_PEERS=${PEERS:-nginx lighttpd uhttpd}
+read -ra UHTTPD_EXTRA <<<"${UHTTPD_EXTRA_ARGS:-}"
 
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
@@ -350,7 +357,7 @@ EOF
 }
 
 UHTTPD_ARGS=(-q --bind 127.0.0.1 --keep-alive-max-requests 100000000
-    --keep-alive-timeout 65 --max-connections 12000)
+    --keep-alive-timeout 65 --max-connections 12000 "${UHTTPD_EXTRA[@]}")
 
 # start_uhttpd NAME WORKERS CPU [tls]: one process per listener.
 start_uhttpd() {
@@ -631,10 +638,11 @@ s7_memory() {
 
 # --- run -----------------------------------------------------------------------
 
+wanted() { [[ " $WANT_PEERS " == *" $1 "* ]]; }
 PEERS=()
-((HAVE_NGINX)) && PEERS+=(nginx)
-((HAVE_LIGHTTPD)) && PEERS+=(lighttpd)
-PEERS+=(uhttpd)
+((HAVE_NGINX)) && wanted nginx && PEERS+=(nginx)
+((HAVE_LIGHTTPD)) && wanted lighttpd && PEERS+=(lighttpd)
+wanted uhttpd && PEERS+=(uhttpd)
 
 wants() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
@@ -750,7 +758,7 @@ machine() {
     echo "- nginx: $v; lighttpd: $( ((HAVE_LIGHTTPD)) && lighttpd -v 2>&1 | head -1 | sed 's/ - .*//' || echo "not installed")"
     echo "- wrk: $(wrk -v 2>&1 | head -1 | awk '{print $2}'); ab: $(ab -V 2>&1 | head -1 | awk '{print $5}'); $(openssl version | cut -d' ' -f1-2)"
     echo "- uhttpd: $("$UHTTPD" --version) $UHTTPD_AT"
-    echo "- settings: DURATION=${DURATION}s, ROUNDS=$ROUNDS, WARMUP=${WARMUP}s, IDLE_CONNS=$IDLE_CONNS, servers on CPU $SERVER_CPU, load generator on CPU $CLIENT_CPU (scenario 9: unpinned)"
+    echo "- settings: DURATION=${DURATION}s, ROUNDS=$ROUNDS, WARMUP=${WARMUP}s, IDLE_CONNS=$IDLE_CONNS, servers on CPU $SERVER_CPU, load generator on CPU $CLIENT_CPU (scenario 9: unpinned)${UHTTPD_EXTRA_ARGS:+; uhttpd extra arguments: $UHTTPD_EXTRA_ARGS}"
 }
 
 machine >"$WORK/machine.md"

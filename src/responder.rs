@@ -97,6 +97,9 @@ pub(crate) struct Shared {
     connections: AtomicUsize,
     /// Connections accepted since the loop began.
     accepted: AtomicU64,
+    /// TLS handshakes completed, and failed, since the loop began.
+    tls_handshakes: AtomicU64,
+    tls_handshake_failures: AtomicU64,
 }
 
 impl Shared {
@@ -108,6 +111,8 @@ impl Shared {
             interrupted: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
             accepted: AtomicU64::new(0),
+            tls_handshakes: AtomicU64::new(0),
+            tls_handshake_failures: AtomicU64::new(0),
         }
     }
 
@@ -164,6 +169,26 @@ impl Shared {
     /// Connections accepted so far, from any thread.
     pub fn accepted(&self) -> u64 {
         self.accepted.load(Ordering::Relaxed)
+    }
+
+    /// Counts one completed TLS handshake (on the loop thread).
+    pub fn note_tls_handshake(&self) {
+        self.tls_handshakes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one failed TLS handshake (on the loop thread).
+    pub fn note_tls_handshake_failure(&self) {
+        self.tls_handshake_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// TLS handshakes completed so far, from any thread.
+    pub fn tls_handshakes(&self) -> u64 {
+        self.tls_handshakes.load(Ordering::Relaxed)
+    }
+
+    /// TLS handshakes failed so far, from any thread.
+    pub fn tls_handshake_failures(&self) -> u64 {
+        self.tls_handshake_failures.load(Ordering::Relaxed)
     }
 
     /// Marks the loop as awake.

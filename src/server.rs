@@ -136,6 +136,25 @@ impl LoopHandle {
     pub fn accepted(&self) -> u64 {
         self.shared.accepted()
     }
+
+    /// The TLS handshakes the loop's connections have completed since it
+    /// began (a counter, e.g. for metrics), readable from any thread.
+    pub fn tls_handshakes(&self) -> u64 {
+        self.shared.tls_handshakes()
+    }
+
+    /// The TLS handshakes that failed since the loop began: ended by a
+    /// TLS error (bytes that are not TLS, a ClientHello rustls refuses,
+    /// an alert from the client, e.g. one that does not trust the
+    /// certificate), or by the connection closing for any other reason
+    /// (the client leaving, a timeout, the loop stopping) after the
+    /// client's first byte and before completion. A connection closed
+    /// before its client sent any byte (a port probe, an unused browser
+    /// preconnect) counts as neither, as does one refused for its
+    /// PROXY protocol header before TLS began.
+    pub fn tls_handshake_failures(&self) -> u64 {
+        self.shared.tls_handshake_failures()
+    }
 }
 
 impl std::fmt::Debug for LoopHandle {
@@ -719,7 +738,11 @@ impl EventLoop {
                 let transport = match &config.tls {
                     None => Transport::Plain(stream),
                     Some(tls) => match rustls::ServerConnection::new(tls.current()) {
-                        Ok(conn) => Transport::Tls(Box::new(TlsStream::new(stream, conn))),
+                        Ok(conn) => Transport::Tls(Box::new(TlsStream::new(
+                            stream,
+                            conn,
+                            Arc::clone(&self.shared),
+                        ))),
                         Err(e) => {
                             log::warn!("cannot start TLS for {peer}: {e}");
                             return;

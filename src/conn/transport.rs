@@ -5,12 +5,19 @@
 //! readiness". TLS records are written as plaintext is accepted; plaintext
 //! is accepted only while no encrypted bytes wait, so rustls' buffers stay
 //! small and backpressure reaches the application.
+//!
+//! A TLS stream counts its handshake on the loop's counters
+//! ([`LoopHandle::tls_handshakes`](crate::LoopHandle::tls_handshakes)),
+//! once, as it completes or fails.
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
+use std::sync::Arc;
 
 use mio::event::Source;
 use mio::net::{TcpStream, UnixStream};
+
+use crate::responder::Shared;
 
 /// Plaintext accepted into rustls per write call.
 const TLS_WRITE_CHUNK: usize = 16 * 1024;
@@ -32,16 +39,73 @@ pub(crate) struct TlsStream {
     socket_drained: bool,
     /// Plaintext rustls holds that `read` has not handed out yet.
     plaintext: usize,
+    handshake: HandshakeTally,
 }
 
 impl TlsStream {
-    pub fn new(sock: TcpStream, tls: rustls::ServerConnection) -> Self {
+    /// `shared`: the loop's counters, where the handshake is counted.
+    pub fn new(sock: TcpStream, tls: rustls::ServerConnection, shared: Arc<Shared>) -> Self {
         TlsStream {
             sock,
             tls,
             socket_drained: false,
             plaintext: 0,
+            handshake: HandshakeTally {
+                shared,
+                state: Handshake::Unbegun,
+            },
         }
+    }
+}
+
+/// Where a connection's TLS handshake stands, for its count.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Handshake {
+    /// No byte from the client yet: a connection closed now (a port
+    /// probe, a browser's unused preconnect) had no handshake to count.
+    Unbegun,
+    /// The client sent something; rustls has not finished.
+    Underway,
+    /// Counted, completed or failed.
+    Counted,
+}
+
+/// Counts one handshake on the loop's counters: completed when rustls
+/// finishes it; failed when rustls refuses the client's bytes (not TLS, a
+/// bad ClientHello, an alert such as a client not trusting the
+/// certificate), or when the connection ends for any other reason (the
+/// client closing, a timeout, the loop stopping) after the client's
+/// first byte and before completion.
+struct HandshakeTally {
+    shared: Arc<Shared>,
+    state: Handshake,
+}
+
+impl HandshakeTally {
+    fn received(&mut self) {
+        if self.state == Handshake::Unbegun {
+            self.state = Handshake::Underway;
+        }
+    }
+
+    fn completed(&mut self) {
+        if self.state != Handshake::Counted {
+            self.state = Handshake::Counted;
+            self.shared.note_tls_handshake();
+        }
+    }
+
+    fn failed(&mut self) {
+        if self.state == Handshake::Underway {
+            self.shared.note_tls_handshake_failure();
+        }
+        self.state = Handshake::Counted;
+    }
+}
+
+impl Drop for HandshakeTally {
+    fn drop(&mut self) {
+        self.failed();
     }
 }
 
@@ -205,6 +269,7 @@ impl TlsStream {
                 Ok(0) => return Ok(0),
                 Ok(_) => {
                     self.socket_drained = tracked.short;
+                    self.handshake.received();
                     self.process()?;
                 }
                 Err(e) => {
@@ -221,6 +286,7 @@ impl TlsStream {
             if self.tls.read_tls(&mut bytes)? == 0 {
                 break;
             }
+            self.handshake.received();
             self.process()?;
         }
         Ok(())
@@ -231,9 +297,14 @@ impl TlsStream {
         match self.tls.process_new_packets() {
             Ok(state) => {
                 self.plaintext = state.plaintext_bytes_to_read();
+                if !self.tls.is_handshaking() {
+                    self.handshake.completed();
+                }
                 Ok(())
             }
             Err(e) => {
+                // A failed handshake, unless it had completed.
+                self.handshake.failed();
                 // Tell the peer why (an alert), then give up.
                 let _ = self.flush_tls();
                 Err(io::Error::new(io::ErrorKind::InvalidData, e))

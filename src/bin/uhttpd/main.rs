@@ -188,7 +188,9 @@ fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
     for (n, event_loop) in loops.enumerate() {
         let (app, lifecycle) = (Arc::clone(&app), Arc::clone(&lifecycle));
         let thread = std::thread::Builder::new()
-            .name(format!("worker-{}", n + 1))
+            // The first worker is this thread: thread `worker-N` serves
+            // the loop the metrics label `worker="N"`.
+            .name(format!("worker-{}", n + 2))
             .spawn(move || serve(event_loop, &app, &lifecycle))
             .map_err(|e| format!("cannot start a worker thread: {e}"))?;
         threads.push(thread);

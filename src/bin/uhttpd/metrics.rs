@@ -8,8 +8,11 @@
 //! Counts are process-wide atomics ([`METRICS`]), bumped without a lock:
 //! requests, statuses, bytes and durations from the access-log hook (one
 //! [`uhttp::Completed`] per exchange), certificate reloads from the reload
-//! thread. Open connections are read from the workers' loops, and the
-//! certificate's expiry from [`ServedCert`], when scraped.
+//! thread. Open and accepted connections and TLS handshakes are read
+//! from the workers' loops, per worker (label `worker`, from `"1"`), and
+//! the certificate's expiry from [`ServedCert`], when scraped. Requests
+//! and bytes stay process-wide: the access-log hook that feeds them is
+//! shared by the workers and does not say which one served.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -153,7 +156,7 @@ impl Drop for UploadTally {
 /// What a scrape reads besides [`METRICS`].
 #[derive(Debug, Default)]
 pub struct Sources {
-    /// Every worker's loop, for open connections.
+    /// Every worker's loop, in worker order: connections and TLS handshakes.
     pub loops: Vec<LoopHandle>,
     /// The served certificate; `None` without TLS.
     pub cert: Option<Arc<ServedCert>>,
@@ -277,22 +280,42 @@ pub fn render(metrics: &Metrics, sources: &Sources) -> String {
         );
     }
 
-    header(
+    // Per worker (each loop counts its own): `sum()` gives the totals.
+    per_worker(
         &mut out,
         "uhttpd_open_connections",
         "gauge",
-        "Connections open now, over all workers",
+        "Connections open now",
+        &sources.loops,
+        |l| l.connections() as u64,
     );
-    let open: usize = sources.loops.iter().map(LoopHandle::connections).sum();
-    let _ = writeln!(out, "uhttpd_open_connections {open}");
-    header(
+    per_worker(
         &mut out,
         "uhttpd_connections_total",
         "counter",
-        "Connections accepted, over all workers",
+        "Connections accepted",
+        &sources.loops,
+        LoopHandle::accepted,
     );
-    let total: u64 = sources.loops.iter().map(LoopHandle::accepted).sum();
-    let _ = writeln!(out, "uhttpd_connections_total {total}");
+    if sources.cert.is_some() {
+        per_worker(
+            &mut out,
+            "uhttpd_tls_handshakes_total",
+            "counter",
+            "TLS handshakes completed",
+            &sources.loops,
+            LoopHandle::tls_handshakes,
+        );
+        per_worker(
+            &mut out,
+            "uhttpd_tls_handshake_failures_total",
+            "counter",
+            "TLS handshakes failed: a TLS error or alert, or the connection \
+             closed after the client's first byte and before completion",
+            &sources.loops,
+            LoopHandle::tls_handshake_failures,
+        );
+    }
 
     header(
         &mut out,
@@ -339,6 +362,21 @@ pub fn render(metrics: &Metrics, sources: &Sources) -> String {
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// One series per worker, `worker="1"` for the first loop.
+fn per_worker(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    loops: &[LoopHandle],
+    value: impl Fn(&LoopHandle) -> u64,
+) {
+    header(out, name, kind, help);
+    for (n, handle) in loops.iter().enumerate() {
+        let _ = writeln!(out, "{name}{{worker=\"{}\"}} {}", n + 1, value(handle));
+    }
 }
 
 /// The metrics listener, bound: [`Listener::spawn`] serves it on a
