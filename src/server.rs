@@ -755,7 +755,10 @@ impl EventLoop {
         self.shared.note_accepted();
         // The request often arrives with the handshake: read it now rather
         // than after another trip through the poll.
-        self.with_conn(key, now, |conn, ctx| conn.drive(ctx));
+        self.with_conn(key, now, |conn, ctx| {
+            conn.opened(ctx);
+            conn.drive(ctx);
+        });
     }
 }
 
