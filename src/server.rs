@@ -543,6 +543,9 @@ impl EventLoop {
         self.idle.remove(key);
         entry.conn.release_buffers(&mut self.pool);
         self.servers[entry.server].connections -= 1;
+        // Closed before it stops counting: its client's slot is free by
+        // the time `connections()` says it is gone.
+        drop(entry);
         self.shared.set_connections(self.conns.len());
     }
 
