@@ -18,6 +18,7 @@ mod common;
 mod connections;
 mod generated;
 mod health;
+mod limits;
 mod listing;
 mod log_format;
 mod memory;

@@ -125,7 +125,8 @@ impl Facts<'_> {
 fn client_limits_line(l: &Limits) -> String {
     let mut on = Vec::new();
     if let Some(n) = l.max_connections_per_ip {
-        on.push(format!("{n} connections per client"));
+        let s = if n.get() == 1 { "" } else { "s" };
+        on.push(format!("{n} connection{s} per client"));
     }
     if let Some(rate) = l.rate_limit {
         let unit = match rate.per().as_secs() {
