@@ -25,7 +25,7 @@
 //! if over its limits: a flood of addresses is refused rather than let
 //! through unlimited, and the addresses already counted keep their counts.
 //!
-//! The bucket logic is pure ([`Table`] takes `now`); [`PeerLimits`] puts
+//! The bucket logic is pure (its table takes `now`); [`PeerLimits`] puts
 //! it behind one mutex, taken once per connection opened or closed and
 //! once per request checked.
 
@@ -135,8 +135,12 @@ impl PeerLimits {
 
     /// Connections open at once from one client address. One more is
     /// answered `429 Too Many Requests` with `Connection: close` as soon
-    /// as it is accepted (before its request is read; logged in the access
-    /// log as refused, [`RequestError::TooManyConnections`]), and closed.
+    /// as its client is known (on accept, or after its PROXY protocol
+    /// header; before its request is read), logged in the access log as
+    /// refused ([`RequestError::TooManyConnections`]), and closed once
+    /// what the client sent meanwhile is drained (at most
+    /// [`LINGER`](crate::h1::conn::LINGER)). A connection's slot is free
+    /// again when it closes, however it ends.
     ///
     /// [`RequestError::TooManyConnections`]: crate::RequestError::TooManyConnections
     pub fn max_connections(self, n: NonZeroU32) -> PeerLimits {
@@ -187,7 +191,7 @@ impl PeerLimits {
         };
         lock(&self.table).connect(key, max.get(), self.max_clients, now)?;
         Ok(Some(Slot {
-            limits: self.clone(),
+            table: Arc::clone(&self.table),
             key,
         }))
     }
@@ -205,13 +209,13 @@ impl PeerLimits {
 /// A connection counted against its address's limit; the count goes down
 /// when it is dropped (however the connection ended).
 pub(crate) struct Slot {
-    limits: PeerLimits,
+    table: Arc<Mutex<Table>>,
     key: Key,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        lock(&self.limits.table).disconnect(self.key, Instant::now());
+        lock(&self.table).disconnect(self.key, Instant::now());
     }
 }
 
