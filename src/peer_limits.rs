@@ -52,15 +52,19 @@ pub struct Rate {
 }
 
 impl Rate {
-    /// `requests` per `per` (at least a nanosecond), bursts of
-    /// `requests`.
+    /// `requests` per `per` (from a nanosecond to [`Rate::MAX_PERIOD`]),
+    /// bursts of `requests`.
     pub fn new(requests: NonZeroU32, per: Duration) -> Rate {
         Rate {
             requests,
-            per: per.max(Duration::from_nanos(1)),
+            per: per.clamp(Duration::from_nanos(1), Rate::MAX_PERIOD),
             burst: requests,
         }
     }
+
+    /// The longest period a rate is counted over: a day (so that the
+    /// bucket's times stay far from the clock's range).
+    pub const MAX_PERIOD: Duration = Duration::from_secs(86400);
 
     /// `requests` per second, bursts of `requests`.
     pub fn per_second(requests: NonZeroU32) -> Rate {
@@ -316,6 +320,8 @@ impl Table {
         if ahead > tolerance {
             return Err(ahead - tolerance);
         }
+        // Within `burst x interval` of now: at most u32::MAX days, far
+        // inside an `Instant`'s range.
         let full_at = full_at + interval;
         entry.full_at = Some(full_at);
         if entry.connections == 0 {
@@ -461,6 +467,23 @@ mod tests {
         assert_eq!(
             table.request(key, &rate, 10, t0 + Duration::from_secs(10)),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn the_longest_rates_do_not_overflow_the_clock() {
+        let rate = Rate::new(n(1), Duration::MAX).with_burst(n(u32::MAX));
+        assert_eq!(rate.per(), Rate::MAX_PERIOD);
+        let mut table = Table::default();
+        let t0 = Instant::now();
+        for _ in 0..1000 {
+            assert_eq!(table.request(Key::V4(1), &rate, 10, t0), Ok(()));
+        }
+        let rate = Rate::new(n(1), Duration::MAX).with_burst(n(1));
+        assert_eq!(table.request(Key::V4(2), &rate, 10, t0), Ok(()));
+        assert_eq!(
+            table.request(Key::V4(2), &rate, 10, t0),
+            Err(Rate::MAX_PERIOD)
         );
     }
 
