@@ -23,7 +23,7 @@ _uhttpd() {
 
     case "${cmd}" in
         uhttpd)
-            opts="-b -p -c -q -v -h -V --bind --port --workers --unix --unix-mode --cert --key --redirect-http --upload-dir --overwrite --max-upload-size --upload-expiry --max-open-uploads --max-open-uploads-per-client --max-connections --keep-alive-timeout --keep-alive-max-requests --request-timeout --send-timeout --max-headers-length --max-content-length --no-listing --no-archive --cache-control --qr --index --spa --404 --mime --header --cors --compress --compress-cache --no-precompressed --no-rpc --trusted-proxy --proxy-protocol --auth-file --auth-uploads-only --health --drain --metrics --config --quiet --verbose --log-format --help --version"
+            opts="-b -p -c -q -v -h -V --bind --port --workers --unix --unix-mode --cert --key --redirect-http --upload-dir --overwrite --max-upload-size --upload-expiry --max-open-uploads --max-open-uploads-per-client --max-connections --keep-alive-timeout --keep-alive-max-requests --request-timeout --send-timeout --max-headers-length --max-content-length --max-connections-per-ip --rate-limit --rate-burst --limit-rate --no-listing --no-archive --cache-control --qr --index --spa --404 --mime --header --cors --compress --compress-cache --no-precompressed --no-rpc --trusted-proxy --proxy-protocol --auth-file --auth-uploads-only --health --drain --metrics --config --quiet --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -150,6 +150,22 @@ _uhttpd() {
                     return 0
                     ;;
                 --max-content-length)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections-per-ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate-burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -18,6 +18,10 @@ complete -c uhttpd -l request-timeout -d 'Seconds allowed from a request\'s firs
 complete -c uhttpd -l send-timeout -d 'Seconds a response may go without the client reading any of it before it is cut off' -r
 complete -c uhttpd -l max-headers-length -d 'Largest request line plus headers (larger: 431)' -r
 complete -c uhttpd -l max-content-length -d 'Largest request body outside uploads, e.g. for /rpc (larger: 413)' -r
+complete -c uhttpd -l max-connections-per-ip -d 'Most connections open at once from one client address, over all workers (more: 429)' -r
+complete -c uhttpd -l rate-limit -d 'Requests allowed per client address, e.g. 10/s or 600/m (more: 429 with Retry-After)' -r
+complete -c uhttpd -l rate-burst -d 'Requests a client may make at once under --rate-limit [default: the rate\'s N]' -r
+complete -c uhttpd -l limit-rate -d 'Bytes per second each connection\'s downloads are sent at, at most, e.g. 500K or 2M' -r
 complete -c uhttpd -l cache-control -d 'Cache-Control sent with every file [default: no-cache for HTML, max-age=600 for others]' -r
 complete -c uhttpd -l index -d 'File served for a directory, tried in order (repeat for several) [default: index.html, index.htm]' -r
 complete -c uhttpd -l spa -d 'Single-page app: unknown pages a browser asks for get FILE (200)' -r

@@ -1,9 +1,11 @@
 //! Server options, named as in uHTTP Server, with server-grade defaults.
 
 use std::net::IpAddr;
+use std::num::NonZeroU64;
 use std::time::Duration;
 
 use crate::access_log::AccessLog;
+use crate::peer_limits::PeerLimits;
 use crate::proxy_protocol::ProxyProtocol;
 use crate::tls::TlsConfig;
 
@@ -87,6 +89,16 @@ pub struct Config {
     /// Called when each response ends, with what was really sent
     /// ([`crate::access_log`]). Default none.
     pub access_log: Option<AccessLog>,
+    /// Connections and requests per client address, counted across every
+    /// server and loop holding a clone of the same [`PeerLimits`]
+    /// ([`crate::peer_limits`]). Default none.
+    pub peer_limits: Option<PeerLimits>,
+    /// Bytes per second one connection's responses (files, streams) are
+    /// sent at, at most (as nginx's `limit_rate`; WebSocket messages are
+    /// not paced). Writes wait on the loop's timers, never in a sleep;
+    /// the rate holds over any second, after a first burst of a
+    /// twentieth of it (at least 4 KiB). Default none.
+    pub limit_rate: Option<NonZeroU64>,
 }
 
 impl Default for Config {
@@ -107,6 +119,8 @@ impl Default for Config {
             websocket_deflate: true,
             tls: None,
             access_log: None,
+            peer_limits: None,
+            limit_rate: None,
         }
     }
 }
@@ -145,6 +159,8 @@ impl std::fmt::Debug for Config {
             .field("websocket_deflate", &self.websocket_deflate)
             .field("tls", &self.tls.is_some())
             .field("access_log", &self.access_log.is_some())
+            .field("peer_limits", &self.peer_limits)
+            .field("limit_rate", &self.limit_rate)
             .finish()
     }
 }

@@ -92,8 +92,9 @@ impl From<serde_json::Error> for Error {
 }
 
 /// Why the server refused a request. Each variant maps to one status code;
-/// the response goes out and the connection closes, because once a request
-/// is refused its framing can no longer be trusted.
+/// the response goes out and, except after a rate-limited request without
+/// a body, the connection closes, because once a request is refused its
+/// framing can no longer be trusted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RequestError {
@@ -111,6 +112,17 @@ pub enum RequestError {
     NotImplemented,
     /// A protocol version other than HTTP/1.0 and HTTP/1.1 (505).
     VersionNotSupported,
+    /// The client address has as many connections open as
+    /// [`PeerLimits::max_connections`](crate::PeerLimits::max_connections)
+    /// allows (429, before any request is read).
+    TooManyConnections,
+    /// The client address is over its
+    /// [`PeerLimits::rate`](crate::PeerLimits::rate) (429, with
+    /// `Retry-After: retry_after`, in whole seconds).
+    RateLimited {
+        /// Seconds until a request is allowed again (at least 1).
+        retry_after: u64,
+    },
 }
 
 impl RequestError {
@@ -123,14 +135,17 @@ impl RequestError {
             RequestError::HeadersTooLarge => 431,
             RequestError::NotImplemented => 501,
             RequestError::VersionNotSupported => 505,
+            RequestError::TooManyConnections | RequestError::RateLimited { .. } => 429,
         }
     }
 
-    /// Whether the connection must close after the answer. Always true
-    /// today: every refusal happens before the request's body is consumed,
-    /// so the next request could not be found reliably.
+    /// Whether the connection must close after the answer: true but for
+    /// a rate-limited request, whose connection closes only if it has a
+    /// body (which is not read). Every other refusal happens before the
+    /// request's body is consumed, so the next request could not be found
+    /// reliably.
     pub fn closes_connection(&self) -> bool {
-        true
+        !matches!(self, RequestError::RateLimited { .. })
     }
 }
 
@@ -145,6 +160,12 @@ impl fmt::Display for RequestError {
                 f.write_str("method or transfer coding not implemented")
             }
             RequestError::VersionNotSupported => f.write_str("HTTP version not supported"),
+            RequestError::TooManyConnections => {
+                f.write_str("too many connections from this client")
+            }
+            RequestError::RateLimited { retry_after } => {
+                write!(f, "rate limited for {retry_after}s")
+            }
         }
     }
 }

@@ -562,6 +562,9 @@ impl EventLoop {
         self.idle.remove(key);
         entry.conn.release_buffers(&mut self.pool);
         self.servers[entry.server].connections -= 1;
+        // Closed before it stops counting: its client's slot is free by
+        // the time `connections()` says it is gone.
+        drop(entry);
         self.shared.set_connections(self.conns.len());
     }
 
@@ -778,7 +781,10 @@ impl EventLoop {
         self.shared.note_accepted();
         // The request often arrives with the handshake: read it now rather
         // than after another trip through the poll.
-        self.with_conn(key, now, |conn, ctx| conn.drive(ctx));
+        self.with_conn(key, now, |conn, ctx| {
+            conn.opened(ctx);
+            conn.drive(ctx);
+        });
     }
 }
 

@@ -18,11 +18,14 @@
 //! | `streaming.rs` | streamed responses and WebSocket sessions through their outbox |
 //! | `outgoing.rs`, `buffer.rs`, `transport.rs` | the bytes still to send, receive buffers and their pool, the socket |
 //! | `preface.rs` | the PROXY protocol header before HTTP or TLS |
+//! | `limits.rs`, `pace.rs` | connections and requests per client, the byte rate of responses |
 //! | `exchange.rs`, `request_line.rs` | access-log accounting; the request named if a panic ends the connection |
 
 mod buffer;
 mod exchange;
+mod limits;
 mod outgoing;
+mod pace;
 mod preface;
 mod reading;
 mod request_line;
@@ -55,6 +58,7 @@ use crate::h1::conn::{Expired, Limits, Machine};
 use crate::h1::encode::DateCache;
 use crate::ids::{ConnRef, ServerId};
 use crate::outbox::Outbox;
+use crate::peer_limits::Slot;
 use crate::request::Request;
 use crate::responder::Shared;
 use crate::websocket::WebSocket;
@@ -169,6 +173,14 @@ pub(crate) struct Connection {
     /// While a request is served: its access-log accounting and request
     /// line (from the loop's pool; `None` when idle).
     serving: Option<Box<Serving>>,
+    /// Counted among its client's connections ([`Config::peer_limits`]);
+    /// released when the connection is dropped.
+    slot: Option<Slot>,
+    /// The byte budget of responses ([`Config::limit_rate`]), from the
+    /// first response sent under it.
+    pacer: Option<pace::Pacer>,
+    /// Writing waits for the budget until then.
+    paced_until: Option<Instant>,
 }
 
 impl Connection {
@@ -195,6 +207,18 @@ impl Connection {
             fin_unseen: true,
             nodelay: false,
             serving: None,
+            slot: None,
+            pacer: None,
+            paced_until: None,
+        }
+    }
+
+    /// The connection was just accepted: unless a PROXY protocol header
+    /// is to name the client first, it is admitted under the limits of its
+    /// client's address.
+    pub fn opened(&mut self, ctx: &mut Ctx<'_>) {
+        if self.preface == Preface::None {
+            self.admit(ctx);
         }
     }
 
@@ -227,8 +251,14 @@ impl Connection {
         self.transport.source_mut()
     }
 
+    /// The next moment the connection must be driven: a protocol
+    /// deadline, or the end of a pacing wait.
     pub fn deadline(&self) -> Option<Instant> {
-        self.machine.deadline().map(|deadline| deadline.at)
+        let machine = self.machine.deadline().map(|deadline| deadline.at);
+        match (machine, self.paced_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub fn closed(&self) -> Option<CloseReason> {
@@ -374,6 +404,10 @@ impl Connection {
 
     /// A deadline passed.
     pub fn on_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        self.pacing_timer(ctx.now);
+        if self.machine.deadline().is_none_or(|d| d.at > ctx.now) {
+            return;
+        }
         if self.preface == Preface::ProxyHeader {
             return self.proxy_header_timed_out(ctx);
         }

@@ -93,7 +93,8 @@ impl Connection {
             self.peer
         );
         self.preface = Preface::None;
-        true
+        self.admit(ctx);
+        self.closed().is_none()
     }
 
     /// Closes the connection before reading anything of it as HTTP.

@@ -44,7 +44,9 @@ impl Connection {
                     self.rx.consume(consumed);
                     self.serving(ctx.pool, ctx.now).line = Some(RequestLine::of(&head));
                     let req = self.new_request(ctx, head);
-                    self.start_body(ctx, req, body);
+                    if let Some(req) = self.over_rate(ctx, req) {
+                        self.start_body(ctx, req, body);
+                    }
                 }
                 Step::Data { data, consumed } => {
                     let fed = match &mut self.held {

@@ -157,7 +157,11 @@ impl Connection {
                     Err(e) => return self.write_failed(ctx, e) || progress,
                 }
             }
-            if let Some(done) = self.send_file_part(ctx) {
+            let Some(allowed) = self.send_allowance(ctx) else {
+                // Over `limit_rate`: the timer wakes the connection.
+                return progress;
+            };
+            if let Some(done) = self.send_file_part(ctx, allowed) {
                 if !done {
                     return progress;
                 }
@@ -182,13 +186,15 @@ impl Connection {
                 }
                 return progress;
             }
-            match self.transport.write(&self.out.buf[self.out.pos..]) {
+            let end = self.out.buf.len().min(self.out.pos.saturating_add(allowed));
+            match self.transport.write(&self.out.buf[self.out.pos..end]) {
                 Ok(0) => {
                     self.close(ctx, CloseReason::Io, "connection error");
                     return true;
                 }
                 Ok(n) => {
                     self.out.pos += n;
+                    self.spent(n);
                     if let Some(serving) = &mut self.serving {
                         serving.exchange.sent(n);
                     }
@@ -204,12 +210,13 @@ impl Connection {
     /// connections, long parts): `None` when it is not, `Some(true)` when
     /// bytes went out, `Some(false)` when the socket is full or the
     /// connection failed.
-    fn send_file_part(&mut self, ctx: &mut Ctx<'_>) -> Option<bool> {
+    /// `allowed`: the most bytes that may go out (`limit_rate`).
+    fn send_file_part(&mut self, ctx: &mut Ctx<'_>, allowed: usize) -> Option<bool> {
         if self.transport.is_tls() {
             return None;
         }
         let (file, offset, len) = self.out.next_sendfile()?;
-        let count = (*len).min(SENDFILE_CHUNK) as usize;
+        let count = ((*len).min(SENDFILE_CHUNK) as usize).min(allowed);
         let result = match self.transport.sendfile(file, offset, count) {
             Ok(0) => Err(shrunk()),
             other => other,
@@ -223,6 +230,7 @@ impl Connection {
                 if let Some(serving) = &mut self.serving {
                     serving.exchange.sent(n);
                 }
+                self.spent(n);
                 self.machine.written(ctx.limits, ctx.now);
                 Some(true)
             }

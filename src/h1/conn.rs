@@ -969,6 +969,25 @@ impl Machine {
         matches!(self.phase, Phase::Respond { .. })
     }
 
+    /// Whether response bytes (a head, a body, a stream) are what the
+    /// connection sends, rather than WebSocket frames.
+    #[inline]
+    pub fn sends_response(&self) -> bool {
+        matches!(self.phase, Phase::Respond { .. } | Phase::Streaming { .. })
+    }
+
+    /// The connection is refused before any request (its client has too
+    /// many open): the refusal is the answer awaited, then the connection
+    /// closes, draining what the client sends meanwhile. False when a
+    /// request already began.
+    pub fn refuse_connection(&mut self) -> bool {
+        if !matches!(self.phase, Phase::Idle) || self.requests > 0 {
+            return false;
+        }
+        self.refusing();
+        true
+    }
+
     /// The response is sent in full (nothing queued, nothing in TLS):
     /// keep-alive or close, and how. `rx_empty`: no further request is
     /// buffered. `None` when no response was being sent.

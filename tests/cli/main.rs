@@ -19,6 +19,7 @@ mod connections;
 mod fleet;
 mod generated;
 mod health;
+mod limits;
 mod listing;
 mod log_format;
 mod memory;

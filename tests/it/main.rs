@@ -24,6 +24,7 @@ mod fd_exhaustion;
 mod ipv6;
 mod keepalive_limits;
 mod panic_isolation;
+mod peer_limits;
 mod pipelining;
 mod proxy_protocol;
 mod request_api;

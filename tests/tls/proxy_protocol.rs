@@ -148,3 +148,47 @@ fn the_redirect_listener_reads_the_header_too() {
         other => panic!("answered: {other:?}"),
     }
 }
+
+#[test]
+fn over_its_connection_limit_a_tls_client_reads_429_and_a_failed_handshake_frees_its_slot() {
+    let pair = Pair::localhost(KeyKind::EcdsaP256Pkcs8);
+    let root = site();
+    let mut args = pair.args();
+    args.extend(
+        [
+            "--proxy-protocol",
+            "--trusted-proxy",
+            "127.0.0.1",
+            "--max-connections-per-ip",
+            "1",
+        ]
+        .map(String::from),
+    );
+    let server = Server::serving(root.path(), &args);
+    let ours = server.addr();
+    let header = |client: &str| v2(client.parse().unwrap(), ours, &[]);
+
+    let mut held = connect_behind(ours, &pair, &header("203.0.113.7:1"), true).unwrap();
+    assert_eq!(remote_addr(&mut held), "203.0.113.7");
+    // The handshake completes, then the refusal is the only answer.
+    let mut over = connect_behind(ours, &pair, &header("203.0.113.7:2"), true).unwrap();
+    let response = over.read_response();
+    assert_eq!(response.status, 429, "{}", response.text());
+    assert!(response.closes());
+    assert!(over.is_closed_cleanly());
+    // Another client behind the same proxy is served.
+    let mut other = connect_behind(ours, &pair, &header("203.0.113.8:1"), true).unwrap();
+    assert_eq!(remote_addr(&mut other), "203.0.113.8");
+
+    // A client whose handshake fails after its header: its slot is free
+    // again once the connection is gone.
+    let mut broken = sock(ours);
+    let mut bytes = header("203.0.113.9:1");
+    bytes.extend(b"GET / HTTP/1.1\r\n\r\n");
+    broken.write_all(&bytes).unwrap();
+    let mut rest = Vec::new();
+    let _ = broken.read_to_end(&mut rest);
+    let mut after = connect_behind(ours, &pair, &header("203.0.113.9:2"), true).unwrap();
+    assert_eq!(remote_addr(&mut after), "203.0.113.9");
+    drop(held);
+}

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::num::{NonZeroU32, NonZeroU64};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -295,6 +296,8 @@ impl Startup {
                 from: settings.trusted_proxy.clone(),
             };
         }
+        config.peer_limits = peer_limits(settings);
+        config.limit_rate = settings.limit_rate.and_then(NonZeroU64::new);
         config.event_mode = true;
         config.tls = tls.clone();
         let mut redirect_config = config.clone();
@@ -349,6 +352,12 @@ impl Startup {
                 keep_alive_max_requests: config.keep_alive_max_requests,
                 request_timeout: config.request_timeout,
                 send_timeout: config.send_timeout,
+                max_connections_per_ip: config
+                    .peer_limits
+                    .as_ref()
+                    .and_then(|l| l.connection_limit()),
+                rate_limit: config.peer_limits.as_ref().and_then(|l| l.rate_limit()),
+                limit_rate: config.limit_rate,
             },
             health: settings.health.as_ref(),
             drain: settings.drain,
@@ -406,6 +415,25 @@ impl Startup {
             unix,
         })
     }
+}
+
+/// `--max-connections-per-ip`, `--rate-limit` and `--rate-burst`: one
+/// table, shared by every worker and listener (each gets a clone of the
+/// config), so a client is counted once whichever loop accepted it.
+fn peer_limits(settings: &Settings) -> Option<uhttp::PeerLimits> {
+    if settings.max_connections_per_ip.is_none() && settings.rate_limit.is_none() {
+        return None;
+    }
+    // The options are at least 1 and at most u32::MAX (`cli::args`).
+    let count = |n: usize| NonZeroU32::new(u32::try_from(n).unwrap_or(u32::MAX));
+    let mut limits = uhttp::PeerLimits::new();
+    if let Some(max) = settings.max_connections_per_ip.and_then(count) {
+        limits = limits.max_connections(max);
+    }
+    if let Some(rate) = settings.rate_limit {
+        limits = limits.rate(rate.with_burst(settings.rate_burst.and_then(count)));
+    }
+    Some(limits)
 }
 
 /// Raises the open-file limit, and picks `--max-connections`: as given,

@@ -22,6 +22,7 @@ mod origin;
 mod percent;
 mod permissions;
 mod pool;
+mod rate;
 mod redirect;
 mod resumable;
 mod rpc;

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use uhttp::{Completed, Event, HttpServer, LoopHandle, Response};
+use uhttp::{Completed, Event, HttpServer, LoopHandle, RequestError, Response};
 
 use crate::resumable::Resumable;
 use crate::served_cert::ServedCert;
@@ -55,6 +55,8 @@ pub struct Metrics {
     uploads_completed: AtomicU64,
     uploads_failed: AtomicU64,
     uploads_in_progress: AtomicU64,
+    /// Requests refused by `--rate-limit`.
+    rate_limited: AtomicU64,
 }
 
 /// The one set of counts of the process.
@@ -78,6 +80,7 @@ impl Metrics {
             uploads_completed: ZERO,
             uploads_failed: ZERO,
             uploads_in_progress: ZERO,
+            rate_limited: ZERO,
         }
     }
 
@@ -97,6 +100,9 @@ impl Metrics {
         self.response_bytes
             .fetch_add(done.body_bytes(), Ordering::Relaxed);
         self.observe(done.duration());
+        if let Some(RequestError::RateLimited { .. }) = done.refused() {
+            self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn observe(&self, duration: Duration) {
@@ -249,6 +255,11 @@ pub fn render(metrics: &Metrics, sources: &Sources) -> String {
             "uhttpd_uploads_failed_total",
             "Uploaded files refused, cut short or not stored",
             &metrics.uploads_failed,
+        ),
+        (
+            "uhttpd_rate_limited_total",
+            "Requests answered 429 by --rate-limit",
+            &metrics.rate_limited,
         ),
     ] {
         header(&mut out, name, "counter", help);

@@ -8,9 +8,11 @@
 //! uploads: into /srv/uploads, up to 1G each, existing files kept (409)
 //! auth: 2 users from /etc/uhttpd/users, for every request
 //! limits: 2 workers x 1000 connections, headers 8K, bodies 512K, keep-alive 15s x 100 requests, request 5s, send 60s
+//! client limits: 8 connections per client, 10/s requests per client (bursts of 10), downloads at 1M/s per connection
 //! health: /healthz; drain: 30s on SIGTERM
 //! ```
 
+use std::num::{NonZeroU32, NonZeroU64};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -37,6 +39,9 @@ pub struct Limits {
     pub keep_alive_max_requests: usize,
     pub request_timeout: Duration,
     pub send_timeout: Duration,
+    pub max_connections_per_ip: Option<NonZeroU32>,
+    pub rate_limit: Option<uhttp::Rate>,
+    pub limit_rate: Option<NonZeroU64>,
 }
 
 /// The users of `--auth-file`.
@@ -104,6 +109,7 @@ impl Facts<'_> {
             l.request_timeout.as_secs(),
             l.send_timeout.as_secs(),
         ));
+        lines.push(client_limits_line(l));
         let health = self
             .health
             .map_or("off".to_owned(), |path| path.to_string());
@@ -112,6 +118,37 @@ impl Facts<'_> {
             .map_or("off".to_owned(), |d| format!("{}s on SIGTERM", d.as_secs()));
         lines.push(format!("health: {health}; drain: {drain}"));
         lines
+    }
+}
+
+/// The limits per client and per connection that are on.
+fn client_limits_line(l: &Limits) -> String {
+    let mut on = Vec::new();
+    if let Some(n) = l.max_connections_per_ip {
+        let s = if n.get() == 1 { "" } else { "s" };
+        on.push(format!("{n} connection{s} per client"));
+    }
+    if let Some(rate) = l.rate_limit {
+        let unit = match rate.per().as_secs() {
+            60 => "m",
+            _ => "s",
+        };
+        on.push(format!(
+            "{}/{unit} requests per client (bursts of {})",
+            rate.requests(),
+            rate.burst()
+        ));
+    }
+    if let Some(bytes) = l.limit_rate {
+        on.push(format!(
+            "downloads at {}/s per connection",
+            format_size(bytes.get())
+        ));
+    }
+    match on.is_empty() {
+        true => "client limits: off".to_owned(),
+        // IPv6 clients count by /64 (uhttp::peer_limits).
+        false => format!("client limits: {}", on.join(", ")),
     }
 }
 
@@ -150,6 +187,9 @@ mod tests {
             keep_alive_max_requests: 100,
             request_timeout: Duration::from_secs(5),
             send_timeout: Duration::from_secs(60),
+            max_connections_per_ip: None,
+            rate_limit: None,
+            limit_rate: None,
         }
     }
 
@@ -172,6 +212,7 @@ mod tests {
                 "uploads: off",
                 "auth: off",
                 "limits: 2 workers x 1000 connections, headers 8K, bodies 512K, keep-alive 15s x 100 requests, request 5s, send 60s",
+                "client limits: off",
                 "health: off; drain: off",
             ]
         );
@@ -216,8 +257,32 @@ mod tests {
             "uploads: into /srv/in, up to 1G each, existing files kept (409)"
         );
         assert_eq!(lines[3], "auth: 1 user from /etc/users, for uploads only");
-        assert_eq!(lines[5], "health: /healthz; drain: 30s on SIGTERM");
+        assert_eq!(lines[6], "health: /healthz; drain: 30s on SIGTERM");
         let expired = facts.lines(now + Duration::from_secs(86_400 * 31));
         assert!(expired[1].ends_with("(EXPIRED)"), "{}", expired[1]);
+    }
+
+    #[test]
+    fn the_client_limits_that_are_on_are_listed() {
+        let n = |v| std::num::NonZeroU32::new(v).unwrap();
+        let mut l = limits();
+        l.max_connections_per_ip = Some(n(8));
+        assert_eq!(
+            client_limits_line(&l),
+            "client limits: 8 connections per client"
+        );
+        l.rate_limit = Some(uhttp::Rate::new(n(600), Duration::from_secs(60)).with_burst(n(20)));
+        l.limit_rate = NonZeroU64::new(512 * 1024);
+        assert_eq!(
+            client_limits_line(&l),
+            "client limits: 8 connections per client, 600/m requests per client (bursts of 20), downloads at 512K/s per connection"
+        );
+        l.max_connections_per_ip = None;
+        l.limit_rate = None;
+        l.rate_limit = Some(uhttp::Rate::per_second(n(10)));
+        assert_eq!(
+            client_limits_line(&l),
+            "client limits: 10/s requests per client (bursts of 10)"
+        );
     }
 }

@@ -1043,3 +1043,43 @@ fn an_answer_with_no_request_waiting_is_dropped() {
     assert!(s.respond_with(200, b"y", false).is_none());
     assert!(!s.machine.upgrade(&s.limits, s.now));
 }
+
+#[test]
+fn a_connection_refused_before_its_request_answers_429_and_drains_what_follows() {
+    let mut s = Scenario::new(config());
+    assert!(s.machine.refuse_connection());
+    assert!(s.machine.deadline().is_none(), "the answer is due now");
+    s.refuse(RequestError::TooManyConnections);
+    s.flush();
+    assert_eq!(s.wire(), refusal(429));
+    assert_eq!(
+        s.seen(),
+        [Seen::Refused(429), Seen::Finished(Finished::Linger)]
+    );
+    // The request the client sent meanwhile is drained, not parsed.
+    s.recv(GET);
+    assert!(s.seen().is_empty());
+    assert!(s.rx.is_empty());
+    s.at(LINGER);
+    assert_eq!(s.seen(), [Seen::Closed(CloseReason::Timeout)]);
+}
+
+#[test]
+fn a_connection_is_refused_only_before_its_first_request() {
+    let mut s = Scenario::new(config());
+    s.recv(GET);
+    assert!(!s.machine.refuse_connection(), "a request under way");
+    s.answer(200, "a").flush();
+    assert!(!s.machine.refuse_connection(), "served once already");
+}
+
+#[test]
+fn an_answer_on_the_head_keeps_alive_without_a_body_and_closes_with_one() {
+    // How a rate-limited request is answered: on its head alone.
+    let mut s = Scenario::new(config());
+    s.recv(GET).answer(429, "slow down").flush();
+    assert_eq!(s.seen()[..2], [Seen::Began, get("/a")]);
+    s.recv(b"POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n12");
+    let answered = s.respond_with(429, b"slow down", false).unwrap();
+    assert_eq!(answered.after, After::Close, "the body is never read");
+}

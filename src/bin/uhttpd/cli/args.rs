@@ -22,6 +22,7 @@ use crate::access_log::LogFormat;
 use crate::headers::ExtraHeader;
 use crate::health::HealthPath;
 use crate::origin::CorsOrigin;
+use crate::rate::RequestRate;
 use crate::size::parse_size;
 use crate::static_files::content_type::MimeOverride;
 use crate::static_files::fallback::{IndexName, SitePath};
@@ -302,6 +303,60 @@ pub struct Options {
     #[serde(deserialize_with = "de::size")]
     pub max_content_length: u64,
 
+    /// Most connections open at once from one client address, over all workers (more: 429)
+    ///
+    /// The client is the address the connection comes from, or the one a
+    /// --proxy-protocol header names; IPv6 clients count by /64 (one
+    /// network), IPv4-mapped IPv6 as IPv4. A connection over the limit is
+    /// answered "429 Too Many Requests" with "Connection: close" at once,
+    /// logged, and closed; the client's other connections and every other
+    /// client are served as usual. Connections on --unix are not counted.
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..=u64::from(u32::MAX)),
+        help_heading = "Limits"
+    )]
+    #[serde(deserialize_with = "de::at_least_one")]
+    pub max_connections_per_ip: Option<usize>,
+
+    /// Requests allowed per client address, e.g. 10/s or 600/m (more: 429 with Retry-After)
+    ///
+    /// A token bucket per client (as --max-connections-per-ip counts
+    /// them; behind a --trusted-proxy, the client its X-Forwarded-For
+    /// names, as logged): it holds --rate-burst requests and refills at
+    /// the rate. A request finding it empty is answered "429 Too Many
+    /// Requests" with Retry-After, the seconds until a request passes
+    /// again, and counted in --metrics (uhttpd_rate_limited_total); the
+    /// connection stays open unless the request has a body.
+    #[arg(long, value_name = "RATE", help_heading = "Limits")]
+    pub rate_limit: Option<RequestRate>,
+
+    /// Requests a client may make at once under --rate-limit [default: the rate's N]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..=u64::from(u32::MAX)),
+        help_heading = "Limits"
+    )]
+    #[serde(deserialize_with = "de::at_least_one")]
+    pub rate_burst: Option<usize>,
+
+    /// Bytes per second each connection's downloads are sent at, at most, e.g. 500K or 2M
+    ///
+    /// Every response body (files, listings, archives, /rpc) on one
+    /// connection is sent at this rate at most, after a first burst of a
+    /// twentieth of it (at least 4K); each connection has its own rate, so
+    /// a client with several connections gets more. As nginx's limit_rate.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        value_parser = parse_size,
+        help_heading = "Limits"
+    )]
+    #[serde(deserialize_with = "de::size")]
+    pub limit_rate: Option<u64>,
+
     /// Do not list directories that have no index file (answer 404)
     #[arg(long, help_heading = "Features")]
     pub no_listing: bool,
@@ -526,8 +581,8 @@ pub struct Options {
     /// a private network), answering GET /metrics in the Prometheus text
     /// format 0.0.4: requests by method and status class, body bytes in and
     /// out, a request duration histogram, open connections, uploads
-    /// (started, completed, failed, in progress), certificate reloads and
-    /// expiry, build info. Port 0 picks a free port; the log
+    /// (started, completed, failed, in progress), requests refused by
+    /// --rate-limit, certificate reloads and expiry, build info. Port 0 picks a free port; the log
     /// says which.
     #[arg(long, value_name = "ADDR", help_heading = "Operating")]
     pub metrics: Option<SocketAddr>,

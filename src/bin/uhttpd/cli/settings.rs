@@ -80,6 +80,14 @@ impl Settings {
                     .into(),
             );
         }
+        if options.rate_burst.is_some() && options.rate_limit.is_none() {
+            return Err("--rate-burst needs --rate-limit".into());
+        }
+        if options.limit_rate == Some(0) {
+            return Err(
+                "--limit-rate 0 would send nothing: give bytes per second, such as 500K".into(),
+            );
+        }
         if options.auth_uploads_only && options.auth_file.is_none() {
             return Err("--auth-uploads-only needs --auth-file".into());
         }

@@ -71,6 +71,10 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             send_timeout: Duration::from_secs(60),
             max_headers_length: 8 << 10,
             max_content_length: 512 << 10,
+            max_connections_per_ip: None,
+            rate_limit: None,
+            rate_burst: None,
+            limit_rate: None,
             no_listing: false,
             no_archive: false,
             cache_control: None,
@@ -935,4 +939,48 @@ fn metrics_address_from_either_source() {
     let (_dir, path) = config_file("metrics = 9100\n");
     let msg = invalid(&["-c", path.to_str().unwrap()]);
     assert!(msg.contains("line 1"), "{msg}");
+}
+
+#[test]
+fn client_limits_come_from_the_command_line_or_the_file() {
+    let s = settings(&[
+        "--max-connections-per-ip",
+        "8",
+        "--rate-limit",
+        "10/s",
+        "--rate-burst",
+        "20",
+        "--limit-rate",
+        "512K",
+    ]);
+    assert_eq!(s.max_connections_per_ip, Some(8));
+    assert_eq!(s.rate_limit, Some("10/s".parse().unwrap()));
+    assert_eq!(s.rate_burst, Some(20));
+    assert_eq!(s.limit_rate, Some(512 << 10));
+
+    let (dir, path) =
+        config_file("max_connections_per_ip = 4\nrate_limit = \"600/m\"\nlimit_rate = \"1M\"\n");
+    let s = settings(&["--config", path.to_str().unwrap(), "--rate-burst", "5"]);
+    assert_eq!(s.max_connections_per_ip, Some(4));
+    assert_eq!(s.rate_limit, Some("600/m".parse().unwrap()));
+    assert_eq!(s.rate_burst, Some(5));
+    assert_eq!(s.limit_rate, Some(1 << 20));
+    drop(dir);
+
+    assert_eq!(
+        usage_error(&["--max-connections-per-ip", "0"]),
+        ErrorKind::ValueValidation
+    );
+    assert_eq!(
+        usage_error(&["--rate-limit", "10"]),
+        ErrorKind::ValueValidation
+    );
+    assert_eq!(
+        usage_error(&["--limit-rate", "1X"]),
+        ErrorKind::ValueValidation
+    );
+    assert!(invalid(&["--rate-burst", "3"]).contains("needs --rate-limit"));
+    assert!(invalid(&["--limit-rate", "0"]).contains("--limit-rate 0"));
+    let (_dir, path) = config_file("rate_limit = \"10/h\"\n");
+    assert!(invalid(&["--config", path.to_str().unwrap()]).contains("such as 10/s"));
 }
