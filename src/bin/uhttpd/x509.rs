@@ -48,6 +48,34 @@ pub fn summarize(der: &[u8]) -> Result<Summary, Error> {
     })
 }
 
+/// What certificate renewal (`acme`) needs to know of a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifetime {
+    pub not_before: SystemTime,
+    pub not_after: SystemTime,
+    /// The `DNS:` names of its subjectAltName extension.
+    pub dns_names: Vec<String>,
+}
+
+/// Reads the validity period and DNS names of a DER certificate.
+pub fn lifetime(der: &[u8]) -> Result<Lifetime, Error> {
+    let cert = Certificate::from_der(der)?;
+    let tbs = cert.tbs_certificate();
+    let time = |t: x509_cert::time::Time| {
+        UNIX_EPOCH
+            .checked_add(t.to_unix_duration())
+            .ok_or(Error::from(ErrorKind::DateTime))
+    };
+    Ok(Lifetime {
+        not_before: time(tbs.validity().not_before)?,
+        not_after: time(tbs.validity().not_after)?,
+        dns_names: alt_names(tbs)
+            .into_iter()
+            .filter_map(|name| name.strip_prefix("DNS:").map(str::to_owned))
+            .collect(),
+    })
+}
+
 fn subject(tbs: &TbsCertificate) -> String {
     let attributes: Vec<_> = tbs.subject().iter().collect();
     let common_name = attributes
