@@ -3,9 +3,9 @@
 # openssl (real clients), chromium (the upload form test), tar and unzip
 # (archive downloads), systemd and man-db (the units), Python's requests
 # (content codings), haproxy (in front of uhttpd with the PROXY protocol),
-# prometheus and promtool (metrics). Debian packages; cargo-deb (crates.io,
-# pinned in scripts/deb.sh); and a Python venv with h11 (PyPI) for the
-# strict-client check.
+# prometheus and promtool (metrics), pebble (an ACME CA, for --acme).
+# Debian packages; cargo-deb (crates.io, pinned in scripts/deb.sh); and a
+# Python venv with h11 (PyPI) for the strict-client check.
 set -euo pipefail
 
 need=()
@@ -33,6 +33,9 @@ command -v haproxy >/dev/null || need+=(haproxy)
 # The metrics tests (tests/cli/metrics.rs) check the output with promtool
 # and scrape it with a real Prometheus: both come with `prometheus`.
 { command -v promtool && command -v prometheus; } >/dev/null || need+=(prometheus)
+# A real ACME CA for --acme (tests/cli/acme.rs): pebble and, in the same
+# package, pebble-challtestsrv as its DNS server.
+{ command -v pebble && command -v pebble-challtestsrv; } >/dev/null || need+=(pebble)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"

@@ -31,6 +31,7 @@ mod respond_file;
 mod responses;
 mod send_buffer_cap;
 mod send_timeout;
+mod tls_alpn;
 mod trusted_proxies;
 mod two_servers;
 mod unix_socket;

@@ -187,12 +187,14 @@ pub struct Options {
     #[arg(long, requires = "acme", help_heading = "HTTPS")]
     pub acme_staging: bool,
 
-    /// Directory for the ACME account key and certificates [default: $STATE_DIRECTORY/acme]
+    /// Directory for the ACME account key and certificates
     ///
     /// Created if missing (mode 0700); files are written with mode 0600. A
     /// certificate stored there is served at start-up while it is valid,
-    /// even if the CA cannot be reached. Under systemd (StateDirectory=),
-    /// the default is the acme folder of the state directory.
+    /// even if the CA cannot be reached. Under systemd, the default is the
+    /// StateDirectory= entry named acme (StateDirectory=uhttpd/uploads
+    /// uhttpd/acme gives /var/lib/uhttpd/acme); without one, --acme-dir is
+    /// needed.
     #[arg(
         long,
         value_name = "DIR",

@@ -54,11 +54,16 @@ pub struct AcmeSettings {
     pub ca_root: Option<PathBuf>,
 }
 
-/// The first directory of systemd's `$STATE_DIRECTORY` (`StateDirectory=`).
+/// The directory of systemd's `$STATE_DIRECTORY` (`StateDirectory=`)
+/// named `acme`, such as `/var/lib/uhttpd/acme`: a directory of its own,
+/// never the upload directory (the shipped unit's first entry).
 fn state_directory() -> Option<PathBuf> {
-    let dirs = std::env::var_os("STATE_DIRECTORY")?;
-    let first = std::env::split_paths(&dirs).next()?;
-    (!first.as_os_str().is_empty()).then_some(first)
+    acme_state_directory(&std::env::var_os("STATE_DIRECTORY")?)
+}
+
+/// The entry named `acme` of a `$STATE_DIRECTORY` value (`:`-separated).
+pub(super) fn acme_state_directory(dirs: &std::ffi::OsStr) -> Option<PathBuf> {
+    std::env::split_paths(dirs).find(|dir| dir.file_name().is_some_and(|name| name == "acme"))
 }
 
 /// Whether `name` is a DNS name an ACME CA can validate by HTTP-01 or
@@ -122,7 +127,11 @@ impl Settings {
             }
         }
         if !options.acme.is_empty() && options.acme_dir.is_none() && state_directory().is_none() {
-            return Err("--acme needs --acme-dir (or systemd's StateDirectory=)".into());
+            return Err(
+                "--acme needs --acme-dir, or a systemd StateDirectory= entry named acme \
+                 (StateDirectory=uhttpd/uploads uhttpd/acme)"
+                    .into(),
+            );
         }
         if options.proxy_protocol && options.trusted_proxy.is_empty() {
             return Err(
@@ -166,7 +175,7 @@ impl Settings {
             dir: self
                 .acme_dir
                 .clone()
-                .or_else(|| state_directory().map(|d| d.join("acme")))
+                .or_else(state_directory)
                 .unwrap_or_default(),
             ca_root: self.acme_ca_root.clone(),
         })
