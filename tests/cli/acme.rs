@@ -92,6 +92,7 @@ fn uhttpd(
         .args(["--acme", domain, "--acme-directory", directory])
         .args(["--acme-ca-root", path_str(ca_root)])
         .args(["--acme-dir", path_str(acme_dir)])
+        .args(["--health", "/healthz"])
         .banner_lines(if sockets.plain.is_some() { 2 } else { 1 });
     write_file(builder.root(), "hello.txt", b"hello over acme");
     write_file(builder.root(), "big.bin", &big_file());
@@ -205,12 +206,24 @@ fn http01_alone_gets_a_certificate_chaining_to_pebbles_root() {
         get(sockets.tls_addr(), &root, "/hello.txt"),
         b"hello over acme"
     );
-    let line = timing_line(&server, "issuance");
-    eprintln!("HTTP-01: {line}");
-    assert!(
-        line.contains("(HTTP-01)") || server.stderr.all().iter().any(|l| l.contains("(HTTP-01)"))
-    );
+    eprintln!("HTTP-01: {}", timing_line(&server, "issuance"));
+    let ordered = server
+        .stderr
+        .wait_for("the order", |l| l.contains("issuance of the certificate"));
+    assert!(ordered.ends_with("(HTTP-01)"), "{ordered}");
     assert_private(&acme_dir);
+    // The health check reports the issued certificate (Pebble's: 5 years).
+    let health: serde_json::Value =
+        serde_json::from_slice(&get(sockets.tls_addr(), &root, "/healthz")).unwrap();
+    let certificate = &health["certificate"];
+    assert!(
+        certificate["subject"].as_str().unwrap().contains(DOMAIN),
+        "{health}"
+    );
+    assert!(
+        certificate["days_left"].as_i64().unwrap() > 1000,
+        "{health}"
+    );
 }
 
 #[test]
@@ -236,13 +249,10 @@ fn tls_alpn01_alone_gets_a_certificate() {
         b"hello over acme"
     );
     eprintln!("TLS-ALPN-01: {}", timing_line(&server, "issuance"));
-    assert!(
-        server
-            .stderr
-            .all()
-            .iter()
-            .any(|l| l.contains("(TLS-ALPN-01)"))
-    );
+    let ordered = server
+        .stderr
+        .wait_for("the order", |l| l.contains("issuance of the certificate"));
+    assert!(ordered.ends_with("(TLS-ALPN-01)"), "{ordered}");
 }
 
 #[test]
@@ -385,4 +395,28 @@ fn a_refused_order_is_logged_and_the_previous_certificate_kept() {
     );
     let stream = connect(sockets.tls_addr(), &trusting(stored.clone()), domain).unwrap();
     assert_eq!(stream.conn.peer_certificates().unwrap()[0], stored);
+}
+
+#[test]
+fn serves_a_stored_certificate_due_for_renewal_while_the_ca_is_unreachable() {
+    let sockets = Sockets::new(false);
+    let state = TempDir::new().unwrap();
+    let stored = write_due_certificate(state.path(), DOMAIN);
+    let directory = format!("https://localhost:{}/dir", closed_port());
+    // Any CA certificate will do: nothing answers there.
+    let ca_root = state.path().join("cert.pem");
+    let server = uhttpd(&sockets, &directory, &ca_root, state.path(), DOMAIN);
+    let line = server.stderr.wait_for("the failure is logged", |l| {
+        l.contains("renewal") && l.contains("failed")
+    });
+    assert!(
+        line.contains("still serving the previous certificate"),
+        "{line}"
+    );
+    let stream = connect(sockets.tls_addr(), &trusting(stored.clone()), DOMAIN).unwrap();
+    assert_eq!(stream.conn.peer_certificates().unwrap()[0], stored);
+    assert_eq!(
+        get(sockets.tls_addr(), &stored, "/hello.txt"),
+        b"hello over acme"
+    );
 }

@@ -340,10 +340,17 @@ impl Startup {
                 .map_err(StartupError::Threads)?,
             )),
         };
+        let acme_cert = acme.as_ref().map(|a| (a.cert_path(), a.summary()));
         let summary = summary::Facts {
             listeners: listening,
-            cert: match (settings.cert.as_deref(), leaf) {
-                (Some(path), Some(leaf)) => Some(summary::CertFacts { path, leaf }),
+            cert: match (settings.cert.as_deref(), leaf, &acme_cert) {
+                (Some(path), Some(leaf), _) => Some(summary::CertFacts { path, leaf }),
+                (None, _, Some((path, leaf))) => Some(summary::CertFacts {
+                    path,
+                    leaf: leaf.clone().ok_or_else(|| {
+                        "not there yet: a self-signed placeholder until ACME issues it".to_owned()
+                    }),
+                }),
                 _ => None,
             },
             uploads: uploads.as_ref(),

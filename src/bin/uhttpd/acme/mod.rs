@@ -109,6 +109,11 @@ impl Acme {
         })
     }
 
+    /// Where the certificate is stored.
+    pub fn cert_path(&self) -> std::path::PathBuf {
+        self.store.cert_path()
+    }
+
     /// The served leaf's summary (`None` for the placeholder).
     pub fn summary(&self) -> Option<Summary> {
         self.summary.clone()
@@ -189,8 +194,9 @@ impl Acme {
                         None => "still serving the self-signed placeholder".into(),
                     };
                     error!(
-                        "ACME: certificate {what} for {names} failed after {:.2} s: {e}; {still}; next attempt in {} s",
+                        "ACME: certificate {what} for {names} failed after {:.2} s: {}; {still}; next attempt in {} s",
                         started.elapsed().as_secs_f64(),
+                        with_causes(&e),
                         backoff.as_secs()
                     );
                     // The account may be what failed (e.g. deleted by the CA).
@@ -304,6 +310,22 @@ fn server_config(
     });
     config.alpn_protocols.push(ACME_TLS_ALPN.to_vec());
     Ok(config)
+}
+
+/// `e` and each of its causes, `: `-separated (hyper's own message alone,
+/// "client error (Connect)", does not say what went wrong).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 fn when(time: SystemTime) -> String {

@@ -73,7 +73,15 @@ impl fmt::Display for OrderError {
     }
 }
 
-impl std::error::Error for OrderError {}
+impl std::error::Error for OrderError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OrderError::Acme(e) => e.source(),
+            OrderError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<instant_acme::Error> for OrderError {
     fn from(e: instant_acme::Error) -> Self {
