@@ -421,6 +421,27 @@ mod tests {
     }
 
     #[test]
+    fn lifetime_has_the_validity_and_only_the_dns_names() {
+        let der = certificate_with(&[], &["a.test", "127.0.0.1", "b.test"], |p| {
+            p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            p.not_after = rcgen::date_time_ymd(2051, 6, 15);
+        });
+        let lifetime = lifetime(&der).unwrap();
+        assert_eq!(lifetime.dns_names, ["a.test", "b.test"]);
+        let day = |t: SystemTime| crate::utc::to_the_second(t).unwrap();
+        assert_eq!(day(lifetime.not_before), "2020-01-01 00:00:00 UTC");
+        assert_eq!(day(lifetime.not_after), "2051-06-15 00:00:00 UTC");
+        for len in 0..der.len() {
+            assert!(super::lifetime(&der[..len]).is_err(), "{len}");
+        }
+        for i in 0..der.len() {
+            let mut damaged = der.clone();
+            damaged[i] ^= 0xff;
+            let _ = super::lifetime(&damaged);
+        }
+    }
+
+    #[test]
     fn writes_non_text_values_in_hex() {
         assert_eq!(hex(&[0x04, 0xab, 0x00]), "#04ab00");
         assert_eq!(hex(&[]), "#");
