@@ -87,7 +87,20 @@ fn uhttpd(
     acme_dir: &Path,
     domain: &str,
 ) -> Server {
+    uhttpd_with(sockets, directory, ca_root, acme_dir, domain, &[])
+}
+
+/// [`uhttpd`] with more arguments.
+fn uhttpd_with(
+    sockets: &Sockets,
+    directory: &str,
+    ca_root: &Path,
+    acme_dir: &Path,
+    domain: &str,
+    extra: &[&str],
+) -> Server {
     let builder = Server::builder()
+        .args(extra)
         .under_shell(&sockets.activation())
         .args(["--acme", domain, "--acme-directory", directory])
         .args(["--acme-ca-root", path_str(ca_root)])
@@ -149,6 +162,29 @@ fn wait_for_leaf_from(
             (Some(&leaf) != not).then_some(leaf)
         },
     )
+}
+
+/// The `--metrics` address, from the log.
+fn metrics_addr(server: &Server) -> SocketAddr {
+    let line = server
+        .stderr
+        .wait_for("the metrics address", |l| l.contains("metrics on http://"));
+    line.split("http://")
+        .nth(1)
+        .and_then(|rest| rest.strip_suffix("/metrics"))
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+}
+
+/// The value of the unlabelled metric `name`, if it is there.
+fn metric(addr: SocketAddr, name: &str) -> Option<u64> {
+    let mut response = crate::util::agent()
+        .get(format!("http://{addr}/metrics"))
+        .call()
+        .unwrap();
+    let text = response.body_mut().read_to_string().unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
 }
 
 /// GET `path` over a verified TLS connection; the body.
@@ -266,15 +302,22 @@ fn renewal_swaps_the_certificate_while_a_download_runs() {
         ..Options::default()
     });
     let state = TempDir::new().unwrap();
-    let server = uhttpd(
+    let server = uhttpd_with(
         &sockets,
         &pebble.directory,
         pebble.listener_ca(),
         state.path(),
         DOMAIN,
+        &["--metrics", "127.0.0.1:0"],
     );
+    let metrics = metrics_addr(&server);
     let root = pebble.issuing_root();
     let first = wait_for_leaf_from(&server, sockets.tls_addr(), &root, DOMAIN, None);
+    let first_expiry = poll(
+        "the issued certificate's expiry is a metric",
+        PATIENCE,
+        || metric(metrics, "uhttpd_certificate_not_after_timestamp_seconds"),
+    );
 
     // A download on the first certificate, read slowly across the swap.
     let mut download = connect(sockets.tls_addr(), &trusting(root.clone()), DOMAIN).unwrap();
@@ -285,10 +328,25 @@ fn renewal_swaps_the_certificate_while_a_download_runs() {
     .unwrap();
     let mut head_and_some = vec![0; 64 * 1024];
     download.read_exact(&mut head_and_some).unwrap();
+    assert_eq!(download.conn.peer_certificates().unwrap()[0], first);
 
     let second = wait_for_leaf_from(&server, sockets.tls_addr(), &root, DOMAIN, Some(&first));
     assert_ne!(first, second);
     eprintln!("renewal: {}", timing_line(&server, "renewal"));
+    // The expiry metric follows; each swap counts as a reload.
+    poll(
+        "the renewed certificate's expiry is a metric",
+        PATIENCE,
+        || {
+            let expiry = metric(metrics, "uhttpd_certificate_not_after_timestamp_seconds")?;
+            (expiry > first_expiry).then_some(())
+        },
+    );
+    assert!(metric(metrics, "uhttpd_certificate_reloads_total").unwrap() >= 2);
+    assert_eq!(
+        metric(metrics, "uhttpd_certificate_reload_failures_total"),
+        Some(0)
+    );
 
     let mut rest = Vec::new();
     download.read_to_end(&mut rest).unwrap();
