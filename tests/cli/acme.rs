@@ -263,7 +263,7 @@ fn http01_alone_gets_a_certificate_chaining_to_pebbles_root() {
 }
 
 #[test]
-fn tls_alpn01_alone_gets_a_certificate() {
+fn tls_alpn01_alone_gets_one_certificate_for_two_names() {
     let sockets = Sockets::new(false);
     let pebble = Pebble::start(&Options {
         http_port: closed_port(),
@@ -271,15 +271,24 @@ fn tls_alpn01_alone_gets_a_certificate() {
         ..Options::default()
     });
     let state = TempDir::new().unwrap();
-    let server = uhttpd(
+    let server = uhttpd_with(
         &sockets,
         &pebble.directory,
         pebble.listener_ca(),
         state.path(),
         DOMAIN,
+        &["--acme", "www.test.example"],
     );
     let root = pebble.issuing_root();
-    wait_for_leaf_from(&server, sockets.tls_addr(), &root, DOMAIN, None);
+    let leaf = wait_for_leaf_from(&server, sockets.tls_addr(), &root, DOMAIN, None);
+    // The same certificate, verified for the second name.
+    let other = connect(
+        sockets.tls_addr(),
+        &trusting(root.clone()),
+        "www.test.example",
+    )
+    .unwrap();
+    assert_eq!(other.conn.peer_certificates().unwrap()[0], leaf);
     assert_eq!(
         get(sockets.tls_addr(), &root, "/hello.txt"),
         b"hello over acme"
@@ -442,6 +451,7 @@ fn a_refused_order_is_logged_and_the_previous_certificate_kept() {
     let line = server.stderr.wait_for("the refusal is logged", |l| {
         l.contains("renewal") && l.contains("failed")
     });
+    eprintln!("refused: {line}");
     assert!(
         line.contains("rejectedIdentifier"),
         "{line}\n{}",
