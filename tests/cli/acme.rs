@@ -417,10 +417,16 @@ fn write_due_certificate(dir: &Path, domain: &str) -> CertificateDer<'static> {
             .unwrap()
             .as_secs()
             / 31_556_952;
+    write_certificate(dir, domain, 2000, i32::try_from(year).unwrap() + 2)
+}
+
+/// A self-signed certificate for `domain`, valid from the first day of
+/// `from` to the first day of `to`, stored as uhttpd stores its own.
+fn write_certificate(dir: &Path, domain: &str, from: i32, to: i32) -> CertificateDer<'static> {
     let key = rcgen::KeyPair::generate().unwrap();
     let mut params = rcgen::CertificateParams::new(vec![domain.to_owned()]).unwrap();
-    params.not_before = rcgen::date_time_ymd(2000, 1, 1);
-    params.not_after = rcgen::date_time_ymd(i32::try_from(year).unwrap() + 2, 1, 1);
+    params.not_before = rcgen::date_time_ymd(from, 1, 1);
+    params.not_after = rcgen::date_time_ymd(to, 1, 1);
     let cert = params.self_signed(&key).unwrap();
     std::fs::create_dir_all(dir).unwrap();
     write_file(dir, "cert.pem", cert.pem().as_bytes());
@@ -487,4 +493,50 @@ fn serves_a_stored_certificate_due_for_renewal_while_the_ca_is_unreachable() {
         get(sockets.tls_addr(), &stored, "/hello.txt"),
         b"hello over acme"
     );
+
+    // RFC 8737 §3: only a ClientHello offering acme-tls/1 alone is a
+    // validation; with no challenge open it gets no certificate.
+    let with_alpn = |protocols: &[&[u8]]| {
+        let mut config = (*trusting(stored.clone())).clone();
+        config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+        connect(sockets.tls_addr(), &Arc::new(config), DOMAIN)
+    };
+    assert!(with_alpn(&[b"acme-tls/1"]).is_err());
+    let both = with_alpn(&[b"acme-tls/1", b"http/1.1"]).unwrap();
+    assert_eq!(both.conn.alpn_protocol(), Some(&b"http/1.1"[..]));
+    assert_eq!(both.conn.peer_certificates().unwrap()[0], stored);
+}
+
+#[test]
+fn a_name_added_since_is_ordered_at_once_while_the_stored_certificate_is_served() {
+    let sockets = Sockets::new(false);
+    let pebble = Pebble::start(&Options {
+        http_port: closed_port(),
+        tls_port: sockets.tls_addr().port(),
+        always_valid: true,
+        ..Options::default()
+    });
+    let state = TempDir::new().unwrap();
+    // Valid for decades: not due for renewal, but not for the new name.
+    let stored = write_certificate(state.path(), DOMAIN, 2020, 2100);
+    let server = uhttpd_with(
+        &sockets,
+        &pebble.directory,
+        pebble.listener_ca(),
+        state.path(),
+        DOMAIN,
+        &["--acme", "new.test.example"],
+    );
+    let served = connect(sockets.tls_addr(), &trusting(stored.clone()), DOMAIN);
+    // Served at start, unless the new one came first.
+    if let Ok(stream) = served {
+        assert_eq!(stream.conn.peer_certificates().unwrap()[0], stored);
+    }
+    let root = pebble.issuing_root();
+    wait_for_leaf_from(&server, sockets.tls_addr(), &root, "new.test.example", None);
+    server
+        .stderr
+        .wait_for("the stored certificate was served", |l| {
+            l.contains("serving the stored certificate")
+        });
 }

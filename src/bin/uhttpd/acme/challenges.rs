@@ -3,10 +3,11 @@
 //!
 //! - HTTP-01 (RFC 8555 §8.3): `GET /.well-known/acme-challenge/TOKEN` on
 //!   a plain listener gets the key authorization ([`Challenges::http01`]);
-//! - TLS-ALPN-01 (RFC 8737): a ClientHello offering `acme-tls/1` gets the
-//!   challenge certificate of its SNI name instead of the served one
-//!   ([`Resolver`]); the library closes such a connection once its
-//!   handshake is done.
+//! - TLS-ALPN-01 (RFC 8737): a ClientHello offering `acme-tls/1` alone
+//!   (§3: the CA offers no other protocol) gets the challenge certificate
+//!   of its SNI name instead of the served one ([`Resolver`]); the library
+//!   closes such a connection once its handshake is done. A client that
+//!   offers `http/1.1` too gets the served certificate and `http/1.1`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -97,9 +98,10 @@ pub struct Resolver {
 
 impl ResolvesServerCert for Resolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let validation = hello
-            .alpn()
-            .is_some_and(|mut protocols| protocols.any(|p| p == ACME_TLS_ALPN));
+        let validation = hello.alpn().is_some_and(|protocols| {
+            let mut protocols = protocols.peekable();
+            protocols.peek().is_some() && protocols.all(|p| p == ACME_TLS_ALPN)
+        });
         if validation {
             // No answer (no open challenge for the name): the handshake fails.
             return self.challenges.tls_alpn01(hello.server_name()?);

@@ -64,6 +64,9 @@ pub struct Acme {
     lifetime: Option<Lifetime>,
     /// The served leaf, for the health check.
     summary: Option<Summary>,
+    /// Order at once, whatever the served certificate's lifetime: it
+    /// lacks some of the names (they were added since).
+    order_now: bool,
 }
 
 impl Acme {
@@ -80,6 +83,7 @@ impl Acme {
                 None
             }
         };
+        let order_now = stored.as_ref().is_some_and(|s| !s.missing.is_empty());
         let (config, lifetime, summary) = match stored {
             Some(stored) => {
                 info!(
@@ -87,6 +91,12 @@ impl Acme {
                     store.cert_path().display(),
                     when(stored.lifetime.not_after)
                 );
+                if !stored.missing.is_empty() {
+                    warn!(
+                        "ACME: the stored certificate is not for {}: ordering a new one",
+                        stored.missing.join(", ")
+                    );
+                }
                 (stored.config, Some(stored.lifetime), stored.summary)
             }
             None => {
@@ -106,6 +116,7 @@ impl Acme {
             challenges,
             lifetime,
             summary,
+            order_now,
         })
     }
 
@@ -137,8 +148,8 @@ impl Acme {
         let mut retry_at: Option<SystemTime> = None;
         loop {
             let due = match &self.lifetime {
-                Some(l) => schedule::renew_at(l.not_before, l.not_after),
-                None => SystemTime::UNIX_EPOCH,
+                Some(l) if !self.order_now => schedule::renew_at(l.not_before, l.not_after),
+                _ => SystemTime::UNIX_EPOCH,
             };
             let at = retry_at.map_or(due, |retry| retry.max(due));
             let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
@@ -169,6 +180,7 @@ impl Acme {
             });
             match result.and_then(|issued| self.install(issued)) {
                 Ok(()) => {
+                    self.order_now = false;
                     failures = 0;
                     retry_at = None;
                     served.set(self.summary.clone());
@@ -245,10 +257,11 @@ struct Stored {
     config: ServerConfig,
     lifetime: Lifetime,
     summary: Option<Summary>,
+    /// The `--acme` names it is not for (served meanwhile).
+    missing: Vec<String>,
 }
 
-/// The stored pair, if there is one, it loads, names every domain and has
-/// not expired.
+/// The stored pair, if there is one, it loads and has not expired.
 fn load_stored(
     store: &Store,
     domains: &[String],
@@ -263,14 +276,11 @@ fn load_stored(
     // unwrap: `load_certs` returns at least one certificate.
     let leaf = chain.first().unwrap();
     let lifetime = x509::lifetime(leaf).map_err(|e| format!("{}: {e}", cert.display()))?;
-    let missing: Vec<&str> = domains
+    let missing: Vec<String> = domains
         .iter()
         .filter(|d| !lifetime.dns_names.iter().any(|n| n.eq_ignore_ascii_case(d)))
-        .map(String::as_str)
+        .cloned()
         .collect();
-    if !missing.is_empty() {
-        return Err(format!("it is not for {}", missing.join(", ")));
-    }
     if lifetime.not_after <= SystemTime::now() {
         return Err(format!("it expired on {}", when(lifetime.not_after)));
     }
@@ -280,6 +290,7 @@ fn load_stored(
         config,
         lifetime,
         summary,
+        missing,
     }))
 }
 
