@@ -132,14 +132,28 @@ impl Acme {
 
     /// Starts the thread that orders and renews the certificate, answering
     /// `kind` challenges; each new certificate is recorded in `served`.
+    /// The async runtime is made on that thread and lives there only.
     pub fn spawn(self, kind: Kind, served: Arc<ServedCert>) -> io::Result<()> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let (started, outcome) = std::sync::mpsc::channel();
         thread::Builder::new()
             .name("uhttpd-acme".into())
-            .spawn(move || self.run(&runtime, kind, &served))?;
-        Ok(())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                match runtime {
+                    Ok(runtime) => {
+                        let _ = started.send(Ok(()));
+                        self.run(&runtime, kind, &served);
+                    }
+                    Err(e) => {
+                        let _ = started.send(Err(e));
+                    }
+                }
+            })?;
+        outcome
+            .recv()
+            .unwrap_or_else(|_| Err(io::Error::other("the ACME thread ended at start")))
     }
 
     fn run(mut self, runtime: &tokio::runtime::Runtime, kind: Kind, served: &ServedCert) {
