@@ -161,12 +161,10 @@ impl Acme {
         let mut failures = 0u32;
         let mut retry_at: Option<SystemTime> = None;
         loop {
-            let due = match &self.lifetime {
-                Some(l) if !self.order_now => schedule::renew_at(l.not_before, l.not_after),
-                _ => SystemTime::UNIX_EPOCH,
-            };
-            let at = retry_at.map_or(due, |retry| retry.max(due));
-            let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
+            let wait = self
+                .next_attempt(retry_at)
+                .duration_since(SystemTime::now())
+                .unwrap_or_default();
             if !wait.is_zero() {
                 thread::sleep(wait.min(MAX_SLEEP));
                 continue;
@@ -179,19 +177,7 @@ impl Acme {
                 self.settings.directory
             );
             let started = Instant::now();
-            let result = runtime.block_on(async {
-                let order = async {
-                    if account.is_none() {
-                        account = Some(order::account(&self.settings, &self.store).await?);
-                    }
-                    // unwrap: set just above.
-                    let account = account.as_ref().unwrap();
-                    order::issue(account, &self.settings.domains, kind, &self.challenges).await
-                };
-                tokio::time::timeout(ORDER_TIMEOUT, order)
-                    .await
-                    .unwrap_or(Err(OrderError::Timeout))
-            });
+            let result = self.order(runtime, &mut account, kind);
             match result.and_then(|issued| self.install(issued)) {
                 Ok(()) => {
                     self.order_now = false;
@@ -232,6 +218,39 @@ impl Acme {
                 }
             }
         }
+    }
+
+    /// When to order next: when renewal is due (at once for the
+    /// placeholder, or a certificate lacking names), but not before
+    /// `retry_at` after a failure.
+    fn next_attempt(&self, retry_at: Option<SystemTime>) -> SystemTime {
+        let due = match &self.lifetime {
+            Some(l) if !self.order_now => schedule::renew_at(l.not_before, l.not_after),
+            _ => SystemTime::UNIX_EPOCH,
+        };
+        retry_at.map_or(due, |retry| retry.max(due))
+    }
+
+    /// One order, start to end, on `runtime`; logs in to (or creates) the
+    /// account first if `account` is not set.
+    fn order(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        account: &mut Option<instant_acme::Account>,
+        kind: Kind,
+    ) -> Result<Issued, OrderError> {
+        runtime.block_on(async {
+            let order = async {
+                let account = match account {
+                    Some(account) => account,
+                    None => account.insert(order::account(&self.settings, &self.store).await?),
+                };
+                order::issue(account, &self.settings.domains, kind, &self.challenges).await
+            };
+            tokio::time::timeout(ORDER_TIMEOUT, order)
+                .await
+                .unwrap_or(Err(OrderError::Timeout))
+        })
     }
 
     /// Stores the new certificate and serves it.
