@@ -416,10 +416,13 @@ impl Startup {
             acme: acme.as_ref().map(|a| Arc::clone(&a.challenges)),
         };
         // HTTP-01 needs the plain listener the CA connects to (port 80).
-        let acme = acme.map(|a| match workers[0].redirect.is_empty() {
-            true => (a, acme::Kind::TlsAlpn01),
-            false => (a, acme::Kind::Http01),
+        let acme = acme.map(|a| match redirect_port {
+            None => (a, acme::Kind::TlsAlpn01),
+            Some(_) => (a, acme::Kind::Http01),
         });
+        if let Some((_, kind)) = &acme {
+            acme::warn_unless_validated_port(*kind, redirect_port.unwrap_or(main_port));
+        }
         Ok(Startup {
             app,
             config,

@@ -285,6 +285,22 @@ impl Acme {
     }
 }
 
+/// Warns when the listener answering `kind` challenges is not on the port
+/// a public CA validates on (80 for HTTP-01, 443 for TLS-ALPN-01): fine
+/// behind a port forward, or with a test CA told the port.
+pub fn warn_unless_validated_port(kind: Kind, port: u16) {
+    let (wanted, how) = match kind {
+        Kind::Http01 => (80, "--redirect-http 80"),
+        Kind::TlsAlpn01 => (443, "--port 443, or --redirect-http 80 for HTTP-01"),
+    };
+    if port != wanted {
+        warn!(
+            "ACME: {kind} challenges are answered on port {port}, but CAs validate on port {wanted}: \
+             unless that port is forwarded here, use {how}"
+        );
+    }
+}
+
 /// A stored certificate fit to serve.
 struct Stored {
     config: ServerConfig,
