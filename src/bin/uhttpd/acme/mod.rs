@@ -2,10 +2,11 @@
 //! renewed on a thread of its own, off the poll loops.
 //!
 //! ```text
-//! start-up: stored cert.pem/key.pem valid for the names? ─yes─► serve it
-//!                                                        └─no──► serve a self-signed placeholder
+//! start-up: stored cert.pem/key.pem, not expired? ─yes─► serve it
+//!                                                 └─no──► serve a self-signed placeholder
 //! ACME thread (tokio current-thread runtime, here only):
-//!   wait until due (renew_at, or now for the placeholder; after a failure: backoff)
+//!   wait until due (renew_at; now for the placeholder or a certificate
+//!   lacking a name; after a failure, not before the backoff)
 //!   ─► order (challenges answered by the workers: HTTP-01 in app.rs,
 //!      TLS-ALPN-01 in the certificate resolver) ─► store ─► TlsConfig::replace
 //! ```
