@@ -111,8 +111,14 @@ impl Pebble {
                 .arg("-config")
                 .arg(&config_path)
                 .args(["-dnsserver", &dns.to_string()])
+                // No random waits before validating.
                 .env("PEBBLE_VA_NOSLEEP", "1")
+                // Pebble rejects 5% of nonces by default; instant-acme
+                // retries a rejected one up to 3 times, so a run could
+                // still fail by chance: none are rejected here.
                 .env("PEBBLE_WFE_NONCEREJECT", "0")
+                // Every order validates its challenges (no reuse of an
+                // earlier valid authorization).
                 .env("PEBBLE_AUTHZREUSE", "0");
             if options.always_valid {
                 command.env("PEBBLE_VA_ALWAYS_VALID", "1");
