@@ -23,7 +23,7 @@ _uhttpd() {
 
     case "${cmd}" in
         uhttpd)
-            opts="-b -p -c -q -v -h -V --bind --port --workers --unix --unix-mode --cert --key --redirect-http --upload-dir --overwrite --max-upload-size --upload-expiry --max-open-uploads --max-open-uploads-per-client --max-connections --keep-alive-timeout --keep-alive-max-requests --request-timeout --send-timeout --max-headers-length --max-content-length --max-connections-per-ip --rate-limit --rate-burst --limit-rate --no-listing --no-archive --cache-control --qr --index --spa --404 --mime --header --cors --compress --compress-cache --no-precompressed --no-rpc --trusted-proxy --proxy-protocol --auth-file --auth-uploads-only --health --drain --metrics --config --quiet --verbose --log-format --help --version"
+            opts="-b -p -c -q -v -h -V --bind --port --workers --unix --unix-mode --cert --key --redirect-http --acme --acme-email --acme-directory --acme-staging --acme-dir --acme-ca-root --upload-dir --overwrite --max-upload-size --upload-expiry --max-open-uploads --max-open-uploads-per-client --max-connections --keep-alive-timeout --keep-alive-max-requests --request-timeout --send-timeout --max-headers-length --max-content-length --max-connections-per-ip --rate-limit --rate-burst --limit-rate --no-listing --no-archive --cache-control --qr --index --spa --404 --mime --header --cors --compress --compress-cache --no-precompressed --no-rpc --trusted-proxy --proxy-protocol --auth-file --auth-uploads-only --health --drain --metrics --config --quiet --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,6 +100,40 @@ _uhttpd() {
                     ;;
                 --redirect-http)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --acme)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --acme-email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --acme-directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --acme-dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --acme-ca-root)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
                     return 0
                     ;;
                 --upload-dir)

@@ -6,6 +6,11 @@ complete -c uhttpd -l unix-mode -d 'Permissions of the --unix socket, in octal' 
 complete -c uhttpd -l cert -d 'PEM certificate chain for HTTPS (needs --key)' -r -F
 complete -c uhttpd -l key -d 'PEM private key for HTTPS (needs --cert)' -r -F
 complete -c uhttpd -l redirect-http -d 'Also listen for plain HTTP on PORT and redirect it to HTTPS' -r
+complete -c uhttpd -l acme -d 'Get and renew the HTTPS certificate for DOMAIN with ACME (repeat for several names)' -r
+complete -c uhttpd -l acme-email -d 'Contact address for the ACME account (expiry notices)' -r
+complete -c uhttpd -l acme-directory -d 'ACME directory URL of the CA [default: Let\'s Encrypt]' -r -f
+complete -c uhttpd -l acme-dir -d 'Directory for the ACME account key and certificates' -r -f -a "(__fish_complete_directories)"
+complete -c uhttpd -l acme-ca-root -d 'PEM CA certificate to trust for the ACME directory\'s HTTPS (a test CA)' -r -F
 complete -c uhttpd -l upload-dir -d 'Accept uploads into DIR (off by default)' -r -f -a "(__fish_complete_directories)"
 complete -c uhttpd -l max-upload-size -d 'Largest file accepted by an upload, e.g. 500M (larger: 413)' -r
 complete -c uhttpd -l upload-expiry -d 'Seconds a resumable upload may sit unchanged before it is removed' -r
@@ -40,6 +45,7 @@ complete -c uhttpd -l log-format -d 'Format of the access log, one line per resp
 common\t'Common Log Format, as nginx and Apache write it'
 combined\t'Combined Log Format (common, then referer and user agent)'
 json\t'One JSON object per line'"
+complete -c uhttpd -l acme-staging -d 'Use Let\'s Encrypt\'s staging CA (untrusted certificates, for trials)'
 complete -c uhttpd -l overwrite -d 'Let an upload replace an existing file (otherwise: 409 Conflict)'
 complete -c uhttpd -l no-listing -d 'Do not list directories that have no index file (answer 404)'
 complete -c uhttpd -l no-archive -d 'Do not offer directories as .tar / .zip downloads (?download=tar|zip)'

@@ -3,9 +3,9 @@
 # openssl (real clients), chromium (the upload form test), tar and unzip
 # (archive downloads), systemd and man-db (the units), Python's requests
 # (content codings), haproxy (in front of uhttpd with the PROXY protocol),
-# wrk (load through HAProxy),
-# prometheus and promtool (metrics). Debian packages; cargo-deb (crates.io,
-# pinned in scripts/deb.sh); and a Python venv with h11 (PyPI) for the
+# wrk (load through HAProxy), prometheus and promtool (metrics), pebble
+# (an ACME CA, for --acme). Debian packages; cargo-deb (crates.io, pinned
+# in scripts/deb.sh); and a Python venv with h11 (PyPI) for the
 # strict-client check.
 set -euo pipefail
 
@@ -36,6 +36,9 @@ command -v wrk >/dev/null || need+=(wrk)
 # The metrics tests (tests/cli/metrics.rs) check the output with promtool
 # and scrape it with a real Prometheus: both come with `prometheus`.
 { command -v promtool && command -v prometheus; } >/dev/null || need+=(prometheus)
+# A real ACME CA for --acme (tests/cli/acme.rs): pebble and, in the same
+# package, pebble-challtestsrv as its DNS server.
+{ command -v pebble && command -v pebble-challtestsrv; } >/dev/null || need+=(pebble)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"

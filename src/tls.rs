@@ -13,6 +13,11 @@
 //!
 //! Only the `ring` crypto provider is used, passed explicitly, so no
 //! process-wide default provider has to be installed.
+//!
+//! A config may offer more ALPN protocols than `http/1.1` (uhttpd adds
+//! `acme-tls/1` for TLS-ALPN-01 validation, RFC 8737, with a certificate
+//! resolver of its own). A connection that negotiates any other protocol
+//! is closed once its handshake is done: it is never served HTTP.
 
 use std::fmt;
 use std::io;
@@ -26,7 +31,7 @@ use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 /// The ALPN protocol offered to clients.
-const ALPN_HTTP_1_1: &[u8] = b"http/1.1";
+pub(crate) const ALPN_HTTP_1_1: &[u8] = b"http/1.1";
 
 /// Why a certificate/key pair could not be loaded.
 ///

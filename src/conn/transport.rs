@@ -292,13 +292,28 @@ impl TlsStream {
         Ok(())
     }
 
-    /// Lets rustls work through the records it holds.
+    /// Lets rustls work through the records it holds. A handshake that
+    /// negotiated an ALPN protocol other than `http/1.1` (RFC 8737's
+    /// `acme-tls/1`: a validation handshake, no data) ends the connection
+    /// once done, with a close_notify.
     fn process(&mut self) -> io::Result<()> {
         match self.tls.process_new_packets() {
             Ok(state) => {
                 self.plaintext = state.plaintext_bytes_to_read();
                 if !self.tls.is_handshaking() {
                     self.handshake.completed();
+                    let other_protocol = self
+                        .tls
+                        .alpn_protocol()
+                        .is_some_and(|p| p != crate::tls::ALPN_HTTP_1_1);
+                    if other_protocol {
+                        self.tls.send_close_notify();
+                        let _ = self.flush_tls();
+                        return Err(io::Error::new(
+                            io::ErrorKind::ConnectionAborted,
+                            "handshake-only ALPN protocol",
+                        ));
+                    }
                 }
                 Ok(())
             }

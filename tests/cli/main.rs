@@ -3,6 +3,7 @@
 //! raw sockets, `curl`, headless Chromium).
 
 mod access_log;
+mod acme;
 mod archive;
 mod auth;
 mod bad_bytes;

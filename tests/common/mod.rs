@@ -10,6 +10,7 @@
 //!   collected;
 //! - [`examples`]: the example programs as child processes;
 //! - [`haproxy`]: a real HAProxy in front, with a generated config;
+//! - [`pebble`]: a real ACME CA (Pebble) and its DNS server;
 //! - [`proxy_header`]: PROXY protocol headers built byte by byte;
 //! - [`ws`]: masked client WebSocket frames;
 //! - [`tls_certs`]: certificates made at test time;
@@ -24,6 +25,7 @@ pub mod client;
 pub mod examples;
 pub mod haproxy;
 pub mod library;
+pub mod pebble;
 pub mod procfs;
 pub mod proxy_header;
 pub mod tls_certs;

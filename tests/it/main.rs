@@ -32,6 +32,7 @@ mod respond_file;
 mod responses;
 mod send_buffer_cap;
 mod send_timeout;
+mod tls_alpn;
 mod tls_handshakes;
 mod trusted_proxies;
 mod two_servers;

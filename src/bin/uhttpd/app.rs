@@ -32,6 +32,7 @@ use std::sync::Arc;
 
 use uhttp::{Event, Request, Response};
 
+use crate::acme::Challenges;
 use crate::archive::{self, Archiver};
 use crate::auth::Auth;
 use crate::cors::Cors;
@@ -75,6 +76,8 @@ pub struct App {
     pub health: Option<Arc<Health>>,
     /// While draining, answers carry `Connection: close`.
     pub lifecycle: Arc<Lifecycle>,
+    /// With `--acme`: the answers to the CA's HTTP-01 challenges.
+    pub acme: Option<Arc<Challenges>>,
 }
 
 /// Threads that make finished uploads durable and answer them.
@@ -102,6 +105,9 @@ pub fn disk_threads(uploads: Uploads, headers: Arc<ResponseHeaders>) -> io::Resu
 enum Route<'a> {
     /// `--health`: before everything else, on every listener.
     Health,
+    /// `--acme`: an HTTP-01 challenge (`/.well-known/acme-challenge/`),
+    /// on every listener, before the redirect to HTTPS.
+    AcmeChallenge,
     Redirect(u16),
     /// A CORS preflight (`--cors` on).
     Preflight,
@@ -147,7 +153,11 @@ impl Route<'_> {
         };
         let upload_at = |name: &str| permissions::checked_at(&format!("{}{name}", upload_base()));
         Some(match self {
-            Route::Health | Route::Redirect(_) | Route::Preflight | Route::NotFound => return None,
+            Route::Health
+            | Route::AcmeChallenge
+            | Route::Redirect(_)
+            | Route::Preflight
+            | Route::NotFound => return None,
             // An archive reads everything under its directory.
             Route::Rpc | Route::Search | Route::Static | Route::Archive(_) => {
                 (Rights::READ, permissions::checked_at(path))
@@ -227,9 +237,25 @@ impl App {
         }
     }
 
+    /// The key authorization of an open HTTP-01 challenge (RFC 8555
+    /// §8.3), else 404.
+    fn acme_challenge(&self, req: &Request) -> Response {
+        match self.acme.as_ref().and_then(|c| c.http01(req.path())) {
+            Some(key_authorization) if matches!(req.method(), "GET" | "HEAD") => Response::new(200)
+                .header("Content-Type", "application/octet-stream")
+                .header("Cache-Control", "no-store")
+                .body(key_authorization),
+            Some(_) => error_response(405).header("Allow", "GET, HEAD"),
+            None => error_response(404),
+        }
+    }
+
     fn route<'r>(&self, req: &'r Request) -> Route<'r> {
         if self.health.as_ref().is_some_and(|h| h.is_check(req)) {
             return Route::Health;
+        }
+        if self.acme.is_some() && Challenges::is_http01_path(req.path()) {
+            return Route::AcmeChallenge;
         }
         if let Some((index, port)) = self.redirect {
             if req.server().index() == index {
@@ -344,6 +370,7 @@ impl App {
     fn on_request(&self, req: &Request, held: Held) {
         let response = match self.route(req) {
             Route::Health => self.health_check(req),
+            Route::AcmeChallenge => self.acme_challenge(req),
             Route::Redirect(port) => redirect::to_https(req, port),
             Route::Preflight => self.preflight(req),
             Route::Rpc => self.rpc_body(req, req.data()),
@@ -412,6 +439,7 @@ impl App {
                 Started::Body(append) => Ok(Receiving::Resumable(append)),
             },
             Route::Health => Err(self.health_check(req)),
+            Route::AcmeChallenge => Err(self.acme_challenge(req)),
             Route::Redirect(port) => Err(redirect::to_https(req, port)),
             Route::Preflight => Err(self.preflight(req)),
             Route::UploadOther(allow) => Err(error_response(405).header("Allow", allow)),

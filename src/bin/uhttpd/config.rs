@@ -12,6 +12,7 @@ use std::sync::Arc;
 use uhttp::Config;
 use uhttp::tls::{TlsConfig, TlsError};
 
+use crate::acme::{self, Acme};
 use crate::app::{self, App};
 use crate::archive::Archiver;
 use crate::auth::Auth;
@@ -66,6 +67,8 @@ pub enum StartupError {
         source: ResolveError,
     },
     Unix(UnixSocketError),
+    /// `--acme` cannot start (its directory, its placeholder).
+    Acme(String),
 }
 
 impl fmt::Display for StartupError {
@@ -99,6 +102,7 @@ impl fmt::Display for StartupError {
                 source,
             } => write!(f, "{option} {page}: {source} (a path under ROOT)"),
             StartupError::Unix(e) => e.fmt(f),
+            StartupError::Acme(msg) => f.write_str(msg),
             StartupError::Bind { addr, source } => match source.kind() {
                 io::ErrorKind::AddrInUse => write!(f, "cannot listen on {addr}: port in use"),
                 _ => write!(f, "cannot listen on {addr}: {source}"),
@@ -137,6 +141,8 @@ pub struct Startup {
     pub health: Option<Arc<Health>>,
     /// The `--unix` socket, whose file goes when this is dropped.
     pub unix: Option<unix_socket::Bound>,
+    /// `--acme`, to start once the loops run, and the challenge to answer.
+    pub acme: Option<(Acme, acme::Kind)>,
 }
 
 impl Startup {
@@ -198,18 +204,27 @@ impl Startup {
             )),
             None => None,
         };
-        let tls = match &settings.tls() {
-            Some(files) => {
+        let acme = match settings.acme() {
+            Some(acme) => Some(Acme::prepare(acme).map_err(StartupError::Acme)?),
+            None => None,
+        };
+        let tls = match (&settings.tls(), &acme) {
+            (Some(files), _) => {
                 Some(TlsConfig::load(&files.cert, &files.key).map_err(StartupError::Tls)?)
             }
-            None => None,
+            (None, Some(acme)) => Some(acme.tls.clone()),
+            (None, None) => None,
         };
         // Read once more for the summary and the health check (a change in
         // between is picked up by the watcher, which updates both).
         let leaf = settings.cert.as_deref().map(ServedCert::read);
         let served_cert = tls.as_ref().map(|_| {
             let served = ServedCert::default();
-            served.set(leaf.clone().and_then(Result::ok));
+            served.set(
+                leaf.clone()
+                    .and_then(Result::ok)
+                    .or_else(|| acme.as_ref().and_then(Acme::summary)),
+            );
             Arc::new(served)
         });
         let lifecycle = Arc::new(Lifecycle::default());
@@ -328,10 +343,17 @@ impl Startup {
                 .map_err(StartupError::Threads)?,
             )),
         };
+        let acme_cert = acme.as_ref().map(|a| (a.cert_path(), a.summary()));
         let summary = summary::Facts {
             listeners: listening,
-            cert: match (settings.cert.as_deref(), leaf) {
-                (Some(path), Some(leaf)) => Some(summary::CertFacts { path, leaf }),
+            cert: match (settings.cert.as_deref(), leaf, &acme_cert) {
+                (Some(path), Some(leaf), _) => Some(summary::CertFacts { path, leaf }),
+                (None, _, Some((path, leaf))) => Some(summary::CertFacts {
+                    path,
+                    leaf: leaf.clone().ok_or_else(|| {
+                        "not there yet: a self-signed placeholder until ACME issues it".to_owned()
+                    }),
+                }),
                 _ => None,
             },
             uploads: uploads.as_ref(),
@@ -400,7 +422,16 @@ impl Startup {
             resumable,
             health: health.clone(),
             lifecycle: Arc::clone(&lifecycle),
+            acme: acme.as_ref().map(|a| Arc::clone(&a.challenges)),
         };
+        // HTTP-01 needs the plain listener the CA connects to (port 80).
+        let acme = acme.map(|a| match redirect_port {
+            None => (a, acme::Kind::TlsAlpn01),
+            Some(_) => (a, acme::Kind::Http01),
+        });
+        if let Some((_, kind)) = &acme {
+            acme::warn_unless_validated_port(*kind, redirect_port.unwrap_or(main_port));
+        }
         Ok(Startup {
             app,
             config,
@@ -413,6 +444,7 @@ impl Startup {
             served_cert,
             health,
             unix,
+            acme,
         })
     }
 }

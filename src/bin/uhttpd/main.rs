@@ -3,6 +3,7 @@
 //! on stderr and a non-zero exit.
 
 mod access_log;
+mod acme;
 mod app;
 mod archive;
 mod auth;
@@ -134,6 +135,7 @@ fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
         served_cert,
         health,
         unix,
+        acme,
     } = startup;
 
     let mut loops = Vec::with_capacity(workers.len());
@@ -147,6 +149,10 @@ fn run(startup: Startup, settings: &cli::Settings) -> Result<(), String> {
         )),
         _ => None,
     };
+    if let (Some((acme, kind)), Some(served)) = (acme, served_cert.clone()) {
+        acme.spawn(kind, served)
+            .map_err(|e| format!("cannot start the ACME thread: {e}"))?;
+    }
     let handles: Vec<_> = loops.iter().map(EventLoop::handle).collect();
     if let Some(health) = &health {
         health.set_loops(handles.clone());

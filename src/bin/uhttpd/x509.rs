@@ -48,6 +48,34 @@ pub fn summarize(der: &[u8]) -> Result<Summary, Error> {
     })
 }
 
+/// What certificate renewal (`acme`) needs to know of a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifetime {
+    pub not_before: SystemTime,
+    pub not_after: SystemTime,
+    /// The `DNS:` names of its subjectAltName extension.
+    pub dns_names: Vec<String>,
+}
+
+/// Reads the validity period and DNS names of a DER certificate.
+pub fn lifetime(der: &[u8]) -> Result<Lifetime, Error> {
+    let cert = Certificate::from_der(der)?;
+    let tbs = cert.tbs_certificate();
+    let time = |t: x509_cert::time::Time| {
+        UNIX_EPOCH
+            .checked_add(t.to_unix_duration())
+            .ok_or(Error::from(ErrorKind::DateTime))
+    };
+    Ok(Lifetime {
+        not_before: time(tbs.validity().not_before)?,
+        not_after: time(tbs.validity().not_after)?,
+        dns_names: alt_names(tbs)
+            .into_iter()
+            .filter_map(|name| name.strip_prefix("DNS:").map(str::to_owned))
+            .collect(),
+    })
+}
+
 fn subject(tbs: &TbsCertificate) -> String {
     let attributes: Vec<_> = tbs.subject().iter().collect();
     let common_name = attributes
@@ -390,6 +418,27 @@ mod tests {
         assert!(summarize(b"").is_err());
         assert!(summarize(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(summarize(&[0x30, 0x80, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn lifetime_has_the_validity_and_only_the_dns_names() {
+        let der = certificate_with(&[], &["a.test", "127.0.0.1", "b.test"], |p| {
+            p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            p.not_after = rcgen::date_time_ymd(2051, 6, 15);
+        });
+        let lifetime = lifetime(&der).unwrap();
+        assert_eq!(lifetime.dns_names, ["a.test", "b.test"]);
+        let day = |t: SystemTime| crate::utc::to_the_second(t).unwrap();
+        assert_eq!(day(lifetime.not_before), "2020-01-01 00:00:00 UTC");
+        assert_eq!(day(lifetime.not_after), "2051-06-15 00:00:00 UTC");
+        for len in 0..der.len() {
+            assert!(super::lifetime(&der[..len]).is_err(), "{len}");
+        }
+        for i in 0..der.len() {
+            let mut damaged = der.clone();
+            damaged[i] ^= 0xff;
+            let _ = super::lifetime(&damaged);
+        }
     }
 
     #[test]

@@ -145,11 +145,77 @@ pub struct Options {
 
     /// Also listen for plain HTTP on PORT and redirect it to HTTPS
     ///
-    /// Needs --cert and --key (on the command line or in the config file).
-    /// Every request on PORT is answered with a redirect to the same path on
-    /// the HTTPS listener.
+    /// Needs --cert and --key, or --acme (on the command line or in the
+    /// config file). Every request on PORT is answered with a redirect to
+    /// the same path on the HTTPS listener; with --acme, ACME HTTP-01
+    /// challenges (/.well-known/acme-challenge/) are answered first.
     #[arg(long, value_name = "PORT", help_heading = "HTTPS")]
     pub redirect_http: Option<u16>,
+
+    /// Get and renew the HTTPS certificate for DOMAIN with ACME (repeat for several names)
+    ///
+    /// uhttpd serves HTTPS with a certificate from an ACME CA (Let's
+    /// Encrypt by default), one certificate for all the names given, and
+    /// renews it when a third of its lifetime is left (retrying with
+    /// back-off on failure); a renewed certificate is used by new
+    /// connections, open ones carry on. Challenges: HTTP-01 on the
+    /// --redirect-http port when there is one (the CA connects to port 80),
+    /// else TLS-ALPN-01 on the HTTPS port (443). Instead of --cert and --key.
+    #[arg(
+        long,
+        value_name = "DOMAIN",
+        conflicts_with_all = ["cert", "key"],
+        help_heading = "HTTPS"
+    )]
+    pub acme: Vec<String>,
+
+    /// Contact address for the ACME account (expiry notices)
+    #[arg(long, value_name = "EMAIL", requires = "acme", help_heading = "HTTPS")]
+    pub acme_email: Option<String>,
+
+    /// ACME directory URL of the CA [default: Let's Encrypt]
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "acme",
+        conflicts_with = "acme_staging",
+        value_hint = clap::ValueHint::Url,
+        help_heading = "HTTPS"
+    )]
+    pub acme_directory: Option<String>,
+
+    /// Use Let's Encrypt's staging CA (untrusted certificates, for trials)
+    #[arg(long, requires = "acme", help_heading = "HTTPS")]
+    pub acme_staging: bool,
+
+    /// Directory for the ACME account key and certificates
+    ///
+    /// Created if missing (mode 0700); files are written with mode 0600. A
+    /// certificate stored there is served at start-up while it is valid,
+    /// even if the CA cannot be reached. Under systemd, the default is the
+    /// StateDirectory= entry named acme (StateDirectory=uhttpd/uploads
+    /// uhttpd/acme gives /var/lib/uhttpd/acme); without one, --acme-dir is
+    /// needed.
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "acme",
+        value_hint = clap::ValueHint::DirPath,
+        help_heading = "HTTPS"
+    )]
+    #[serde(deserialize_with = "de::path")]
+    pub acme_dir: Option<PathBuf>,
+
+    /// PEM CA certificate to trust for the ACME directory's HTTPS (a test CA)
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "acme",
+        value_hint = clap::ValueHint::FilePath,
+        help_heading = "HTTPS"
+    )]
+    #[serde(deserialize_with = "de::path")]
+    pub acme_ca_root: Option<PathBuf>,
 
     /// Accept uploads into DIR (off by default)
     ///

@@ -73,7 +73,7 @@ mod settings;
 mod tests;
 
 pub use help::EXAMPLES;
-pub use settings::{Settings, resolve};
+pub use settings::{AcmeSettings, Settings, resolve};
 
 /// The clap command: `--help`, the man page and the completions.
 pub fn command() -> clap::Command {

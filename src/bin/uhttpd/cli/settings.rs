@@ -39,6 +39,50 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// Where and how `--acme` gets its certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcmeSettings {
+    /// The names of the certificate, the first as its subject.
+    pub domains: Vec<String>,
+    /// The account's contact, if given.
+    pub email: Option<String>,
+    /// The CA's directory URL.
+    pub directory: String,
+    /// Account key and certificates.
+    pub dir: PathBuf,
+    /// A CA certificate to trust for the directory's HTTPS.
+    pub ca_root: Option<PathBuf>,
+}
+
+/// The directory of systemd's `$STATE_DIRECTORY` (`StateDirectory=`)
+/// named `acme`, such as `/var/lib/uhttpd/acme`: a directory of its own,
+/// never the upload directory (the shipped unit's first entry).
+fn state_directory() -> Option<PathBuf> {
+    acme_state_directory(&std::env::var_os("STATE_DIRECTORY")?)
+}
+
+/// The entry named `acme` of a `$STATE_DIRECTORY` value (`:`-separated).
+pub(super) fn acme_state_directory(dirs: &std::ffi::OsStr) -> Option<PathBuf> {
+    std::env::split_paths(dirs).find(|dir| dir.file_name().is_some_and(|name| name == "acme"))
+}
+
+/// Whether `name` is a DNS name an ACME CA can validate by HTTP-01 or
+/// TLS-ALPN-01: dot-separated labels of ASCII letters, digits and `-`.
+fn is_dns_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
 /// HTTP Basic authentication settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthSettings {
@@ -63,9 +107,10 @@ impl Settings {
             return Err("--cert and --key go together: give both or neither".into());
         }
         if let Some(redirect) = options.redirect_http {
-            if options.cert.is_none() {
+            if options.cert.is_none() && options.acme.is_empty() {
                 return Err(
-                    "--redirect-http needs --cert and --key (it redirects to HTTPS)".into(),
+                    "--redirect-http needs --cert and --key, or --acme (it redirects to HTTPS)"
+                        .into(),
                 );
             }
             if redirect == options.port && options.port != 0 {
@@ -73,6 +118,20 @@ impl Settings {
                     "--redirect-http {redirect} is the HTTPS port itself; choose another port"
                 ));
             }
+        }
+        for domain in &options.acme {
+            if !is_dns_name(domain) {
+                return Err(format!(
+                    "--acme {domain:?}: not a DNS name (letters, digits, '-' and '.'; no wildcard)"
+                ));
+            }
+        }
+        if !options.acme.is_empty() && options.acme_dir.is_none() && state_directory().is_none() {
+            return Err(
+                "--acme needs --acme-dir, or a systemd StateDirectory= entry named acme \
+                 (StateDirectory=uhttpd/uploads uhttpd/acme)"
+                    .into(),
+            );
         }
         if options.proxy_protocol && options.trusted_proxy.is_empty() {
             return Err(
@@ -104,6 +163,30 @@ impl Settings {
     pub fn tls(&self) -> Option<TlsFiles> {
         let (cert, key) = (self.cert.clone()?, self.key.clone()?);
         Some(TlsFiles { cert, key })
+    }
+
+    /// `--acme` and its options; `None` without `--acme`.
+    pub fn acme(&self) -> Option<AcmeSettings> {
+        if self.acme.is_empty() {
+            return None;
+        }
+        let directory = match (&self.acme_directory, self.acme_staging) {
+            (Some(url), _) => url.clone(),
+            (None, true) => instant_acme::LetsEncrypt::Staging.url().to_owned(),
+            (None, false) => instant_acme::LetsEncrypt::Production.url().to_owned(),
+        };
+        Some(AcmeSettings {
+            domains: self.acme.clone(),
+            email: self.acme_email.clone(),
+            directory,
+            // `check` made sure one of the two is there.
+            dir: self
+                .acme_dir
+                .clone()
+                .or_else(state_directory)
+                .unwrap_or_default(),
+            ca_root: self.acme_ca_root.clone(),
+        })
     }
 
     /// HTTP Basic authentication; `None`: everything is public.

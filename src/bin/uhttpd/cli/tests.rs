@@ -58,6 +58,12 @@ fn no_arguments_serve_the_current_directory_on_8080_with_defaults() {
             cert: None,
             key: None,
             redirect_http: None,
+            acme: Vec::new(),
+            acme_email: None,
+            acme_directory: None,
+            acme_staging: false,
+            acme_dir: None,
+            acme_ca_root: None,
             upload_dir: None,
             overwrite: false,
             max_upload_size: 1 << 30,
@@ -253,6 +259,73 @@ fn redirect_http_needs_tls_and_another_port() {
         "8443",
     ]);
     assert!(msg.contains("is the HTTPS port itself"), "{msg}");
+}
+
+#[test]
+fn acme_takes_names_instead_of_cert_and_key() {
+    let s = settings(&[
+        "--acme",
+        "example.org",
+        "--acme",
+        "www.example.org",
+        "--acme-dir",
+        "/tmp/acme",
+        "--acme-email",
+        "ops@example.org",
+        "--redirect-http",
+        "80",
+    ]);
+    let acme = s.acme().unwrap();
+    assert_eq!(acme.domains, ["example.org", "www.example.org"]);
+    assert_eq!(
+        acme.directory,
+        "https://acme-v02.api.letsencrypt.org/directory"
+    );
+    assert_eq!(acme.dir, Path::new("/tmp/acme"));
+    assert_eq!(acme.email.as_deref(), Some("ops@example.org"));
+    assert!(s.tls().is_none());
+    let staging = settings(&["--acme", "a.example", "--acme-dir", "d", "--acme-staging"]);
+    assert!(staging.acme().unwrap().directory.contains("staging"));
+    assert!(settings(&[]).acme().is_none());
+
+    assert_eq!(
+        usage_error(&["--acme", "a.example", "--cert", "c", "--key", "k"]),
+        ErrorKind::ArgumentConflict
+    );
+    assert_eq!(
+        usage_error(&["--acme-email", "ops@example.org"]),
+        ErrorKind::MissingRequiredArgument
+    );
+    for bad in [
+        "",
+        "*.example.org",
+        "a..example",
+        "a-.example",
+        "x.-a.example",
+        "\u{e9}.example",
+        "\u{20ac}.example",
+        "\u{1f600}.example",
+        "a b",
+    ] {
+        let msg = invalid(&["--acme", bad, "--acme-dir", "d"]);
+        assert!(msg.contains("not a DNS name"), "{bad}: {msg}");
+    }
+}
+
+#[test]
+fn acme_dir_defaults_to_the_state_directory_named_acme() {
+    use super::settings::acme_state_directory;
+    use std::ffi::OsStr;
+    // Never the upload directory (the shipped unit's only entry).
+    assert_eq!(
+        acme_state_directory(OsStr::new("/var/lib/uhttpd/uploads")),
+        None
+    );
+    assert_eq!(
+        acme_state_directory(OsStr::new("/var/lib/uhttpd/uploads:/var/lib/uhttpd/acme")),
+        Some(PathBuf::from("/var/lib/uhttpd/acme"))
+    );
+    assert_eq!(acme_state_directory(OsStr::new("")), None);
 }
 
 #[test]
@@ -696,7 +769,10 @@ fn every_path_in_the_file_is_relative_to_the_file() {
         assert_eq!(from_file, from_command_line, "{id}");
         checked += 1;
     }
-    assert_eq!(checked, 6, "root, unix, cert, key, upload_dir, auth_file");
+    assert_eq!(
+        checked, 8,
+        "root, unix, cert, key, acme_dir, acme_ca_root, upload_dir, auth_file"
+    );
 }
 
 #[test]
