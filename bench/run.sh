@@ -13,7 +13,7 @@
 #   ROUNDS=3        rounds; each round runs every server once per scenario
 #   WARMUP=2        seconds of unrecorded load per server before a scenario (QUICK=1: 0)
 #   QUICK=1         smoke test: short runs, 1,000 idle connections
-#   SCENARIOS="1 2 3 4 5 6 7 8 9 10"   which scenarios to run
+#   SCENARIOS="1 2 3 4 5 6 7 8 9 10 11"   which scenarios to run
 #   IDLE_CONNS=10000                idle keep-alive connections in scenario 7
 #   PORT_BASE=18000                 first of the loopback ports used
 #   RESULTS=bench/RESULTS.md        where the Markdown table goes ("-": nowhere)
@@ -23,7 +23,7 @@
 #   UHTTPD_EXTRA_ARGS="ARGS"        more arguments for every uhttpd started,
 #                                   split on spaces (e.g. "--metrics 127.0.0.1:0"
 #                                   to measure the cost of metrics)
-#   PEERS="nginx lighttpd uhttpd"   servers compared in scenarios 1-8 (those
+#   PEERS="nginx lighttpd uhttpd"   servers compared in scenarios 1-8 and 11 (those
 #                                   installed of these; PEERS=uhttpd: uhttpd only)
 #   KEEP_WORK=1                     keep the temporary directory (configs, logs, raw results)
 set -euo pipefail
@@ -46,7 +46,7 @@ DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2}
 IDLE_CONNS=${IDLE_CONNS:-10000}
-SCENARIOS=${SCENARIOS:-1 2 3 4 5 6 7 8 9 10}
+SCENARIOS=${SCENARIOS:-1 2 3 4 5 6 7 8 9 10 11}
 PORT_BASE=${PORT_BASE:-18000}
 RESULTS=${RESULTS:-$BENCH_DIR/RESULTS.md}
 WANT_PEERS=${PEERS:-nginx lighttpd uhttpd}
@@ -528,6 +528,22 @@ s5_download() { # CONNS parallel downloads of the 100 MiB file
         "$(python3 -c "print($CPU_S * 1e6 / ($MBPS * $(seconds_for)))")"
 }
 
+# 11: CONNS parallel HTTPS downloads of the 100 MiB file (no kTLS here:
+# every server reads the file and encrypts it in user space).
+s11_https_download() {
+    local server=$1 round=$2
+    [[ -n ${TLS_PORT[$server]:-} ]] || {
+        fail 11 "$server" "$round" "no TLS listener"
+        return 1
+    }
+    PARTIAL=1 wrk_run 11 "$server" "$round" "${TLS_PID[$server]}" \
+        "https://127.0.0.1:${TLS_PORT[$server]}/100m.bin" "$(seconds_for)" \
+        -t 1 -c "$CONNS" --timeout 30s || return 1
+    keep 11 "mbps_$CONNS" "$server" "$round" "$MBPS"
+    keep 11 "cpu_us_per_mb_$CONNS" "$server" "$round" \
+        "$(python3 -c "print($CPU_S * 1e6 / ($MBPS * $(seconds_for)))")"
+}
+
 s6_rpc() {
     local server=$1 round=$2
     wrk_run 6 "$server" "$round" "${HTTP_PID[$server]}" \
@@ -672,7 +688,7 @@ if wants 7; then
     done
 fi
 
-if wants 1 || wants 2 || wants 3 || wants 4 || wants 5 || wants 6 || wants 8; then
+if wants 1 || wants 2 || wants 3 || wants 4 || wants 5 || wants 6 || wants 8 || wants 11; then
     start_all
     for SCEN in 1 2 3; do
         CONNS=$([[ $SCEN == 1 ]] && echo 1 || ([[ $SCEN == 2 ]] && echo 64 || echo 1000))
@@ -699,6 +715,15 @@ if wants 1 || wants 2 || wants 3 || wants 4 || wants 5 || wants 6 || wants 8; th
         done
         each_round 8 s8_https "${tls_servers[@]}"
         each_round 8 s8_handshakes "${tls_servers[@]}"
+    fi
+    if wants 11; then
+        tls_servers=()
+        for server in "${SERVERS[@]}"; do
+            [[ -n ${TLS_PORT[$server]:-} ]] && tls_servers+=("$server")
+        done
+        for CONNS in 1 4; do
+            each_round 11 s11_https_download "${tls_servers[@]}"
+        done
     fi
     for server in "${SERVERS[@]}"; do
         stop_server "${HTTP_PID[$server]}" "${TLS_PID[$server]:-}"

@@ -196,6 +196,10 @@ pub struct EventLoop {
     next_timer: Option<Instant>,
     /// When to retry accepting after an accept error.
     accept_retry: Option<Instant>,
+    /// Connections that used up their turn's write budget with the socket
+    /// still writable: driven again next turn, after the poll (which then
+    /// does not wait), since no readiness event will come for them.
+    yielded: Vec<usize>,
     stopping: bool,
 }
 
@@ -219,6 +223,7 @@ impl EventLoop {
             next_serial: 0,
             next_timer: None,
             accept_retry: None,
+            yielded: Vec::new(),
             stopping: false,
         })
     }
@@ -384,7 +389,7 @@ impl EventLoop {
                 let t = at.saturating_duration_since(now);
                 poll_timeout = Some(poll_timeout.map_or(t, |p| p.min(t)));
             }
-            if self.shared.begin_poll() {
+            if self.shared.begin_poll() || !self.yielded.is_empty() {
                 poll_timeout = Some(Duration::ZERO);
             }
             let result = self.poll.poll(&mut self.events, poll_timeout);
@@ -414,6 +419,7 @@ impl EventLoop {
                 }
             }
             self.events = events;
+            self.run_yielded(now);
             self.run_commands();
             self.run_timers(now);
             if self.accept_retry.is_some_and(|at| now >= at) {
@@ -423,6 +429,19 @@ impl EventLoop {
             if self.shared.take_interrupt() && self.ready.is_empty() {
                 return Ok(None);
             }
+        }
+    }
+
+    /// Drives the connections that yielded last turn with bytes left to
+    /// write (a stale key, closed or reused since, gets a harmless drive).
+    fn run_yielded(&mut self, now: Instant) {
+        let mut yielded = std::mem::take(&mut self.yielded);
+        for key in yielded.drain(..) {
+            self.with_conn(key, now, |conn, ctx| conn.drive(ctx));
+        }
+        if self.yielded.is_empty() {
+            // Keep the allocation for the next turn.
+            self.yielded = yielded;
         }
     }
 
@@ -541,6 +560,9 @@ impl EventLoop {
             // A slot is free: connections may be waiting in the backlog.
             self.accept_pending(now);
             return;
+        }
+        if entry.conn.take_yielded() {
+            self.yielded.push(key);
         }
         if let Some(deadline) = entry.conn.deadline() {
             if self.next_timer.is_none_or(|t| deadline < t) {

@@ -164,6 +164,10 @@ pub(crate) struct Connection {
     /// Readiness not yet used up (cleared on `WouldBlock`).
     can_read: bool,
     can_write: bool,
+    /// The turn's write budget ran out while the socket could take more:
+    /// the loop drives the connection again next turn (no readiness event
+    /// will come for bytes it could have written now).
+    yielded: bool,
     /// A FIN may be waiting that no read has seen yet: the poll reported
     /// one, or (on a new connection) nothing is known. Reads then go on to
     /// `WouldBlock` instead of stopping after a short one.
@@ -204,6 +208,7 @@ impl Connection {
             out: Outgoing::default(),
             can_read: true,
             can_write: true,
+            yielded: false,
             fin_unseen: true,
             nodelay: false,
             serving: None,
@@ -313,10 +318,16 @@ impl Connection {
                 progress |= self.write_some(ctx);
             }
             progress |= self.finish_response(ctx);
-            if self.closed().is_some() || !progress {
+            if self.closed().is_some() || !progress || self.yielded {
                 return;
             }
         }
+    }
+
+    /// Whether the connection yielded its turn with bytes left to write
+    /// (it then expects to be driven again next turn); asking clears it.
+    pub fn take_yielded(&mut self) -> bool {
+        std::mem::take(&mut self.yielded)
     }
 
     fn wants_read(&self, limits: &Limits) -> bool {

@@ -52,6 +52,11 @@ impl Outgoing {
         if self.pos == self.buf.len() {
             self.buf.clear();
             self.pos = 0;
+        } else if self.pos > 0 && self.buf.len() - self.pos < cap && !self.parts.is_empty() {
+            // Topping up after a short write: the sent bytes go first, or
+            // the buffer would grow by all the body sent through it.
+            self.buf.drain(..self.pos);
+            self.pos = 0;
         }
         while self.buf.len() - self.pos < cap {
             let Some(part) = self.parts.front_mut() else {
@@ -119,4 +124,40 @@ fn read_at_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         }
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// Issue 16: a file read through the buffer and sent in short writes
+    /// (TLS took 16 KiB at a time) grew the buffer by all the file.
+    #[test]
+    fn short_writes_keep_the_buffer_at_its_cap() {
+        const LEN: usize = 1 << 20;
+        const CAP: usize = 64 * 1024;
+        let bytes: Vec<u8> = (0..LEN).map(|i| (i % 251) as u8).collect();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&bytes).unwrap();
+        let mut out = Outgoing::default();
+        out.buf.extend_from_slice(b"head");
+        out.parts.push_back(Part::File {
+            file: file.into(),
+            offset: 0,
+            len: LEN as u64,
+        });
+        let mut sent = Vec::new();
+        while out.refill(CAP, false).unwrap() {
+            assert!(out.buf.capacity() <= 2 * CAP, "{}", out.buf.capacity());
+            // The socket takes 16 KiB, or what is left.
+            let end = out.buf.len().min(out.pos + 16 * 1024);
+            sent.extend_from_slice(&out.buf[out.pos..end]);
+            out.pos = end;
+        }
+        assert!(out.is_empty());
+        assert_eq!(&sent[..4], b"head");
+        assert!(sent[4..] == bytes[..], "the file came out changed");
+    }
 }

@@ -19,8 +19,10 @@ use mio::net::{TcpStream, UnixStream};
 
 use crate::responder::Shared;
 
-/// Plaintext accepted into rustls per write call.
-const TLS_WRITE_CHUNK: usize = 16 * 1024;
+/// Plaintext accepted into rustls per write call: four full records
+/// (rustls' own limit on queued TLS bytes is 64 KiB), sent with one
+/// `writev` rather than one write per record.
+const TLS_WRITE_CHUNK: usize = 64 * 1024;
 
 /// A connection's byte stream.
 pub(crate) enum Transport {

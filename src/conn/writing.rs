@@ -14,8 +14,12 @@ use crate::h1::encode::{Framing, status_has_no_body};
 use crate::request::Request;
 use crate::response::{Part, Response};
 
-/// Most bytes one `sendfile` call is asked for.
-const SENDFILE_CHUNK: u64 = 1 << 20;
+/// Most response bytes a connection writes in one turn of the loop (as
+/// nginx's `sendfile_max_chunk`), so that a download the client reads as
+/// fast as it comes cannot keep the loop from its other connections; the
+/// connection then yields, and goes on next turn. Also the most one
+/// `sendfile` call is asked for.
+const TURN_BUDGET: usize = 2 << 20;
 /// Bodies up to this size are copied behind the head: one write.
 const COALESCE: usize = 16 * 1024;
 
@@ -147,10 +151,15 @@ impl Connection {
         }
     }
 
-    /// Writes as much as the socket takes.
+    /// Writes as much as the socket takes, up to the turn's budget.
     pub(super) fn write_some(&mut self, ctx: &mut Ctx<'_>) -> bool {
         let mut progress = false;
+        let mut budget = TURN_BUDGET;
         loop {
+            if budget == 0 {
+                self.yielded = true;
+                return progress;
+            }
             if self.transport.wants_write() {
                 match self.transport.flush() {
                     Ok(()) => progress = true,
@@ -161,10 +170,12 @@ impl Connection {
                 // Over `limit_rate`: the timer wakes the connection.
                 return progress;
             };
-            if let Some(done) = self.send_file_part(ctx, allowed) {
-                if !done {
+            let allowed = allowed.min(budget);
+            if let Some(sent) = self.send_file_part(ctx, allowed) {
+                let Some(n) = sent else {
                     return progress;
-                }
+                };
+                budget -= n;
                 progress = true;
                 continue;
             }
@@ -194,6 +205,7 @@ impl Connection {
                 }
                 Ok(n) => {
                     self.out.pos += n;
+                    budget = budget.saturating_sub(n);
                     self.spent(n);
                     if let Some(serving) = &mut self.serving {
                         serving.exchange.sent(n);
@@ -207,16 +219,17 @@ impl Connection {
     }
 
     /// Sends the next file part with `sendfile` when it is its turn (plain
-    /// connections, long parts): `None` when it is not, `Some(true)` when
-    /// bytes went out, `Some(false)` when the socket is full or the
-    /// connection failed.
-    /// `allowed`: the most bytes that may go out (`limit_rate`).
-    fn send_file_part(&mut self, ctx: &mut Ctx<'_>, allowed: usize) -> Option<bool> {
+    /// connections, long parts): `None` when it is not, `Some(Some(n))`
+    /// when `n` bytes went out, `Some(None)` when the socket is full or
+    /// the connection failed.
+    /// `allowed`: the most bytes that may go out (`limit_rate`, the turn's
+    /// budget; more than 0).
+    fn send_file_part(&mut self, ctx: &mut Ctx<'_>, allowed: usize) -> Option<Option<usize>> {
         if self.transport.is_tls() {
             return None;
         }
         let (file, offset, len) = self.out.next_sendfile()?;
-        let count = ((*len).min(SENDFILE_CHUNK) as usize).min(allowed);
+        let count = usize::try_from(*len).unwrap_or(usize::MAX).min(allowed);
         let result = match self.transport.sendfile(file, offset, count) {
             Ok(0) => Err(shrunk()),
             other => other,
@@ -232,16 +245,16 @@ impl Connection {
                 }
                 self.spent(n);
                 self.machine.written(ctx.limits, ctx.now);
-                Some(true)
+                Some(Some(n))
             }
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                 log::warn!("{}: reading the response body failed: {e}", self.peer);
                 self.close(ctx, CloseReason::BodyFailed, "response body failed");
-                Some(false)
+                Some(None)
             }
             Err(e) => {
                 self.write_failed(ctx, e);
-                Some(false)
+                Some(None)
             }
         }
     }

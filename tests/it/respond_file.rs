@@ -1,5 +1,9 @@
 //! `respond_file`: streamed from disk, intact, typed by extension.
 
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use uhttp::{Config, Error};
 
 use crate::util::{agent, digest, serve, write_pattern_file};
@@ -28,6 +32,63 @@ fn streams_a_64_mib_file_intact() {
     assert_eq!(len, LEN as u64);
     let (_, sent) = digest(&mut std::fs::File::open(&path).unwrap());
     assert_eq!(received, sent);
+}
+
+/// Issue 16: a download read as fast as the client can is sent a bounded
+/// amount per turn of the loop, so requests on other connections are
+/// answered while it goes on, not after it.
+#[test]
+fn answers_small_requests_while_a_fast_download_goes_on() {
+    // Sparse: 16 GiB that take no disk and cannot all be sent while the
+    // small requests are answered.
+    const LEN: u64 = 16 << 30;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.bin");
+    std::fs::File::create(&path).unwrap().set_len(LEN).unwrap();
+    let served = path.clone();
+    let server = serve(Config::default(), move |req| {
+        if req.path() == "/huge" {
+            req.respond_file(&served).unwrap();
+        } else {
+            req.respond(200, "ok").unwrap();
+        }
+    });
+    let mut download = server.connect();
+    download.send("GET /huge HTTP/1.1\r\nHost: t\r\n\r\n");
+    // The download is under way: its first 8 MiB arrived.
+    let mut stream = download.stream.try_clone().unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut got = 0u64;
+    while got < 8 << 20 {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "the download ended after {got} bytes");
+        got += n as u64;
+    }
+    // From now on it is read as fast as it comes.
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    let reader = std::thread::spawn(move || {
+        while !stopped.load(Ordering::Relaxed) {
+            match stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got += n as u64,
+                Err(e) => panic!("download read: {e} after {got} bytes"),
+            }
+        }
+        got
+    });
+    let mut other = server.connect();
+    for _ in 0..20 {
+        let resp = other.get("/small");
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.text(), "ok");
+    }
+    stop.store(true, Ordering::Relaxed);
+    let got = reader.join().unwrap();
+    assert!(
+        got < LEN,
+        "the small requests were answered only after the whole download"
+    );
 }
 
 #[test]
