@@ -304,7 +304,8 @@ fn deb() -> PathBuf {
     if let Some(path) = std::env::var_os("UHTTPD_DEB") {
         return PathBuf::from(path);
     }
-    let built = stdout_of(Command::new(workspace().join("scripts/deb.sh")).current_dir(workspace()));
+    let built =
+        stdout_of(Command::new(workspace().join("scripts/deb.sh")).current_dir(workspace()));
     workspace().join(built.lines().last().expect("deb.sh names the .deb"))
 }
 
