@@ -1,6 +1,6 @@
 //! Micro-benchmarks of URL path decoding on worst-case inputs.
 //!
-//! `uhttpd`'s path resolver (`src/bin/uhttpd/static_files/resolve.rs`) lives
+//! `uhttpd`'s path resolver (`uhttpd/src/static_files/resolve.rs`) lives
 //! in the binary, which a bench cannot import, so this measures the library
 //! function it decodes each segment with, `uhttp::util::decode_percent_encoding`,
 //! on long and percent-heavy paths. Run with `cargo bench --bench paths`.

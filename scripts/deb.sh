@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds the uhttpd Debian package with cargo-deb ([package.metadata.deb]
-# in Cargo.toml): a release build with the `cli` feature, stripped, into
+# in uhttpd/Cargo.toml): a release build of the package uhttpd, stripped, into
 # target/debian/; the last line printed is the .deb's path.
 #
 #   scripts/deb.sh           build it
 #   scripts/deb.sh --test    build it, then run the packaging test on it
-#                            (tests/cli/packaging.rs, `#[ignore]`d in the
+#                            (uhttpd/tests/cli/packaging.rs, `#[ignore]`d in the
 #                            ordinary runs: a release build takes minutes)
 #   scripts/deb.sh --tools   only install cargo-deb when missing
 set -euo pipefail
@@ -19,10 +19,10 @@ if [ "$(cargo deb --version 2>/dev/null)" != "cargo-deb $CARGO_DEB_VERSION" ]; t
 fi
 [ "${1:-}" = --tools ] && exit 0
 
-# cargo-deb runs `cargo build --release --features cli` itself.
-cargo deb --no-dbgsym --strip --output target/debian/ >&2
+# cargo-deb runs `cargo build --release -p uhttpd` itself.
+cargo deb -p uhttpd --no-dbgsym --strip --output target/debian/ >&2
 deb="$(ls -t target/debian/uhttpd_*.deb | head -n 1)"
 if [ "${1:-}" = --test ]; then
-    UHTTPD_DEB="$PWD/$deb" cargo test --test cli packaging -- --include-ignored
+    UHTTPD_DEB="$PWD/$deb" cargo test -p uhttpd --test cli packaging -- --include-ignored
 fi
 echo "$deb"

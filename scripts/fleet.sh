@@ -8,9 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
-cargo build --release --features cli --bin uhttpd
+cargo build --release -p uhttpd
 FLEET_UHTTPD="$PWD/target/release/uhttpd" \
 FLEET_SECONDS="${1:-30}" \
 FLEET_CONNECTIONS="${2:-64}" \
-    cargo test --features cli --test cli fleet::figures -- --ignored --nocapture 2>&1 |
+    cargo test -p uhttpd --test cli fleet::figures -- --ignored --nocapture 2>&1 |
     grep -E '^fleet: |^test |panicked|test result'

@@ -13,10 +13,10 @@ need=()
 command -v curl >/dev/null || need+=(curl)
 command -v openssl >/dev/null || need+=(openssl)
 command -v chromium >/dev/null || need+=(chromium)
-# Directory archives (tests/cli/archive.rs) are extracted with both.
+# Directory archives (uhttpd/tests/cli/archive.rs) are extracted with both.
 command -v tar >/dev/null || need+=(tar)
 command -v unzip >/dev/null || need+=(unzip)
-# The units and the .deb (tests/cli/packaging.rs): systemd-analyze, man
+# The units and the .deb (uhttpd/tests/cli/packaging.rs): systemd-analyze, man
 # (verify looks up Documentation=man:), /bin/kill (ExecReload=), setpriv
 # (runs uhttpd as a dynamic user's uid), dpkg-deb.
 command -v systemd-analyze >/dev/null || need+=(systemd)
@@ -27,16 +27,16 @@ command -v dpkg-deb >/dev/null || need+=(dpkg)
 # cargo-deb: dpkg-shlibdeps for the package's Depends, strip.
 command -v dpkg-shlibdeps >/dev/null || need+=(dpkg-dev)
 command -v strip >/dev/null || need+=(binutils)
-# Content codings (tests/cli/compression.rs) are also read by requests.
+# Content codings (uhttpd/tests/cli/compression.rs) are also read by requests.
 python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
-# A real load balancer speaking the PROXY protocol (tests/cli/proxy_protocol.rs).
+# A real load balancer speaking the PROXY protocol (uhttpd/tests/cli/proxy_protocol.rs).
 command -v haproxy >/dev/null || need+=(haproxy)
-# Load through HAProxy in front of two instances (tests/cli/fleet.rs).
+# Load through HAProxy in front of two instances (uhttpd/tests/cli/fleet.rs).
 command -v wrk >/dev/null || need+=(wrk)
-# The metrics tests (tests/cli/metrics.rs) check the output with promtool
+# The metrics tests (uhttpd/tests/cli/metrics.rs) check the output with promtool
 # and scrape it with a real Prometheus: both come with `prometheus`.
 { command -v promtool && command -v prometheus; } >/dev/null || need+=(prometheus)
-# A real ACME CA for --acme (tests/cli/acme.rs): pebble and, in the same
+# A real ACME CA for --acme (uhttpd/tests/cli/acme.rs): pebble and, in the same
 # package, pebble-challtestsrv as its DNS server.
 { command -v pebble && command -v pebble-challtestsrv; } >/dev/null || need+=(pebble)
 
@@ -47,7 +47,7 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# The strict-client check (tests/cli/strict_client.rs) runs h11 from a venv
+# The strict-client check (uhttpd/tests/cli/strict_client.rs) runs h11 from a venv
 # in target/py-venv: pyenv's Python 3.11 when there, else the system one.
 venv="$(dirname "$0")/../target/py-venv"
 if ! "$venv/bin/python" -c '' 2>/dev/null; then
@@ -66,9 +66,9 @@ if ! "$venv/bin/python" -c '' 2>/dev/null; then
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../tests/cli/strict_client.requirements.txt"
 
-# The resumable-upload tests (tests/cli/resumable.rs) run tuspy from the
+# The resumable-upload tests (uhttpd/tests/cli/resumable.rs) run tuspy from the
 # same venv and tus-js-client under the system node, from target/tus-js;
-# tests/cli/browser.rs serves its browser bundle (dist/tus.min.js) to Chromium.
+# uhttpd/tests/cli/browser.rs serves its browser bundle (dist/tus.min.js) to Chromium.
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../tests/cli/resumable/requirements.txt"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "installing: nodejs npm"

@@ -8,4 +8,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --bin uhttpd --example ws_echo
-cargo test --release --test cli -- --ignored --exact soak::soak --nocapture
+cargo test --release -p uhttpd --test cli -- --ignored --exact soak::soak --nocapture

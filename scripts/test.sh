@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
-cargo test --all-targets "$@"
-cargo test --doc
+cargo test --workspace --all-targets "$@"
+cargo test --workspace --doc

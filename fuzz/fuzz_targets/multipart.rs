@@ -1,4 +1,4 @@
-//! The `uhttpd` multipart parser (`src/bin/uhttpd/multipart.rs`).
+//! The `uhttpd` multipart parser (`uhttpd/src/multipart.rs`).
 //!
 //! Two modes, chosen by the seed:
 //! - raw: the input's first line is the boundary, the rest the body, fed

@@ -1,5 +1,5 @@
-//! `src/bin/uhttpd/archive/`: the layout only (the walk and the producer
+//! `uhttpd/src/archive/`: the layout only (the walk and the producer
 //! touch the disk).
 
-#[path = "../../src/bin/uhttpd/archive/layout.rs"]
+#[path = "../../uhttpd/src/archive/layout.rs"]
 pub mod layout;

@@ -8,20 +8,20 @@
 
 pub mod archive;
 
-#[path = "../../src/bin/uhttpd/multipart.rs"]
+#[path = "../../uhttpd/src/multipart.rs"]
 pub mod multipart;
 
-#[path = "../../src/bin/uhttpd/origin.rs"]
+#[path = "../../uhttpd/src/origin.rs"]
 pub mod origin;
 
-#[path = "../../src/bin/uhttpd/permissions.rs"]
+#[path = "../../uhttpd/src/permissions.rs"]
 pub mod permissions;
 
-#[path = "../../src/bin/uhttpd/resumable/headers.rs"]
+#[path = "../../uhttpd/src/resumable/headers.rs"]
 pub mod resumable_headers;
 
 /// Used by `resolve` and `permissions` (as `crate::percent`, as in the program).
-#[path = "../../src/bin/uhttpd/percent.rs"]
+#[path = "../../uhttpd/src/percent.rs"]
 pub mod percent;
 
 pub mod static_files;

@@ -94,7 +94,13 @@ fn build_examples(release: bool) -> bool {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut command = Command::new(cargo);
         command
-            .args(["build", "--quiet", "--examples"])
+            .args([
+                "build",
+                "--quiet",
+                "--examples",
+                "--package",
+                "uhttp-server",
+            ])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
         if release {
             command.arg("--release");

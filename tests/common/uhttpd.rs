@@ -16,12 +16,12 @@ use super::client::{self, Response};
 use super::{PATIENCE, list_dir, poll};
 
 /// The binary under test. (Looked up when a test runs, not when it is
-/// compiled, so that test binaries which never start it build without the
-/// `cli` feature.)
+/// compiled: the library's test binaries include this harness too, and
+/// cargo names the binary only to the tests of the package `uhttpd`.)
 pub fn bin() -> &'static str {
     match option_env!("CARGO_BIN_EXE_uhttpd") {
         Some(path) => path,
-        None => panic!("uhttpd is built only with the `cli` feature"),
+        None => panic!("only the tests of the package uhttpd (uhttpd/tests/) can run uhttpd"),
     }
 }
 

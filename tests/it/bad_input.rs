@@ -253,7 +253,7 @@ fn a_bad_request_after_a_good_one_on_the_same_connection() {
 
 #[test]
 fn a_refused_head_request_gets_no_body() {
-    // Found by the strict client (tests/cli/strict_client.py): h11 read
+    // Found by the strict client (uhttpd/tests/cli/strict_client.py): h11 read
     // the refusal's body as bytes after the end of the answer.
     let requests: [(&[u8], u16); 3] = [
         (

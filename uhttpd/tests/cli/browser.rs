@@ -605,7 +605,7 @@ fn listing_upload_resumes_after_a_reload_in_headless_chromium() {
 
 const TUS_JS_BUNDLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/target/tus-js/node_modules/tus-js-client/dist/tus.min.js"
+    "/../target/tus-js/node_modules/tus-js-client/dist/tus.min.js"
 );
 
 /// A server whose ROOT holds tus-js-client's browser bundle and the page

@@ -14,7 +14,7 @@ mod compression;
 // The harness shared by the four test binaries; each uses a different part
 // of it, and the rest would be reported as dead code in this one.
 #[allow(dead_code)]
-#[path = "../common/mod.rs"]
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 mod connections;
 mod fleet;

@@ -8,7 +8,7 @@
 // The harness shared by the four test binaries; each uses a different part
 // of it, and the rest would be reported as dead code in this one.
 #[allow(dead_code)]
-#[path = "../common/mod.rs"]
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use common::tls_certs;

@@ -1,6 +1,6 @@
 //! `--redirect-http`: the plain listener in the same loop sends every
 //! request to the HTTPS listener. (The port-443 case, which needs
-//! privileges to bind, is a unit test in `src/bin/uhttpd/redirect.rs`.)
+//! privileges to bind, is a unit test in `uhttpd/src/redirect.rs`.)
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -49,8 +49,15 @@ fn is_root() -> bool {
     fs::metadata("/proc/self").unwrap().uid() == 0
 }
 
+/// The package's directory (`uhttpd/`: man page, units).
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The workspace's directory (`scripts/`, `target/`).
+fn workspace() -> &'static Path {
+    // unwrap: the package is a directory of the workspace.
+    repo().parent().unwrap()
 }
 
 fn output(command: &mut Command) -> Output {
@@ -297,8 +304,9 @@ fn deb() -> PathBuf {
     if let Some(path) = std::env::var_os("UHTTPD_DEB") {
         return PathBuf::from(path);
     }
-    let built = stdout_of(Command::new(repo().join("scripts/deb.sh")).current_dir(repo()));
-    repo().join(built.lines().last().expect("deb.sh names the .deb"))
+    let built =
+        stdout_of(Command::new(workspace().join("scripts/deb.sh")).current_dir(workspace()));
+    workspace().join(built.lines().last().expect("deb.sh names the .deb"))
 }
 
 /// Every regular file the package installs, its mode and owner as

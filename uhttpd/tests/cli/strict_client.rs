@@ -25,7 +25,7 @@ const REQUIREMENTS: &str = include_str!("strict_client.requirements.txt");
 /// The venv's interpreter, checked to import `h11`: the test fails (never
 /// skips) when it is missing.
 fn python() -> PathBuf {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py-venv/bin/python");
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv/bin/python");
     let imports = Command::new(&python)
         .args(["-c", "import h11"])
         .output()

@@ -390,7 +390,7 @@ fn may_matter(files: &BTreeSet<PathBuf>, path: &Path) -> bool {
 }
 
 #[cfg(test)]
-#[path = "../../../tests/common/tls_certs.rs"]
+#[path = "../../tests/common/tls_certs.rs"]
 mod tls_certs;
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Resumable uploads (`src/bin/uhttpd/resumable/`): the IETF draft and
+//! Resumable uploads (`uhttpd/src/resumable/`): the IETF draft and
 //! tus 1.0.0 under `/upload/`, with real clients — `tuspy` (Python, from
 //! `target/py-venv`) and `tus-js-client` under Node (from
 //! `target/tus-js`), both pinned in `tests/cli/resumable/` and installed
@@ -164,7 +164,7 @@ fn ietf_append(
 
 /// `target/py-venv`'s Python, checked to import tuspy.
 fn python() -> PathBuf {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py-venv/bin/python");
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv/bin/python");
     let imports = Command::new(&python)
         .args(["-c", "import tusclient"])
         .output()
@@ -180,7 +180,7 @@ fn python() -> PathBuf {
 /// `node` with tus-js-client from `target/tus-js`.
 fn node() -> Command {
     crate::common::require("node");
-    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tus-js/node_modules");
+    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tus-js/node_modules");
     assert!(
         modules.join("tus-js-client/package.json").is_file(),
         "{} has no tus-js-client: scripts/install-test-deps.sh installs what the tests need",
