@@ -13,10 +13,15 @@
 //!     let Some(Event::Request(req)) = server.wait(None)? else {
 //!         continue;
 //!     };
-//!     match req.path() {
-//!         "/" => req.respond(200, "Hello\n")?,
-//!         "/rpc" => req.respond_json(200, &serde_json::json!({ "query": req.query().to_json() }))?,
-//!         _ => req.respond(404, "Not Found\n")?,
+//!     let answer = match req.path() {
+//!         "/" => req.respond(200, "Hello\n"),
+//!         "/rpc" => req.respond_json(200, &serde_json::json!({ "query": req.query().to_json() })),
+//!         _ => req.respond(404, "Not Found\n"),
+//!     };
+//!     // A client that left makes only its own answer fail: log, go on.
+//!     // Only `wait()` failing (the loop cannot go on) ends the program.
+//!     if let Err(e) = answer {
+//!         eprintln!("cannot answer {}: {e}", req.url());
 //!     }
 //! }
 //! # Ok::<(), uhttp::Error>(())
@@ -75,7 +80,9 @@
 //! fn handle(req: Request) {
 //!     // A bug: panics on `/x`.
 //!     let n: u32 = req.path().trim_start_matches('/').parse().unwrap();
-//!     req.respond(200, format!("{}\n", n * 2)).unwrap();
+//!     if let Err(e) = req.respond(200, format!("{}\n", n * 2)) {
+//!         log::warn!("cannot answer {}: {e}", req.url());
+//!     }
 //! }
 //!
 //! let mut server = HttpServer::bind("127.0.0.1:8080")?;
@@ -136,3 +143,8 @@ pub use response::{Body, Part, Response};
 pub use server::{EventLoop, HttpServer, LoopHandle, UNIX_SOCKET_ADDR, bind};
 pub use stream::{MultipartStream, NdjsonStream, ResponseStream, SseStream};
 pub use websocket::WebSocket;
+
+/// The README's Rust samples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -173,7 +173,10 @@ impl std::fmt::Debug for LoopHandle {
 /// loop {
 ///     if let Some(Event::Request(req)) = event_loop.wait(None)? {
 ///         let who = if req.server() == site { "site" } else { "admin" };
-///         req.respond(200, who)?;
+///         // A client that left fails only its own answer.
+///         if let Err(e) = req.respond(200, who) {
+///             eprintln!("cannot answer {}: {e}", req.url());
+///         }
 ///     }
 /// }
 /// # let _ = admin; Ok::<(), uhttp::Error>(())
@@ -848,7 +851,10 @@ pub fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::TcpListe
 /// let mut server = HttpServer::bind("127.0.0.1:8080")?;
 /// loop {
 ///     if let Some(Event::Request(req)) = server.wait(None)? {
-///         req.respond(200, "Hello\n")?;
+///         // A client that left fails only its own answer.
+///         if let Err(e) = req.respond(200, "Hello\n") {
+///             eprintln!("cannot answer {}: {e}", req.url());
+///         }
 ///     }
 /// }
 /// # Ok::<(), uhttp::Error>(())
