@@ -123,9 +123,12 @@ mod response;
 mod server;
 mod stream;
 mod sync;
+#[cfg(feature = "tls")]
 pub mod tls;
 pub mod util;
+#[cfg(feature = "websocket")]
 mod websocket;
+#[cfg(feature = "websocket")]
 pub mod ws;
 
 pub use access_log::{AccessLog, Completed, Outcome};
@@ -142,6 +145,7 @@ pub use request::{Request, content_type_for};
 pub use response::{Body, Part, Response};
 pub use server::{EventLoop, HttpServer, LoopHandle, UNIX_SOCKET_ADDR, bind};
 pub use stream::{MultipartStream, NdjsonStream, ResponseStream, SseStream};
+#[cfg(feature = "websocket")]
 pub use websocket::WebSocket;
 
 /// The README's Rust samples, compiled and run as doctests.
