@@ -58,6 +58,7 @@ pub struct Config {
     /// the application really receives (16 MiB for the Autobahn suite's
     /// 9.* cases).
     #[cfg(feature = "websocket")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
     pub max_message_size: usize,
     /// Time allowed from a request's first byte to the end of its headers,
     /// and without progress while a body arrives (then: 408). Default 10 s.
@@ -86,9 +87,11 @@ pub struct Config {
     /// compression runs on the thread that calls
     /// [`crate::WebSocket::send_text`] / `send_binary`. Default on.
     #[cfg(feature = "websocket")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
     pub websocket_deflate: bool,
     /// Serve TLS with this (swappable) configuration. Default none.
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub tls: Option<TlsConfig>,
     /// Called when each response ends, with what was really sent
     /// ([`crate::access_log`]). Default none.

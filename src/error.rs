@@ -37,6 +37,7 @@ pub enum Error {
     InvalidState(&'static str),
     /// A WebSocket upgrade was refused (the answer, 400 or 426, was sent).
     #[cfg(feature = "websocket")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
     Handshake(crate::ws::HandshakeError),
     /// Serialising or parsing JSON failed.
     Json(serde_json::Error),

@@ -56,6 +56,7 @@ pub enum Event {
     /// waits for it); an answer sent later is refused, never sent after
     /// the Close.
     #[cfg(feature = "websocket")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
     WebSocket(WebSocket, Message),
 }
 

@@ -54,6 +54,20 @@
 //!   response ends (refusals included), with the body bytes really sent,
 //!   the time to the last byte and whether it was cut short.
 //!
+//! ## Cargo features
+//!
+//! | feature | adds | crates it brings |
+//! | --- | --- | --- |
+//! | `tls` | HTTPS: [`Config::tls`], the [`tls`] module | `rustls` (with `ring`), `rustls-pki-types` |
+//! | `websocket` | [`Request::accept_websocket`], [`WebSocket`], [`Event::WebSocket`], [`ws`], permessage-deflate | `sha1`, `base64`, `flate2` (`zlib-rs`) |
+//! | `cli` | nothing in the library: what the `uhttpd` program needs (`tls` and `websocket` too) | clap, notify, bcrypt, compressors, ... |
+//!
+//! All are on by default. A library user who wants neither TLS nor
+//! WebSocket depends on `uhttp = { version = "0.1", default-features =
+//! false }` and adds `features = ["tls"]` or `["websocket"]` as needed;
+//! without `tls` every listener is plain HTTP, and without `websocket` an
+//! upgrade request is an ordinary request.
+//!
 //! ## Panics
 //!
 //! Nothing a client sends should make the library panic (requests with
@@ -103,6 +117,8 @@
 //! functions), [`tls`] (PEM loading, the swappable certificate),
 //! [`proxy_protocol`] (PROXY protocol headers of load balancers).
 #![forbid(unsafe_code)]
+// docs.rs marks what each feature adds.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 pub mod access_log;
@@ -124,11 +140,13 @@ mod server;
 mod stream;
 mod sync;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 pub mod util;
 #[cfg(feature = "websocket")]
 mod websocket;
 #[cfg(feature = "websocket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
 pub mod ws;
 
 pub use access_log::{AccessLog, Completed, Outcome};
@@ -146,6 +164,7 @@ pub use response::{Body, Part, Response};
 pub use server::{EventLoop, HttpServer, LoopHandle, UNIX_SOCKET_ADDR, bind};
 pub use stream::{MultipartStream, NdjsonStream, ResponseStream, SseStream};
 #[cfg(feature = "websocket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
 pub use websocket::WebSocket;
 
 /// The README's Rust samples, compiled and run as doctests.
