@@ -14,9 +14,10 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::common::client::tcp;
 use crate::common::examples::Example;
-use crate::common::find;
 use crate::common::ws::masked;
+use crate::common::{PATIENCE, find};
 use crate::util::Client;
 
 /// One step of a client's side of an exchange.
@@ -53,6 +54,12 @@ fn upgrade() -> Step {
     )
 }
 
+/// A client of the example, a separate process: timeouts of
+/// [`PATIENCE`].
+fn connect(addr: SocketAddr) -> Client {
+    Client::new(tcp(addr, PATIENCE))
+}
+
 /// Every point to reset at: before any step, after each step, and half-way
 /// through each send.
 fn points(steps: &[Step]) -> Vec<Vec<Step>> {
@@ -73,7 +80,7 @@ fn points(steps: &[Step]) -> Vec<Vec<Step>> {
 
 /// Performs `steps` on a new connection to `addr`, then resets it.
 fn reset_after(addr: SocketAddr, steps: &[Step]) {
-    let mut client = Client::connect(addr);
+    let mut client = connect(addr);
     for step in steps {
         match step {
             Send(bytes) => {
@@ -115,7 +122,7 @@ impl Case<'_> {
                 panic!("the example ended ({exit}) after a reset {after}");
             }
             let addr = self.example.addrs[listener];
-            let answer = std::panic::catch_unwind(|| Client::connect(addr).get(path).status);
+            let answer = std::panic::catch_unwind(|| connect(addr).get(path).status);
             match (answer, self.example.exit_status()) {
                 (_, Some(exit)) => panic!("the example ended ({exit}) after a reset {after}"),
                 (Ok(got), None) => assert_eq!(got, status, "GET {path} after a reset {after}"),
