@@ -29,15 +29,22 @@ fn main() -> Result<(), uhttp::Error> {
     let mut frame_number = 0usize;
     loop {
         let timeout = next_frame.saturating_duration_since(Instant::now());
+        // Only the loop failing ends the program; a client that left
+        // only makes its own answer fail.
         if let Some(Event::Request(req)) = server.wait(Some(timeout))? {
-            match req.path() {
+            let result = match req.path() {
                 "/" => req.send(
                     Response::new(200)
                         .header("Content-Type", "text/html; charset=utf-8")
                         .body("<!doctype html><title>uhttp MJPEG</title><img src=\"/stream\">"),
-                )?,
-                "/stream" => viewers.push(req.response_multipart(Response::new(200))?),
-                _ => req.respond(404, "Not Found\n")?,
+                ),
+                "/stream" => req
+                    .response_multipart(Response::new(200))
+                    .map(|viewer| viewers.push(viewer)),
+                _ => req.respond(404, "Not Found\n"),
+            };
+            if let Err(e) = result {
+                eprintln!("cannot answer {}: {e}", req.url());
             }
         }
         if Instant::now() >= next_frame {

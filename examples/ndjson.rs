@@ -45,6 +45,8 @@ fn main() -> Result<(), Error> {
     println!("listening on http://{}", server.local_addr());
     let mut jobs: HashMap<u64, Job> = HashMap::new();
     loop {
+        // Only the loop failing ends the program; a client that left
+        // only makes its own answer fail.
         match server.wait(None)? {
             Some(Event::Request(req)) if req.path() == "/records" => {
                 let total = req
@@ -52,7 +54,13 @@ fn main() -> Result<(), Error> {
                     .get("n")
                     .and_then(|n| n.parse().ok())
                     .unwrap_or(100_000);
-                let stream = req.response_ndjson(Response::new(200))?;
+                let stream = match req.response_ndjson(Response::new(200)) {
+                    Ok(stream) => stream,
+                    Err(e) => {
+                        eprintln!("cannot answer {}: {e}", req.url());
+                        continue;
+                    }
+                };
                 let mut job = Job {
                     stream,
                     next: 0,
@@ -62,7 +70,11 @@ fn main() -> Result<(), Error> {
                     jobs.insert(req.id(), job);
                 }
             }
-            Some(Event::Request(req)) => req.respond(404, "Not Found\n")?,
+            Some(Event::Request(req)) => {
+                if let Err(e) = req.respond(404, "Not Found\n") {
+                    eprintln!("cannot answer {}: {e}", req.url());
+                }
+            }
             Some(Event::Writable(req)) => {
                 if let Some(job) = jobs.get_mut(&req.id()) {
                     if !matches!(job.pump(), Ok(false)) {

@@ -33,26 +33,28 @@ fn main() -> Result<(), uhttp::Error> {
     let mut tick: u64 = 0;
     loop {
         let timeout = next_tick.saturating_duration_since(Instant::now());
-        match server.wait(Some(timeout))? {
-            Some(Event::Request(req)) => match req.path() {
+        // Only the loop failing ends the program; a client that left
+        // only makes its own answer fail.
+        if let Some(Event::Request(req)) = server.wait(Some(timeout))? {
+            let result = match req.path() {
                 "/" => req.send(
                     Response::new(200)
                         .header("Content-Type", "text/html; charset=utf-8")
                         .body(PAGE),
-                )?,
-                "/events" => {
-                    let stream = req.response_sse(Response::new(200))?;
+                ),
+                "/events" => req.response_sse(Response::new(200)).and_then(|stream| {
                     // Tell the browser to reconnect after 1 s if cut off.
                     stream.send_event("connected", None, None, Some(1000))?;
                     streams.push(stream);
-                }
-                _ => req.respond(404, "Not Found\n")?,
-            },
-            // A client left: its stream's sends now fail, dropped below.
-            Some(Event::Closed(_)) => {}
-            Some(_) => {}
-            None => {}
+                    Ok(())
+                }),
+                _ => req.respond(404, "Not Found\n"),
+            };
+            if let Err(e) = result {
+                eprintln!("cannot answer {}: {e}", req.url());
+            }
         }
+        // A client that left: its stream's sends fail, dropped below.
         if Instant::now() >= next_tick {
             tick += 1;
             let now = httpdate::fmt_http_date(SystemTime::now());

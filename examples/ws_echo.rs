@@ -67,17 +67,25 @@ fn main() -> Result<(), uhttp::Error> {
     // Echoes waiting for room, per session (by the upgrade request's id).
     let mut waiting: HashMap<u64, (WebSocket, VecDeque<Message>)> = HashMap::new();
     loop {
+        // Only the loop failing ends the program; a client that left
+        // only makes its own answer fail.
         match server.wait(None)? {
-            Some(Event::Request(req)) => match req.path() {
-                "/" => req.send(
-                    Response::new(200)
-                        .header("Content-Type", "text/html; charset=utf-8")
-                        .body(PAGE),
-                )?,
-                // A refused upgrade is answered (400/426) by accept_websocket.
-                "/ws" => drop(req.accept_websocket()),
-                _ => req.respond(404, "Not Found\n")?,
-            },
+            Some(Event::Request(req)) => {
+                let result = match req.path() {
+                    "/" => req.send(
+                        Response::new(200)
+                            .header("Content-Type", "text/html; charset=utf-8")
+                            .body(PAGE),
+                    ),
+                    // A refused upgrade is answered (400/426) by
+                    // accept_websocket; the session's messages come as events.
+                    "/ws" => req.accept_websocket().map(drop),
+                    _ => req.respond(404, "Not Found\n"),
+                };
+                if let Err(e) = result {
+                    eprintln!("cannot answer {}: {e}", req.url());
+                }
+            }
             Some(Event::WebSocket(ws, Message::Close(_))) => {
                 waiting.remove(&ws.request().id());
             }

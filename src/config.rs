@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::access_log::AccessLog;
 use crate::peer_limits::PeerLimits;
 use crate::proxy_protocol::ProxyProtocol;
+#[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
 
 /// Options of one server (one or more listeners sharing them).
@@ -56,6 +57,8 @@ pub struct Config {
     /// clients), or lower `max_waiting_clients`. Raise it only for what
     /// the application really receives (16 MiB for the Autobahn suite's
     /// 9.* cases).
+    #[cfg(feature = "websocket")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
     pub max_message_size: usize,
     /// Time allowed from a request's first byte to the end of its headers,
     /// and without progress while a body arrives (then: 408). Default 10 s.
@@ -83,8 +86,12 @@ pub struct Config {
     /// asks for no context takeover; [`crate::ws::deflate`]), and
     /// compression runs on the thread that calls
     /// [`crate::WebSocket::send_text`] / `send_binary`. Default on.
+    #[cfg(feature = "websocket")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
     pub websocket_deflate: bool,
     /// Serve TLS with this (swappable) configuration. Default none.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub tls: Option<TlsConfig>,
     /// Called when each response ends, with what was really sent
     /// ([`crate::access_log`]). Default none.
@@ -109,6 +116,7 @@ impl Default for Config {
             keep_alive_max_requests: 100,
             max_headers_length: 8 * 1024,
             max_content_length: 1024 * 1024,
+            #[cfg(feature = "websocket")]
             max_message_size: 1024 * 1024,
             request_timeout: Duration::from_secs(10),
             send_timeout: Duration::from_secs(60),
@@ -116,7 +124,9 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             proxy_protocol: ProxyProtocol::Off,
             event_mode: false,
+            #[cfg(feature = "websocket")]
             websocket_deflate: true,
+            #[cfg(feature = "tls")]
             tls: None,
             access_log: None,
             peer_limits: None,
@@ -143,22 +153,24 @@ impl From<&Config> for crate::h1::conn::Limits {
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("max_waiting_clients", &self.max_waiting_clients)
+        let mut d = f.debug_struct("Config");
+        d.field("max_waiting_clients", &self.max_waiting_clients)
             .field("keep_alive_timeout", &self.keep_alive_timeout)
             .field("keep_alive_max_requests", &self.keep_alive_max_requests)
             .field("max_headers_length", &self.max_headers_length)
             .field("max_content_length", &self.max_content_length)
-            .field("max_message_size", &self.max_message_size)
             .field("request_timeout", &self.request_timeout)
             .field("send_timeout", &self.send_timeout)
             .field("max_send_buffer", &self.max_send_buffer)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("proxy_protocol", &self.proxy_protocol)
-            .field("event_mode", &self.event_mode)
-            .field("websocket_deflate", &self.websocket_deflate)
-            .field("tls", &self.tls.is_some())
-            .field("access_log", &self.access_log.is_some())
+            .field("event_mode", &self.event_mode);
+        #[cfg(feature = "websocket")]
+        d.field("max_message_size", &self.max_message_size)
+            .field("websocket_deflate", &self.websocket_deflate);
+        #[cfg(feature = "tls")]
+        d.field("tls", &self.tls.is_some());
+        d.field("access_log", &self.access_log.is_some())
             .field("peer_limits", &self.peer_limits)
             .field("limit_rate", &self.limit_rate)
             .finish()

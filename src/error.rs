@@ -36,6 +36,8 @@ pub enum Error {
     /// `accept_body` twice, or outside event mode).
     InvalidState(&'static str),
     /// A WebSocket upgrade was refused (the answer, 400 or 426, was sent).
+    #[cfg(feature = "websocket")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
     Handshake(crate::ws::HandshakeError),
     /// Serialising or parsing JSON failed.
     Json(serde_json::Error),
@@ -60,6 +62,7 @@ impl fmt::Display for Error {
             Error::Closed => f.write_str("the connection is closed"),
             Error::WouldBlock => f.write_str("the send buffer is full"),
             Error::InvalidState(what) => write!(f, "invalid in this state: {what}"),
+            #[cfg(feature = "websocket")]
             Error::Handshake(e) => write!(f, "WebSocket upgrade refused: {e}"),
             Error::Json(_) => f.write_str("JSON error"),
             Error::File { path, .. } => write!(f, "cannot read {}", path.display()),
@@ -73,6 +76,7 @@ impl std::error::Error for Error {
             Error::Bind { source, .. } | Error::File { source, .. } => Some(source),
             Error::Io(e) => Some(e),
             Error::Json(e) => Some(e),
+            #[cfg(feature = "websocket")]
             Error::Handshake(e) => Some(e),
             _ => None,
         }

@@ -2,9 +2,12 @@
 
 use std::collections::VecDeque;
 
+#[cfg(feature = "websocket")]
 use crate::ids::ConnRef;
 use crate::request::Request;
+#[cfg(feature = "websocket")]
 use crate::websocket::WebSocket;
+#[cfg(feature = "websocket")]
 use crate::ws::Message;
 
 /// Something the application must look at.
@@ -52,6 +55,8 @@ pub enum Event {
     /// before the loop thread calls `wait()` again (e.g. the loop thread
     /// waits for it); an answer sent later is refused, never sent after
     /// the Close.
+    #[cfg(feature = "websocket")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
     WebSocket(WebSocket, Message),
 }
 
@@ -66,6 +71,7 @@ impl Event {
             | Event::Error(r)
             | Event::Writable(r)
             | Event::Closed(r) => r,
+            #[cfg(feature = "websocket")]
             Event::WebSocket(ws, _) => ws.request(),
         }
     }
@@ -81,6 +87,7 @@ impl Event {
             Event::Error(r) => Event::Error(r.for_app()),
             Event::Writable(r) => Event::Writable(r.for_app()),
             Event::Closed(r) => Event::Closed(r.for_app()),
+            #[cfg(feature = "websocket")]
             ws @ Event::WebSocket(..) => ws,
         }
     }
@@ -95,6 +102,7 @@ impl Event {
             | Event::Error(r)
             | Event::Writable(r)
             | Event::Closed(r) => r,
+            #[cfg(feature = "websocket")]
             Event::WebSocket(ws, _) => ws.request().clone(),
         }
     }
@@ -110,6 +118,7 @@ pub(crate) enum Queued {
     /// protocol): the application has taken the messages that came before,
     /// and answered them; our Close frame goes out now, behind those
     /// answers.
+    #[cfg(feature = "websocket")]
     EndSession(ConnRef),
 }
 
@@ -126,6 +135,7 @@ impl EventQueue {
     }
 
     /// Queues [`Queued::EndSession`] behind the events queued so far.
+    #[cfg(feature = "websocket")]
     pub fn push_end_session(&mut self, conn: ConnRef) {
         self.0.push_back(Queued::EndSession(conn));
     }

@@ -13,10 +13,15 @@
 //!     let Some(Event::Request(req)) = server.wait(None)? else {
 //!         continue;
 //!     };
-//!     match req.path() {
-//!         "/" => req.respond(200, "Hello\n")?,
-//!         "/rpc" => req.respond_json(200, &serde_json::json!({ "query": req.query().to_json() }))?,
-//!         _ => req.respond(404, "Not Found\n")?,
+//!     let answer = match req.path() {
+//!         "/" => req.respond(200, "Hello\n"),
+//!         "/rpc" => req.respond_json(200, &serde_json::json!({ "query": req.query().to_json() })),
+//!         _ => req.respond(404, "Not Found\n"),
+//!     };
+//!     // A client that left makes only its own answer fail: log, go on.
+//!     // Only `wait()` failing (the loop cannot go on) ends the program.
+//!     if let Err(e) = answer {
+//!         eprintln!("cannot answer {}: {e}", req.url());
 //!     }
 //! }
 //! # Ok::<(), uhttp::Error>(())
@@ -49,6 +54,20 @@
 //!   response ends (refusals included), with the body bytes really sent,
 //!   the time to the last byte and whether it was cut short.
 //!
+//! ## Cargo features
+//!
+//! | feature | adds | crates it brings |
+//! | --- | --- | --- |
+//! | `tls` | HTTPS: [`Config::tls`], the [`tls`] module | `rustls` (with `ring`), `rustls-pki-types` |
+//! | `websocket` | [`Request::accept_websocket`], [`WebSocket`], [`Event::WebSocket`], [`ws`], permessage-deflate | `sha1`, `base64`, `flate2` (`zlib-rs`) |
+//! | `cli` | nothing in the library: what the `uhttpd` program needs (`tls` and `websocket` too) | clap, notify, bcrypt, compressors, ... |
+//!
+//! All are on by default. A library user who wants neither TLS nor
+//! WebSocket depends on `uhttp = { version = "0.1", default-features =
+//! false }` and adds `features = ["tls"]` or `["websocket"]` as needed;
+//! without `tls` every listener is plain HTTP, and without `websocket` an
+//! upgrade request is an ordinary request.
+//!
 //! ## Panics
 //!
 //! Nothing a client sends should make the library panic (requests with
@@ -75,7 +94,9 @@
 //! fn handle(req: Request) {
 //!     // A bug: panics on `/x`.
 //!     let n: u32 = req.path().trim_start_matches('/').parse().unwrap();
-//!     req.respond(200, format!("{}\n", n * 2)).unwrap();
+//!     if let Err(e) = req.respond(200, format!("{}\n", n * 2)) {
+//!         log::warn!("cannot answer {}: {e}", req.url());
+//!     }
 //! }
 //!
 //! let mut server = HttpServer::bind("127.0.0.1:8080")?;
@@ -96,6 +117,8 @@
 //! functions), [`tls`] (PEM loading, the swappable certificate),
 //! [`proxy_protocol`] (PROXY protocol headers of load balancers).
 #![forbid(unsafe_code)]
+// docs.rs marks what each feature adds.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 pub mod access_log;
@@ -116,9 +139,14 @@ mod response;
 mod server;
 mod stream;
 mod sync;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 pub mod util;
+#[cfg(feature = "websocket")]
 mod websocket;
+#[cfg(feature = "websocket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
 pub mod ws;
 
 pub use access_log::{AccessLog, Completed, Outcome};
@@ -135,4 +163,11 @@ pub use request::{Request, content_type_for};
 pub use response::{Body, Part, Response};
 pub use server::{EventLoop, HttpServer, LoopHandle, UNIX_SOCKET_ADDR, bind};
 pub use stream::{MultipartStream, NdjsonStream, ResponseStream, SseStream};
+#[cfg(feature = "websocket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
 pub use websocket::WebSocket;
+
+/// The README's Rust samples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

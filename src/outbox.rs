@@ -45,6 +45,7 @@ enum Ender {
     Producer,
     /// The loop, on the producer's behalf ([`Outbox::finish`]): the
     /// session is over, more pushes find it closed.
+    #[cfg(feature = "websocket")]
     Loop,
 }
 
@@ -102,6 +103,7 @@ impl Outbox {
         }
         match state.ended {
             Some(Ender::Producer) => return Err(Error::InvalidState("the stream has ended")),
+            #[cfg(feature = "websocket")]
             Some(Ender::Loop) => return Err(Error::Closed),
             None => {}
         }
@@ -142,6 +144,7 @@ impl Outbox {
     /// refused); later pushes get [`Error::Closed`]. Returns false,
     /// appending nothing, when the producer ended the outbox itself or it
     /// is shut.
+    #[cfg(feature = "websocket")]
     pub fn finish(&self, encode: impl FnOnce(&mut Vec<u8>)) -> bool {
         let mut state = lock(&self.state);
         if state.shut || state.ended.is_some() {
@@ -199,6 +202,7 @@ impl Outbox {
 
     /// Whether a producer was refused for want of room and waits for the
     /// `Writable` report of the next take.
+    #[cfg(feature = "websocket")]
     pub fn is_waiting_for_room(&self) -> bool {
         lock(&self.state).want_writable
     }
@@ -207,6 +211,7 @@ impl Outbox {
         lock(&self.state).shut
     }
 
+    #[cfg(feature = "websocket")]
     pub fn is_ended(&self) -> bool {
         lock(&self.state).ended.is_some()
     }
@@ -249,6 +254,7 @@ mod tests {
         ));
     }
 
+    #[cfg(feature = "websocket")]
     #[test]
     fn finish_appends_behind_the_producer_even_past_the_cap_once() {
         let outbox = Outbox::new(4);

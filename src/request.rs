@@ -80,6 +80,7 @@ struct Inner {
     forwarded_chain: Option<Box<[IpAddr]>>,
     is_secure: bool,
     /// Offer permessage-deflate to WebSocket clients ([`crate::Config::websocket_deflate`]).
+    #[cfg(feature = "websocket")]
     websocket_deflate: bool,
     /// Cap of a stream's or WebSocket's send buffer.
     max_send_buffer: usize,
@@ -113,6 +114,7 @@ pub(crate) struct Origin {
     pub local_addr: SocketAddr,
     pub peer_addr: SocketAddr,
     pub is_secure: bool,
+    #[cfg(feature = "websocket")]
     pub websocket_deflate: bool,
     pub max_send_buffer: usize,
     /// Unique within the loop: the connection's serial and the request's
@@ -151,6 +153,7 @@ impl Request {
                 peer_ip: peer_addr.ip(),
                 forwarded_chain,
                 is_secure: origin.is_secure,
+                #[cfg(feature = "websocket")]
                 websocket_deflate: origin.websocket_deflate,
                 max_send_buffer: origin.max_send_buffer,
                 id: origin.id,
@@ -527,6 +530,7 @@ impl Request {
     }
 
     /// Whether a WebSocket upgrade may negotiate permessage-deflate.
+    #[cfg(feature = "websocket")]
     pub(crate) fn websocket_deflate(&self) -> bool {
         self.inner.websocket_deflate
     }

@@ -14,6 +14,7 @@ use crate::ids::ConnRef;
 use crate::outbox::Outbox;
 use crate::response::Response;
 use crate::sync::lock;
+#[cfg(feature = "websocket")]
 use crate::ws::deflate::{Deflater, Params};
 
 /// How an event-mode body is to be received.
@@ -48,6 +49,7 @@ pub(crate) enum Command {
     },
     /// Switch the connection to WebSocket: send 101 with `accept`; the
     /// frames the application sends come through `outbox`.
+    #[cfg(feature = "websocket")]
     Upgrade {
         conn: ConnRef,
         accept: Accepted,
@@ -62,6 +64,7 @@ pub(crate) enum Command {
 }
 
 /// What the loop needs to switch a connection to WebSocket.
+#[cfg(feature = "websocket")]
 #[derive(Debug)]
 pub(crate) struct Accepted {
     /// The `Sec-WebSocket-Accept` value.
@@ -80,9 +83,10 @@ impl Command {
             | Command::AcceptBody { conn, .. }
             | Command::Resume { conn }
             | Command::Stream { conn, .. }
-            | Command::Upgrade { conn, .. }
             | Command::Kick { conn }
             | Command::Abandoned { conn, .. } => *conn,
+            #[cfg(feature = "websocket")]
+            Command::Upgrade { conn, .. } => *conn,
         }
     }
 }
@@ -172,11 +176,13 @@ impl Shared {
     }
 
     /// Counts one completed TLS handshake (on the loop thread).
+    #[cfg(feature = "tls")]
     pub fn note_tls_handshake(&self) {
         self.tls_handshakes.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts one failed TLS handshake (on the loop thread).
+    #[cfg(feature = "tls")]
     pub fn note_tls_handshake_failure(&self) {
         self.tls_handshake_failures.fetch_add(1, Ordering::Relaxed);
     }

@@ -18,7 +18,9 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
 use crate::config::Config;
-use crate::conn::{BufPool, CloseReason, Connection, Ctx, TlsStream, Transport};
+#[cfg(feature = "tls")]
+use crate::conn::TlsStream;
+use crate::conn::{BufPool, CloseReason, Connection, Ctx, Transport};
 use crate::error::Error;
 use crate::event::{Event, EventQueue, Queued};
 use crate::h1::conn::Limits;
@@ -173,7 +175,10 @@ impl std::fmt::Debug for LoopHandle {
 /// loop {
 ///     if let Some(Event::Request(req)) = event_loop.wait(None)? {
 ///         let who = if req.server() == site { "site" } else { "admin" };
-///         req.respond(200, who)?;
+///         // A client that left fails only its own answer.
+///         if let Err(e) = req.respond(200, who) {
+///             eprintln!("cannot answer {}: {e}", req.url());
+///         }
 ///     }
 /// }
 /// # let _ = admin; Ok::<(), uhttp::Error>(())
@@ -370,9 +375,12 @@ impl EventLoop {
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<Option<Event>, Error> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
+            // Only WebSocket sessions queue steps of the loop's own.
+            #[cfg_attr(not(feature = "websocket"), allow(clippy::never_loop))]
             while let Some(queued) = self.ready.pop_front() {
                 match queued {
                     Queued::Event(event) => return Ok(Some(event)),
+                    #[cfg(feature = "websocket")]
                     Queued::EndSession(conn) => self.end_session(conn),
                 }
             }
@@ -470,6 +478,7 @@ impl EventLoop {
                         framing,
                         ..
                     } => c.start_stream(ctx, response, outbox, framing),
+                    #[cfg(feature = "websocket")]
                     Command::Upgrade {
                         accept,
                         response,
@@ -488,6 +497,7 @@ impl EventLoop {
     /// The application has taken (and answered) the WebSocket messages
     /// that came before the client's Close: our Close frame is queued
     /// behind its answers.
+    #[cfg(feature = "websocket")]
     fn end_session(&mut self, conn: ConnRef) {
         if self.is_current(conn) {
             self.with_conn(conn.token, Instant::now(), |c, ctx| {
@@ -759,8 +769,10 @@ impl EventLoop {
                 } else {
                     bound
                 };
-                let config = &self.servers[server].config;
-                let transport = match &config.tls {
+                #[cfg(not(feature = "tls"))]
+                let transport = Transport::Plain(stream);
+                #[cfg(feature = "tls")]
+                let transport = match &self.servers[server].config.tls {
                     None => Transport::Plain(stream),
                     Some(tls) => match rustls::ServerConnection::new(tls.current()) {
                         Ok(conn) => Transport::Tls(Box::new(TlsStream::new(
@@ -870,7 +882,10 @@ pub fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::TcpListe
 /// let mut server = HttpServer::bind("127.0.0.1:8080")?;
 /// loop {
 ///     if let Some(Event::Request(req)) = server.wait(None)? {
-///         req.respond(200, "Hello\n")?;
+///         // A client that left fails only its own answer.
+///         if let Err(e) = req.respond(200, "Hello\n") {
+///             eprintln!("cannot answer {}: {e}", req.url());
+///         }
 ///     }
 /// }
 /// # Ok::<(), uhttp::Error>(())

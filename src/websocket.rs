@@ -31,6 +31,7 @@ use crate::ws::frame::{
 
 /// Accepting an upgrade (here, next to [`WebSocket`], so that `request`
 /// does not depend on the handles built on top of it).
+#[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
 impl Request {
     /// Accepts a WebSocket upgrade (RFC 6455 §4.2). A request that is not
     /// a valid upgrade is answered with 400 (or 426 with the supported

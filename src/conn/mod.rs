@@ -43,8 +43,11 @@ use std::time::Instant;
 pub(crate) use crate::h1::conn::CloseReason;
 pub(crate) use buffer::BufPool;
 pub(crate) use request_line::RequestLine;
-pub(crate) use transport::{TlsStream, Transport};
+#[cfg(feature = "tls")]
+pub(crate) use transport::TlsStream;
+pub(crate) use transport::Transport;
 
+#[cfg(feature = "websocket")]
 use streaming::Session;
 
 use buffer::{BUF_SIZE, RxBuf};
@@ -61,7 +64,9 @@ use crate::outbox::Outbox;
 use crate::peer_limits::Slot;
 use crate::request::Request;
 use crate::responder::Shared;
+#[cfg(feature = "websocket")]
 use crate::websocket::WebSocket;
+#[cfg(feature = "websocket")]
 use crate::ws::{Message, close_code};
 
 /// Bytes read from a socket per call, and file bytes read per chunk.
@@ -123,6 +128,7 @@ enum Held {
     /// A streamed response: its body comes through `outbox`.
     Stream { req: Request, outbox: Arc<Outbox> },
     /// A WebSocket session.
+    #[cfg(feature = "websocket")]
     Socket { socket: WebSocket, session: Session },
 }
 
@@ -458,9 +464,13 @@ impl Connection {
         {
             // A WebSocket whose Close went out and was not answered in
             // time was still served in full.
-            let all_sent = self.out.is_empty() && !self.transport.wants_write();
             let outcome = match &self.held {
-                Held::Socket { socket, .. } if all_sent && socket.outbox().is_ended() => {
+                #[cfg(feature = "websocket")]
+                Held::Socket { socket, .. }
+                    if self.out.is_empty()
+                        && !self.transport.wants_write()
+                        && socket.outbox().is_ended() =>
+                {
                     Outcome::Complete
                 }
                 _ => outcome(reason),
@@ -490,6 +500,7 @@ impl Connection {
                 outbox.discard();
                 ctx.events.push_back(Event::Closed(req));
             }
+            #[cfg(feature = "websocket")]
             Held::Socket { socket, session } => {
                 socket.request().mark_closed();
                 socket.outbox().discard();

@@ -71,7 +71,11 @@ impl Connection {
                     self.rx.consume(consumed);
                     self.complete_body(ctx, announced);
                 }
+                #[cfg(feature = "websocket")]
                 Step::Frames => return self.read_frames(ctx) || progress,
+                // Frames follow only an upgrade, which needs the feature.
+                #[cfg(not(feature = "websocket"))]
+                Step::Frames => return progress,
                 Step::Discard => {
                     self.rx.clear();
                     return progress;
@@ -99,6 +103,7 @@ impl Connection {
             local_addr: self.local,
             peer_addr: self.peer,
             is_secure: self.transport.is_tls(),
+            #[cfg(feature = "websocket")]
             websocket_deflate: config.websocket_deflate,
             max_send_buffer: config.max_send_buffer,
             id: self.conn.serial << 32 | self.machine.requests() as u64,

@@ -26,12 +26,16 @@ use super::{Connection, Ctx, Held, IO_CHUNK};
 use crate::event::Event;
 use crate::h1::encode::{Framing, status_has_no_body};
 use crate::outbox::Outbox;
+#[cfg(feature = "websocket")]
 use crate::responder::Accepted;
 use crate::response::Response;
+#[cfg(feature = "websocket")]
 use crate::websocket::WebSocket;
+#[cfg(feature = "websocket")]
 use crate::ws::{self, Message, Opcode, close_payload, encode_frame};
 
 /// Where a WebSocket session is; see the [module docs](self).
+#[cfg(feature = "websocket")]
 pub(super) enum Session {
     /// Frames are read. Boxed: the receiver is most of a `Held`'s size,
     /// and requests, which are far more common, would move it around for
@@ -48,6 +52,7 @@ pub(super) enum Session {
 
 /// What ends a session once the application has answered the messages
 /// before it.
+#[cfg(feature = "websocket")]
 pub(super) struct PendingClose {
     /// The payload of our Close frame: the client's code echoed (RFC 6455
     /// §5.5.1), or the protocol error's code and reason.
@@ -104,6 +109,7 @@ impl Connection {
     }
 
     /// Switches to WebSocket: `101 Switching Protocols`, then frames.
+    #[cfg(feature = "websocket")]
     pub fn upgrade(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -151,8 +157,11 @@ impl Connection {
         if !self.out.is_empty() {
             return false;
         }
+        // `ending`: a WebSocket session's, never a stream's.
+        #[cfg_attr(not(feature = "websocket"), allow(unused_variables))]
         let (outbox, req, done_when_ended, ending) = match &self.held {
             Held::Stream { outbox, req } => (outbox, req, true, false),
+            #[cfg(feature = "websocket")]
             Held::Socket { socket, session } => (
                 socket.outbox(),
                 socket.request(),
@@ -174,6 +183,7 @@ impl Connection {
         let got = !self.out.buf.is_empty();
         if taken.want_writable {
             ctx.events.push_back(Event::Writable(req.clone()));
+            #[cfg(feature = "websocket")]
             if ending {
                 // The session's Close waited for this room too (see
                 // `end_session`): it follows the application's answer.
@@ -189,6 +199,7 @@ impl Connection {
         if done_when_ended && taken.ended {
             // The rest (for a WebSocket: up to our Close frame) is sent as
             // any response; the handles are done.
+            #[cfg(feature = "websocket")]
             if matches!(self.held, Held::Socket { .. }) {
                 outbox.shut();
             }
@@ -202,6 +213,7 @@ impl Connection {
     /// messages. On the client's Close or a protocol error, the session
     /// ends once the application has taken the messages before it (see
     /// [`Connection::end_session`]).
+    #[cfg(feature = "websocket")]
     pub(super) fn read_frames(&mut self, ctx: &mut Ctx<'_>) -> bool {
         let Held::Socket { socket, session } = &mut self.held else {
             return false;
@@ -259,6 +271,7 @@ impl Connection {
     /// the application sent its own already), and the application is
     /// told `Close`. An application waiting for room to send (refused
     /// with `WouldBlock`) gets its `Writable` event first.
+    #[cfg(feature = "websocket")]
     pub fn end_session(&mut self, ctx: &mut Ctx<'_>) {
         let Held::Socket { socket, session } = &mut self.held else {
             return;

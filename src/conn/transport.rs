@@ -12,16 +12,19 @@
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
+#[cfg(feature = "tls")]
 use std::sync::Arc;
 
 use mio::event::Source;
 use mio::net::{TcpStream, UnixStream};
 
+#[cfg(feature = "tls")]
 use crate::responder::Shared;
 
 /// Plaintext accepted into rustls per write call: four full records
 /// (rustls' own limit on queued TLS bytes is 64 KiB), sent with one
 /// `writev` rather than one write per record.
+#[cfg(feature = "tls")]
 const TLS_WRITE_CHUNK: usize = 64 * 1024;
 
 /// A connection's byte stream.
@@ -31,9 +34,11 @@ pub(crate) enum Transport {
     /// A Unix stream socket (plain: TLS over a local socket is not offered).
     Unix(UnixStream),
     /// TLS over TCP; the handshake runs as bytes flow.
+    #[cfg(feature = "tls")]
     Tls(Box<TlsStream>),
 }
 
+#[cfg(feature = "tls")]
 pub(crate) struct TlsStream {
     sock: TcpStream,
     tls: rustls::ServerConnection,
@@ -44,6 +49,7 @@ pub(crate) struct TlsStream {
     handshake: HandshakeTally,
 }
 
+#[cfg(feature = "tls")]
 impl TlsStream {
     /// `shared`: the loop's counters, where the handshake is counted.
     pub fn new(sock: TcpStream, tls: rustls::ServerConnection, shared: Arc<Shared>) -> Self {
@@ -61,6 +67,7 @@ impl TlsStream {
 }
 
 /// Where a connection's TLS handshake stands, for its count.
+#[cfg(feature = "tls")]
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Handshake {
     /// No byte from the client yet: a connection closed now (a port
@@ -78,11 +85,13 @@ enum Handshake {
 /// certificate), or when the connection ends for any other reason (the
 /// client closing, a timeout, the loop stopping) after the client's
 /// first byte and before completion.
+#[cfg(feature = "tls")]
 struct HandshakeTally {
     shared: Arc<Shared>,
     state: Handshake,
 }
 
+#[cfg(feature = "tls")]
 impl HandshakeTally {
     fn received(&mut self) {
         if self.state == Handshake::Unbegun {
@@ -105,6 +114,7 @@ impl HandshakeTally {
     }
 }
 
+#[cfg(feature = "tls")]
 impl Drop for HandshakeTally {
     fn drop(&mut self) {
         self.failed();
@@ -112,11 +122,13 @@ impl Drop for HandshakeTally {
 }
 
 /// A socket reader that notes whether a read came back short.
+#[cfg(feature = "tls")]
 struct Tracked<'a> {
     sock: &'a mut TcpStream,
     short: bool,
 }
 
+#[cfg(feature = "tls")]
 impl Read for Tracked<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.sock.read(buf)?;
@@ -131,6 +143,7 @@ impl Transport {
         match self {
             Transport::Plain(s) => s,
             Transport::Unix(s) => s,
+            #[cfg(feature = "tls")]
             Transport::Tls(t) => &mut t.sock,
         }
     }
@@ -140,6 +153,7 @@ impl Transport {
         match self {
             Transport::Plain(s) => s.set_nodelay(true),
             Transport::Unix(_) => Ok(()),
+            #[cfg(feature = "tls")]
             Transport::Tls(t) => t.sock.set_nodelay(true),
         }
     }
@@ -149,6 +163,7 @@ impl Transport {
         match self {
             Transport::Plain(s) => s.read(buf),
             Transport::Unix(s) => s.read(buf),
+            #[cfg(feature = "tls")]
             Transport::Tls(t) => t.read(buf),
         }
     }
@@ -159,6 +174,7 @@ impl Transport {
         match self {
             Transport::Plain(s) => s.read(buf),
             Transport::Unix(s) => s.read(buf),
+            #[cfg(feature = "tls")]
             Transport::Tls(t) => t.sock.read(buf),
         }
     }
@@ -167,9 +183,11 @@ impl Transport {
     /// protocol header (the start of the ClientHello), as if it had read
     /// them itself. Nothing to do on a plain connection, whose bytes stay
     /// where they were read.
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
     pub fn feed_tls(&mut self, bytes: &[u8]) -> io::Result<()> {
         match self {
             Transport::Plain(_) | Transport::Unix(_) => Ok(()),
+            #[cfg(feature = "tls")]
             Transport::Tls(t) => t.feed(bytes),
         }
     }
@@ -179,6 +197,7 @@ impl Transport {
         match self {
             Transport::Plain(s) => s.write(buf),
             Transport::Unix(s) => s.write(buf),
+            #[cfg(feature = "tls")]
             Transport::Tls(t) => t.write(buf),
         }
     }
@@ -194,6 +213,7 @@ impl Transport {
         match self {
             Transport::Plain(s) => Ok(rustix::fs::sendfile(&*s, file, Some(offset), count)?),
             Transport::Unix(s) => Ok(rustix::fs::sendfile(&*s, file, Some(offset), count)?),
+            #[cfg(feature = "tls")]
             Transport::Tls(_) => Err(io::ErrorKind::Unsupported.into()),
         }
     }
@@ -202,6 +222,7 @@ impl Transport {
     pub fn flush(&mut self) -> io::Result<()> {
         match self {
             Transport::Plain(_) | Transport::Unix(_) => Ok(()),
+            #[cfg(feature = "tls")]
             Transport::Tls(t) => t.flush_tls(),
         }
     }
@@ -210,12 +231,14 @@ impl Transport {
     pub fn wants_write(&self) -> bool {
         match self {
             Transport::Plain(_) | Transport::Unix(_) => false,
+            #[cfg(feature = "tls")]
             Transport::Tls(t) => t.tls.wants_write(),
         }
     }
 
     /// Sends TLS `close_notify` (nothing for plain TCP), before a close.
     pub fn close_notify(&mut self) {
+        #[cfg(feature = "tls")]
         if let Transport::Tls(t) = self {
             t.tls.send_close_notify();
             let _ = t.flush_tls();
@@ -228,6 +251,7 @@ impl Transport {
         let _ = match self {
             Transport::Plain(s) => s.shutdown(Shutdown::Write),
             Transport::Unix(s) => s.shutdown(Shutdown::Write),
+            #[cfg(feature = "tls")]
             Transport::Tls(t) => {
                 t.tls.send_close_notify();
                 let _ = t.flush_tls();
@@ -242,15 +266,20 @@ impl Transport {
     pub fn drained_after(&self, n: usize, room: usize) -> bool {
         match self {
             Transport::Plain(_) | Transport::Unix(_) => n < room,
+            #[cfg(feature = "tls")]
             Transport::Tls(t) => t.socket_drained && t.plaintext == 0 && n < room,
         }
     }
 
     pub fn is_tls(&self) -> bool {
-        matches!(self, Transport::Tls(_))
+        #[cfg(feature = "tls")]
+        return matches!(self, Transport::Tls(_));
+        #[cfg(not(feature = "tls"))]
+        false
     }
 }
 
+#[cfg(feature = "tls")]
 impl TlsStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {

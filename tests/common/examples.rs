@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 
 /// A running example; killed when dropped.
@@ -58,6 +58,11 @@ impl Example {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// How the example ended, or `None` while it runs.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("wait for the example")
     }
 }
 

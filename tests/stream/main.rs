@@ -9,6 +9,7 @@ mod chunked;
 #[path = "../common/mod.rs"]
 mod common;
 mod disconnect;
+mod example_resets;
 mod examples;
 mod multipart;
 mod ndjson;
