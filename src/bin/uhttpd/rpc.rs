@@ -120,7 +120,9 @@ impl Serialize for Echo<'_> {
         map.serialize_entry("query", &Grouped::arrays(req.query().iter()))?;
         // A peer of the Unix socket (`--unix`) has no IP: `unix:`.
         match req.remote_address() {
-            ip if ip == uhttp::UNIX_SOCKET_ADDR.ip() => map.serialize_entry("remote_addr", "unix:")?,
+            ip if ip == uhttp::UNIX_SOCKET_ADDR.ip() => {
+                map.serialize_entry("remote_addr", "unix:")?
+            }
             ip => map.serialize_entry("remote_addr", &AsString(ip))?,
         }
         map.end()
