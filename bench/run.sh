@@ -118,11 +118,13 @@ if [[ -n ${UHTTPD_BIN:-} ]]; then
     UHTTPD_AT="binary $UHTTPD_BIN"
 else
     if [[ ${SKIP_BUILD:-0} != 1 ]]; then
-        log "building uhttpd (cargo build --release)"
-        (cd "$REPO" && cargo build --release --quiet --bin uhttpd)
+        # The release build with line tables (Cargo.toml's `profiling`), so
+        # that perf and callgrind can name the lines they count.
+        log "building uhttpd (cargo build --profile profiling)"
+        (cd "$REPO" && cargo build --profile profiling --quiet --bin uhttpd)
     fi
     UHTTPD=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/uhttpd
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/profiling/uhttpd
     UHTTPD_AT="at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 fi
 [[ -x $UHTTPD ]] || {

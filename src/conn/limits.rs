@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::pace::Pacer;
+use super::pace::Pacing;
 use super::{Connection, Ctx};
 use crate::error::RequestError;
 use crate::request::Request;
@@ -65,11 +65,13 @@ impl Connection {
         if !self.machine.sends_response() {
             return Some(usize::MAX);
         }
-        let pacer = self.pacer.get_or_insert_with(|| Pacer::new(rate, ctx.now));
-        match pacer.allowance(ctx.now) {
+        let pacing = self
+            .pacing
+            .get_or_insert_with(|| Box::new(Pacing::new(rate, ctx.now)));
+        match pacing.pacer.allowance(ctx.now) {
             Ok(n) => Some(n),
             Err(at) => {
-                self.paced_until = Some(at);
+                pacing.until = Some(at);
                 None
             }
         }
@@ -80,15 +82,17 @@ impl Connection {
         if !self.machine.sends_response() {
             return;
         }
-        if let Some(pacer) = &mut self.pacer {
-            pacer.spent(n);
+        if let Some(pacing) = &mut self.pacing {
+            pacing.pacer.spent(n);
         }
     }
 
     /// The pacing timer, if it passed, is done with.
     pub(super) fn pacing_timer(&mut self, now: Instant) {
-        if self.paced_until.is_some_and(|at| at <= now) {
-            self.paced_until = None;
+        if let Some(pacing) = &mut self.pacing
+            && pacing.until.is_some_and(|at| at <= now)
+        {
+            pacing.until = None;
         }
     }
 }

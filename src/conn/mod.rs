@@ -187,10 +187,9 @@ pub(crate) struct Connection {
     /// released when the connection is dropped.
     slot: Option<Slot>,
     /// The byte budget of responses ([`Config::limit_rate`]), from the
-    /// first response sent under it.
-    pacer: Option<pace::Pacer>,
-    /// Writing waits for the budget until then.
-    paced_until: Option<Instant>,
+    /// first response sent under it. Boxed: most servers set no rate, and
+    /// every idle connection would carry its room.
+    pacing: Option<Box<pace::Pacing>>,
 }
 
 impl Connection {
@@ -219,8 +218,7 @@ impl Connection {
             nodelay: false,
             serving: None,
             slot: None,
-            pacer: None,
-            paced_until: None,
+            pacing: None,
         }
     }
 
@@ -266,7 +264,7 @@ impl Connection {
     /// deadline, or the end of a pacing wait.
     pub fn deadline(&self) -> Option<Instant> {
         let machine = self.machine.deadline().map(|deadline| deadline.at);
-        match (machine, self.paced_until) {
+        match (machine, self.pacing.as_ref().and_then(|p| p.until)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }

@@ -28,6 +28,24 @@ pub(crate) struct Pacer {
     counted: Instant,
 }
 
+/// A connection's pacing: its budget, and the timer set while writing
+/// waits for it.
+#[derive(Debug)]
+pub(crate) struct Pacing {
+    pub pacer: Pacer,
+    /// Writing waits for the budget until then.
+    pub until: Option<Instant>,
+}
+
+impl Pacing {
+    pub fn new(rate: NonZeroU64, now: Instant) -> Pacing {
+        Pacing {
+            pacer: Pacer::new(rate, now),
+            until: None,
+        }
+    }
+}
+
 impl Pacer {
     /// A budget of `rate` bytes a second, starting with a full burst.
     pub fn new(rate: NonZeroU64, now: Instant) -> Pacer {
