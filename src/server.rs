@@ -190,6 +190,9 @@ pub struct EventLoop {
     ready: EventQueue,
     pool: BufPool,
     commands: Vec<Command>,
+    /// Connections holding answers back to write them together
+    /// (pipelining): written before the loop polls or returns empty-handed.
+    unflushed: Vec<usize>,
     date: DateCache,
     next_serial: u64,
     /// When to look at deadlines next.
@@ -215,6 +218,7 @@ impl EventLoop {
             ready: EventQueue::default(),
             pool: BufPool::default(),
             commands: Vec::new(),
+            unflushed: Vec::new(),
             date: DateCache::default(),
             next_serial: 0,
             next_timer: None,
@@ -336,6 +340,7 @@ impl EventLoop {
     /// ends).
     pub fn shutdown(&mut self) {
         self.stopping = true;
+        self.flush_held();
         for listener in &mut self.listeners {
             if listener.registered {
                 let _ = self
@@ -373,6 +378,12 @@ impl EventLoop {
             }
             self.run_commands();
             if !self.ready.is_empty() {
+                continue;
+            }
+            // Nothing more to hand out without polling: what answers were
+            // held back goes out now, many in one write.
+            if !self.unflushed.is_empty() {
+                self.flush_held();
                 continue;
             }
             let now = Instant::now();
@@ -421,8 +432,25 @@ impl EventLoop {
                 self.accept_pending(now);
             }
             if self.shared.take_interrupt() && self.ready.is_empty() {
+                self.flush_held();
                 return Ok(None);
             }
+        }
+    }
+
+    /// Writes the answers connections held back while their next
+    /// pipelined request was with the application.
+    fn flush_held(&mut self) {
+        let now = Instant::now();
+        let mut keys = std::mem::take(&mut self.unflushed);
+        for key in keys.drain(..) {
+            // A key freed and reused meanwhile names another connection:
+            // driving it is harmless.
+            self.with_conn(key, now, |conn, ctx| conn.flush(ctx));
+        }
+        if self.unflushed.is_empty() {
+            // Keeps the allocation.
+            self.unflushed = keys;
         }
     }
 
@@ -511,6 +539,7 @@ impl EventLoop {
             pool: &mut self.pool,
             shared: &self.shared,
             server: ServerId(entry.server),
+            unflushed: &mut self.unflushed,
         };
         let conn = &mut entry.conn;
         let panicked = match catch_unwind(AssertUnwindSafe(|| f(conn, &mut ctx))) {
@@ -807,6 +836,7 @@ impl Drop for EventLoop {
                 pool: &mut self.pool,
                 shared: &self.shared,
                 server: ServerId(entry.server),
+                unflushed: &mut self.unflushed,
             };
             entry.conn.abandon(&ctx);
         }
