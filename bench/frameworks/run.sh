@@ -110,7 +110,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 MACHINE="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs, Linux $(uname -r); \
-$(rustc --version | cut -d' ' -f1-2); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+$(rustc --version | cut -d' ' -f1-2); $({ wrk --version 2>&1 || true; } | head -1 | cut -d' ' -f1-2)"
 python3 - "$RAW" "$RESULTS" "$MACHINE" "$ROUNDS" "$DURATION" "$CONNECTIONS" "$DEPTH" <<'PY'
 import os, statistics, sys
 from collections import defaultdict

@@ -25,7 +25,10 @@ fn handle(req: Request) -> Response {
                 message: "Hello, World!",
             };
             // unwrap: a struct of one string always serialises.
-            respond("application/json", Body::new(serde_json::to_vec(&message).unwrap()))
+            respond(
+                "application/json",
+                Body::new(serde_json::to_vec(&message).unwrap()),
+            )
         }
         _ => {
             // unwrap: the status and headers are valid.

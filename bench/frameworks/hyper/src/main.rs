@@ -19,7 +19,11 @@ struct Message {
 
 async fn handle(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (content_type, body, status) = match req.uri().path() {
-        "/plaintext" => ("text/plain", Bytes::from_static(b"Hello, World!"), StatusCode::OK),
+        "/plaintext" => (
+            "text/plain",
+            Bytes::from_static(b"Hello, World!"),
+            StatusCode::OK,
+        ),
         "/json" => {
             let message = Message {
                 message: "Hello, World!",

@@ -47,7 +47,10 @@ impl HttpServiceFactory for Server {
 
 fn main() {
     let port = std::env::args().nth(1).unwrap_or_else(|| "8080".into());
-    may::config().set_workers(1).set_pool_capacity(1000).set_stack_size(0x1000);
+    may::config()
+        .set_workers(1)
+        .set_pool_capacity(1000)
+        .set_stack_size(0x1000);
     let server = Server
         .start(format!("127.0.0.1:{port}"))
         .expect("cannot listen");
