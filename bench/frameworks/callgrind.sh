@@ -29,7 +29,7 @@ count() {
         sleep 0.1
     done
     python3 "$DIR/load.py" "$PORT" "$URL_PATH" "$CONNS" "$rounds" "$DEPTH" >/dev/null
-    kill -INT "$pid"
+    kill -TERM "$pid"
     wait "$pid" || true
     cat "$WORK"/out.* | awk '/^summary:/ { s += $2 } END { print s }'
     rm -f "$WORK"/out.*
