@@ -195,6 +195,9 @@ pub struct EventLoop {
     ready: EventQueue,
     pool: BufPool,
     commands: Vec<Command>,
+    /// Connections holding answers back to write them together
+    /// (pipelining): written before the loop polls or returns empty-handed.
+    unflushed: Vec<usize>,
     date: DateCache,
     next_serial: u64,
     /// When to look at deadlines next.
@@ -224,6 +227,7 @@ impl EventLoop {
             ready: EventQueue::default(),
             pool: BufPool::default(),
             commands: Vec::new(),
+            unflushed: Vec::new(),
             date: DateCache::default(),
             next_serial: 0,
             next_timer: None,
@@ -346,6 +350,7 @@ impl EventLoop {
     /// ends).
     pub fn shutdown(&mut self) {
         self.stopping = true;
+        self.flush_held();
         for listener in &mut self.listeners {
             if listener.registered {
                 let _ = self
@@ -386,6 +391,12 @@ impl EventLoop {
             }
             self.run_commands();
             if !self.ready.is_empty() {
+                continue;
+            }
+            // Nothing more to hand out without polling: what answers were
+            // held back goes out now, many in one write.
+            if !self.unflushed.is_empty() {
+                self.flush_held();
                 continue;
             }
             let now = Instant::now();
@@ -435,6 +446,7 @@ impl EventLoop {
                 self.accept_pending(now);
             }
             if self.shared.take_interrupt() && self.ready.is_empty() {
+                self.flush_held();
                 return Ok(None);
             }
         }
@@ -450,6 +462,22 @@ impl EventLoop {
         if self.yielded.is_empty() {
             // Keep the allocation for the next turn.
             self.yielded = yielded;
+        }
+    }
+
+    /// Writes the answers connections held back while their next
+    /// pipelined request was with the application.
+    fn flush_held(&mut self) {
+        let now = Instant::now();
+        let mut keys = std::mem::take(&mut self.unflushed);
+        for key in keys.drain(..) {
+            // A key freed and reused meanwhile names another connection:
+            // driving it is harmless.
+            self.with_conn(key, now, |conn, ctx| conn.flush(ctx));
+        }
+        if self.unflushed.is_empty() {
+            // Keeps the allocation.
+            self.unflushed = keys;
         }
     }
 
@@ -540,6 +568,7 @@ impl EventLoop {
             pool: &mut self.pool,
             shared: &self.shared,
             server: ServerId(entry.server),
+            unflushed: &mut self.unflushed,
         };
         let conn = &mut entry.conn;
         let panicked = match catch_unwind(AssertUnwindSafe(|| f(conn, &mut ctx))) {
@@ -841,6 +870,7 @@ impl Drop for EventLoop {
                 pool: &mut self.pool,
                 shared: &self.shared,
                 server: ServerId(entry.server),
+                unflushed: &mut self.unflushed,
             };
             entry.conn.abandon(&ctx);
         }

@@ -374,10 +374,28 @@ impl Conn {
                 assert!(self.pending || self.parsed > self.expected.len());
                 self.pending = false;
                 self.queue(status, body, answered.with_body, false);
+                if rng.draw() % 2 == 0 {
+                    self.queued();
+                }
             }
             None => assert!(!answerable),
         }
         self.run();
+    }
+
+    /// The driver found the answer queued in full, none of it written:
+    /// the next buffered request may begin ahead of the write.
+    fn queued(&mut self) {
+        let finished = self.machine.response_queued(
+            &self.limits,
+            self.rx.is_empty(),
+            self.out.len(),
+            self.now,
+        );
+        if let Some(finished) = finished {
+            assert_eq!(finished, Finished::Pipelined);
+            self.begun += 1;
+        }
     }
 
     fn start_stream(&mut self, rng: &mut Rng, status: u16) {
@@ -472,6 +490,9 @@ impl Conn {
         if n > 0 {
             self.wire.extend(self.out.drain(..n));
             self.machine.written(&self.limits, self.now);
+        }
+        if self.out.is_empty() {
+            self.machine.all_written();
         }
         if self.out.is_empty() && self.streaming.is_none() {
             let was_refused = self.refused;

@@ -73,6 +73,8 @@ use crate::ws::{Message, close_code};
 const IO_CHUNK: usize = BUF_SIZE;
 /// Room asked of the receive buffer before each read.
 const READ_MIN: usize = 16 * 1024;
+/// Most bytes of answers held back to go out together (pipelining).
+const HOLD_MAX: usize = 64 * 1024;
 
 /// Everything a connection needs from the loop while it is driven.
 pub(crate) struct Ctx<'a> {
@@ -85,6 +87,9 @@ pub(crate) struct Ctx<'a> {
     pub pool: &'a mut BufPool,
     pub shared: &'a Arc<Shared>,
     pub server: ServerId,
+    /// Connections holding answers back, to be flushed before the loop
+    /// polls ([`Connection::flush`]).
+    pub unflushed: &'a mut Vec<usize>,
 }
 
 /// How a response still under way when the connection closed for
@@ -190,6 +195,12 @@ pub(crate) struct Connection {
     /// first response sent under it. Boxed: most servers set no rate, and
     /// every idle connection would carry its room.
     pacing: Option<Box<pace::Pacing>>,
+    /// Answers are held back while the next pipelined request is with the
+    /// application, so that several go out in one write; the connection is
+    /// then in the loop's `unflushed` list.
+    holding: bool,
+    /// Held answers are being flushed: nothing is held back.
+    flushing: bool,
 }
 
 impl Connection {
@@ -219,6 +230,8 @@ impl Connection {
             serving: None,
             slot: None,
             pacing: None,
+            holding: false,
+            flushing: false,
         }
     }
 
@@ -316,10 +329,20 @@ impl Connection {
             if self.can_read && self.wants_read(ctx.limits) {
                 progress |= self.read_some(ctx);
             }
+            // An answer queued in full lets the next buffered request
+            // begin before it is written (pipelining).
+            progress |= self.queued_response(ctx);
             progress |= self.advance(ctx);
             progress |= self.pull_outbox(ctx);
             if self.can_write && (self.transport.wants_write() || !self.out.is_empty()) {
-                progress |= self.write_some(ctx);
+                if self.holds_output(ctx) {
+                    self.hold(ctx);
+                } else {
+                    progress |= self.write_some(ctx);
+                    if self.out.is_empty() && !self.transport.wants_write() {
+                        self.machine.all_written();
+                    }
+                }
             }
             progress |= self.finish_response(ctx);
             if self.closed().is_some() || !progress || self.yielded {
@@ -332,6 +355,35 @@ impl Connection {
     /// (it then expects to be driven again next turn); asking clears it.
     pub fn take_yielded(&mut self) -> bool {
         std::mem::take(&mut self.yielded)
+    }
+
+    /// Writes the answers held back (see [`Connection::holds_output`]):
+    /// the loop is about to poll.
+    pub fn flush(&mut self, ctx: &mut Ctx<'_>) {
+        self.holding = false;
+        self.flushing = true;
+        self.drive(ctx);
+        self.flushing = false;
+    }
+
+    /// Whether to hold the queued bytes back for now: the next pipelined
+    /// request is with the application, and its answer, if it comes before
+    /// the loop polls, goes out in the same write. Only bytes in memory,
+    /// and not many.
+    fn holds_output(&self, ctx: &Ctx<'_>) -> bool {
+        let unsent = self.out.buf.len() - self.out.pos;
+        !self.flushing
+            && self.machine.awaits_answer()
+            && self.out.parts.is_empty()
+            && unsent < HOLD_MAX.min(ctx.config.max_send_buffer)
+    }
+
+    /// Puts the connection in the loop's list of those to flush.
+    fn hold(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.holding {
+            self.holding = true;
+            ctx.unflushed.push(self.conn.token);
+        }
     }
 
     fn wants_read(&self, limits: &Limits) -> bool {

@@ -18,6 +18,9 @@ pub(crate) struct Outgoing {
     pub buf: Vec<u8>,
     pub pos: usize,
     pub parts: VecDeque<Part>,
+    /// Unsent bytes at the front of `buf` that belong to answers already
+    /// recorded as sent (queued in full ahead of a pipelined request).
+    pub logged: usize,
 }
 
 impl Outgoing {
@@ -44,6 +47,14 @@ impl Outgoing {
         self.parts.pop_front();
     }
 
+    /// `n` bytes were written: how many of them belong to the answer
+    /// under way (not to earlier ones already recorded).
+    pub fn written(&mut self, n: usize) -> usize {
+        let earlier = n.min(self.logged);
+        self.logged -= earlier;
+        n - earlier
+    }
+
     /// Tops the buffer up from the parts, at most to `cap` bytes unsent
     /// (file parts are read only that far). With `sendfile`, stops at a
     /// file part long enough to go out that way. Returns false when the
@@ -52,6 +63,7 @@ impl Outgoing {
         if self.pos == self.buf.len() {
             self.buf.clear();
             self.pos = 0;
+            self.logged = 0;
         } else if self.pos > 0 && self.buf.len() - self.pos < cap && !self.parts.is_empty() {
             // Topping up after a short write: the sent bytes go first, or
             // the buffer would grow by all the body sent through it.

@@ -124,7 +124,7 @@ impl Connection {
         let Some(answered) = answered else {
             return;
         };
-        let queued = self.out.buf.len() - self.out.pos;
+        let queued = self.out.buf.len() - self.out.pos - self.out.logged;
         self.serving(ctx.pool, ctx.now).exchange.response_began(
             ctx.config.access_log.as_ref(),
             request,
@@ -207,8 +207,9 @@ impl Connection {
                     self.out.pos += n;
                     budget = budget.saturating_sub(n);
                     self.spent(n);
+                    let own = self.out.written(n);
                     if let Some(serving) = &mut self.serving {
-                        serving.exchange.sent(n);
+                        serving.exchange.sent(own);
                     }
                     progress = true;
                     self.machine.written(ctx.limits, ctx.now);
@@ -272,6 +273,37 @@ impl Connection {
                 true
             }
         }
+    }
+
+    /// The answer being sent is all in memory: with keep-alive and the next
+    /// request buffered, that request begins now, before these bytes are
+    /// written (the machine decides, within its bounds), and this answer
+    /// is recorded as complete. Returns whether it did.
+    pub(super) fn queued_response(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let unwritten = !self.out.is_empty() || self.transport.wants_write();
+        if !self.machine.is_responding() || !self.out.parts.is_empty() || !unwritten {
+            return false;
+        }
+        let unsent = self.out.buf.len() - self.out.pos;
+        let finished =
+            self.machine
+                .response_queued(ctx.limits, self.rx.is_empty(), unsent, ctx.now);
+        if finished != Some(Finished::Pipelined) {
+            return false;
+        }
+        // The rest of this answer is bound to go out (or the connection
+        // fails): it is counted now, and its bytes not again.
+        let own = unsent - self.out.logged;
+        self.out.logged = unsent;
+        if let Some(serving) = &mut self.serving {
+            serving.exchange.sent(own);
+        }
+        self.end_exchange(ctx, Outcome::Complete);
+        self.set_nodelay();
+        let serving = self.serving(ctx.pool, ctx.now);
+        serving.line = None;
+        serving.exchange.request_began(ctx.now);
+        true
     }
 
     /// After the last byte of a response: keep-alive or close, as the

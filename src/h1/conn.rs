@@ -24,6 +24,7 @@
 //!          └─ upgrade ─────────────────▶ Upgraded ─── Close frame, error ─▶ Ending
 //! Ending ──── our Close frame taken (behind the application's answers) ─▶ Respond (close)
 //! Respond ─── sent, keep-alive ────────▶ Idle, or Head when a pipelined request is buffered
+//!         └── queued in full, keep-alive, next request buffered ─▶ Head (written later)
 //!         └── sent, close ─────────────▶ Closed, or Closing when input may be unread
 //! Closing ─── EOF, timeout (Linger) ───▶ Closed
 //! any ─────── EOF with nothing usable left, socket error, timeout (Send) ─▶ Closed
@@ -35,7 +36,12 @@
 //!
 //! One request is with the application at a time; pipelined requests wait
 //! in the driver's receive buffer (bounded) until the response before them
-//! is sent, so responses go out in request order. Each transition sets
+//! is queued in full, so responses go out in request order. A keep-alive
+//! answer that is all in memory lets the next buffered request begin
+//! before its bytes are written ([`Machine::response_queued`], bounded by
+//! `max_send_buffer` unsent): the driver then writes many answers at once.
+//! While such bytes are unsent the client's EOF does not cut them off: the
+//! connection closes once they are written. Each transition sets
 //! the one deadline the state needs ([`Timer`]): none while the
 //! application holds the request (it may take its time) or while a full
 //! stream buffer waits for it.
@@ -342,6 +348,9 @@ pub struct Machine {
     /// The request being answered: its version and whether it is `HEAD`.
     version: Version,
     head_only: bool,
+    /// Answers to earlier requests are queued but not all written
+    /// ([`Machine::response_queued`] until [`Machine::all_written`]).
+    unwritten: bool,
     deadline: Option<Deadline>,
 }
 
@@ -358,6 +367,7 @@ impl Machine {
             requests: 0,
             version: Version::Http11,
             head_only: false,
+            unwritten: false,
             deadline: None,
         }
         .armed(Timer::Idle, now, limits.request_timeout)
@@ -495,12 +505,37 @@ impl Machine {
         self.peer_eof = true;
         let close = match self.phase {
             Phase::Closing => true,
+            Phase::Idle | Phase::Head | Phase::Body { .. } if rx_empty && self.unwritten => {
+                self.send_then_close();
+                false
+            }
             Phase::Idle | Phase::Head | Phase::Body { .. } => rx_empty,
             // A stream or WebSocket whose client left: nobody reads it.
             Phase::Streaming { .. } | Phase::Upgraded { .. } => true,
             _ => false,
         };
         close.then(|| self.close(CloseReason::PeerClosed))
+    }
+
+    /// The client left with a request unfinished while answers to earlier
+    /// ones are still unwritten: those go out, then the connection closes
+    /// (the unfinished request is dropped unanswered). The deadline
+    /// running goes on; writing re-arms the send timeout.
+    fn send_then_close(&mut self) {
+        self.keep_alive = false;
+        self.phase = Phase::Respond {
+            after: After::Close,
+        };
+    }
+
+    /// The client sent all it will and the request under way cannot be
+    /// complete: close, or first send what is queued.
+    fn peer_gone<'a>(&mut self) -> Step<'a> {
+        if self.unwritten {
+            self.send_then_close();
+            return Step::Wait;
+        }
+        Step::Close(self.close(CloseReason::PeerClosed))
     }
 
     /// Moves the exchange forward on the received bytes `rx`; the driver
@@ -561,7 +596,7 @@ impl Machine {
                     if self.peer_eof {
                         // Every byte the client will send is in, and the
                         // body is not complete.
-                        return Step::Close(self.close(CloseReason::PeerClosed));
+                        return self.peer_gone();
                     }
                     return Step::Wait;
                 }
@@ -605,9 +640,7 @@ impl Machine {
 
     fn parse_head<'a>(&mut self, limits: &Limits, rx: &'a [u8], now: Instant) -> Step<'a> {
         let (head, consumed) = match parse_head(rx, limits.max_headers_length) {
-            Ok(Parsed::Partial) if self.peer_eof => {
-                return Step::Close(self.close(CloseReason::PeerClosed));
-            }
+            Ok(Parsed::Partial) if self.peer_eof => return self.peer_gone(),
             Ok(Parsed::Partial) => return Step::Wait,
             Ok(Parsed::Complete(head, len)) => (head, len),
             Err(e) => return self.refuse(e),
@@ -1000,6 +1033,7 @@ impl Machine {
         let Phase::Respond { after } = self.phase else {
             return None;
         };
+        self.unwritten = false;
         let finished = if self.peer_eof && (after == After::Close || rx_empty) {
             // The client sent all it will: nothing to linger for.
             self.close(CloseReason::Done);
@@ -1023,6 +1057,44 @@ impl Machine {
             Finished::Pipelined
         };
         Some(finished)
+    }
+
+    /// The answer being sent is queued in full in memory (`unsent` bytes,
+    /// this answer's and earlier ones', not yet written): when it keeps the
+    /// connection alive and the next request is already buffered, that
+    /// request begins now, before the bytes are written, so its answer can
+    /// go out in the same write. Not beyond `max_send_buffer` unsent (a
+    /// client that sends requests but does not read is not read ahead
+    /// of), nor after the client's EOF. Returns [`Finished::Pipelined`]
+    /// when the next request began; `None`: wait for the write
+    /// ([`Machine::response_sent`]).
+    pub fn response_queued(
+        &mut self,
+        limits: &Limits,
+        rx_empty: bool,
+        unsent: usize,
+        now: Instant,
+    ) -> Option<Finished> {
+        let queued_ahead = matches!(
+            self.phase,
+            Phase::Respond {
+                after: After::KeepAlive
+            }
+        ) && !rx_empty
+            && !self.peer_eof
+            && unsent <= limits.max_send_buffer;
+        if !queued_ahead {
+            return None;
+        }
+        self.unwritten = true;
+        self.begin_head(limits, now);
+        Some(Finished::Pipelined)
+    }
+
+    /// Everything queued was written (nothing held in TLS either).
+    #[inline]
+    pub fn all_written(&mut self) {
+        self.unwritten = false;
     }
 
     /// The deadline passed: what that means where the exchange is.

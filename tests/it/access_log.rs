@@ -102,6 +102,33 @@ fn records_a_full_response_with_its_body_bytes() {
 }
 
 #[test]
+fn records_pipelined_answers_written_together_each_with_its_own_bytes() {
+    let (config, records) = recording(Config::default());
+    let server = serve(config, |req| {
+        let len: usize = req.path()[1..].parse().unwrap();
+        req.respond(200, vec![b'x'; len]).unwrap()
+    });
+    let mut client = server.connect();
+    client.send(
+        "GET /1 HTTP/1.1\r\nHost: t\r\n\r\n\
+         GET /10 HTTP/1.1\r\nHost: t\r\n\r\n\
+         GET /100 HTTP/1.1\r\nHost: t\r\n\r\n\
+         GET /1000 HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    for len in [1, 10, 100, 1000] {
+        assert_eq!(client.read_response().body.len(), len);
+    }
+    for len in [1, 10, 100, 1000] {
+        let record = next(&records);
+        assert_eq!(record.target.as_deref(), Some(format!("/{len}").as_str()));
+        assert_eq!(
+            (record.body_bytes, record.outcome),
+            (len as u64, Outcome::Complete)
+        );
+    }
+}
+
+#[test]
 fn records_a_stream_when_it_ends_with_its_wire_bytes() {
     let (server, records) = hello_server(Config::default());
     let mut client = server.connect();

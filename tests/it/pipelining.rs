@@ -117,3 +117,55 @@ fn answers_every_pipelined_request_of_a_client_that_half_closes() {
     }
     client.expect_closed();
 }
+
+#[test]
+fn answers_to_requests_that_arrive_together_are_written_together() {
+    // While the loop's thread is at /2, the answer to /1 is still held
+    // back (it goes out with the next ones); nothing reaches the client
+    // until the application is done with what arrived.
+    let (at_two, wait_two) = std::sync::mpsc::channel::<()>();
+    let (go, gate) = std::sync::mpsc::channel::<()>();
+    let server = serve(Config::default(), move |req| {
+        if req.path() == "/2" {
+            at_two.send(()).unwrap();
+            gate.recv_timeout(Duration::from_secs(10)).unwrap();
+        }
+        req.respond(200, req.path().to_owned()).unwrap()
+    });
+    let mut client = server.connect();
+    let requests: String = (1..=16)
+        .map(|i| format!("GET /{i} HTTP/1.1\r\nHost: t\r\n\r\n"))
+        .collect();
+    client.send(requests);
+    wait_two.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(client.is_silent_for(Duration::from_millis(200)));
+    go.send(()).unwrap();
+    for i in 1..=16 {
+        assert_eq!(client.read_response().text(), format!("/{i}"));
+    }
+}
+
+#[test]
+fn an_answer_held_for_the_next_pipelined_one_goes_out_while_that_one_waits() {
+    // /2 is answered only once the client has /1: held answers are
+    // written before the loop waits.
+    let (tx, rx) = std::sync::mpsc::channel::<uhttp::Request>();
+    let server = serve(Config::default(), move |req| {
+        if req.path() == "/2" {
+            tx.send(req).unwrap();
+        } else {
+            req.respond(200, req.path().to_owned()).unwrap();
+        }
+    });
+    let mut client = server.connect();
+    client.send(
+        "GET /1 HTTP/1.1\r\nHost: t\r\n\r\n\
+         GET /2 HTTP/1.1\r\nHost: t\r\n\r\n\
+         GET /3 HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    assert_eq!(client.read_response().text(), "/1");
+    let second = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    second.respond(200, "/2").unwrap();
+    assert_eq!(client.read_response().text(), "/2");
+    assert_eq!(client.read_response().text(), "/3");
+}

@@ -220,6 +220,7 @@ impl Scenario {
             self.machine.written(&self.limits, self.now);
         }
         if self.out.is_empty() {
+            self.machine.all_written();
             if let Some(finished) =
                 self.machine
                     .response_sent(&self.limits, self.rx.is_empty(), self.now)
@@ -229,6 +230,21 @@ impl Scenario {
                     self.rx.clear();
                 }
             }
+        }
+        self.run()
+    }
+
+    /// The answer is queued in full, nothing written yet: the driver asks
+    /// whether the next request may begin.
+    fn queued(&mut self) -> &mut Self {
+        let finished = self.machine.response_queued(
+            &self.limits,
+            self.rx.is_empty(),
+            self.out.len(),
+            self.now,
+        );
+        if let Some(finished) = finished {
+            self.seen.push(Seen::Finished(finished));
         }
         self.run()
     }
@@ -440,6 +456,94 @@ fn pipelined_requests_are_answered_one_at_a_time_in_order() {
     s.answer(200, "3").flush();
     assert_eq!(s.wire(), ok("1") + &ok("2") + &ok("3"));
     assert_eq!(s.seen(), [Seen::Finished(Finished::Idle)]);
+}
+
+#[test]
+fn pipelined_requests_begin_before_earlier_answers_are_written_and_go_out_together() {
+    let mut s = Scenario::new(config());
+    s.recv(b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\nGET /3 HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_eq!(s.seen(), [Seen::Began, get("/1")]);
+    // No read and no write in between: each buffered request is handed
+    // out as soon as the answer before it is queued.
+    s.answer(200, "1").queued();
+    assert_eq!(s.seen(), [Seen::Finished(Finished::Pipelined), get("/2")]);
+    assert_eq!(s.deadline(), None, "the application holds /2");
+    s.answer(200, "2").queued();
+    assert_eq!(s.seen(), [Seen::Finished(Finished::Pipelined), get("/3")]);
+    // The last one has nothing behind it: it waits to be written.
+    s.answer(200, "3").queued();
+    assert_eq!(s.seen(), []);
+    assert!(s.wire().is_empty());
+    s.flush();
+    assert_eq!(
+        s.wire(),
+        ok("1") + &ok("2") + &ok("3"),
+        "one write, in order"
+    );
+    assert_eq!(s.seen(), [Seen::Finished(Finished::Idle)]);
+}
+
+#[test]
+fn an_answer_that_closes_or_a_full_send_buffer_waits_to_be_written() {
+    let mut two = config();
+    two.keep_alive_max_requests = 2;
+    let mut s = Scenario::new(two);
+    s.recv(&[GET, GET, GET].concat());
+    s.answer(200, "1").queued();
+    assert_eq!(
+        s.seen(),
+        [
+            Seen::Began,
+            get("/a"),
+            Seen::Finished(Finished::Pipelined),
+            get("/a")
+        ]
+    );
+    // The second is the last one kept alive: nothing is read past it.
+    s.answer(200, "2").queued();
+    assert_eq!(s.seen(), []);
+    s.flush();
+    assert_eq!(s.wire(), ok("1") + &ok_close("2"));
+    assert_eq!(s.seen(), [Seen::Finished(Finished::Linger)]);
+
+    // Back-pressure: beyond `max_send_buffer` unsent, no reading ahead.
+    let mut s = Scenario::new(config());
+    s.recv(&[GET, GET].concat());
+    let big = "x".repeat(s.limits.max_send_buffer);
+    s.answer(200, &big).queued();
+    assert_eq!(s.seen(), [Seen::Began, get("/a")]);
+    s.write(1000);
+    assert_eq!(s.seen(), [], "still over the bound, and not all written");
+    s.flush();
+    assert_eq!(s.seen(), [Seen::Finished(Finished::Pipelined), get("/a")]);
+}
+
+#[test]
+fn the_clients_eof_does_not_cut_off_answers_queued_ahead() {
+    let mut s = Scenario::new(config());
+    s.recv(&[GET, b"GET /b HT".as_slice()].concat());
+    s.answer(200, "1").queued();
+    assert_eq!(
+        s.seen(),
+        [Seen::Began, get("/a"), Seen::Finished(Finished::Pipelined)]
+    );
+    // The unfinished request is dropped, the answer before it still goes
+    // out, then the connection closes.
+    s.eof();
+    assert_eq!(s.seen(), []);
+    assert!(s.machine.closed().is_none());
+    s.flush();
+    assert_eq!(s.wire(), ok("1"));
+    assert_eq!(s.seen(), [Seen::Finished(Finished::Close)]);
+    assert_eq!(s.machine.closed(), Some(CloseReason::Done));
+
+    // After the EOF nothing is begun ahead of the write.
+    let mut s = Scenario::new(config());
+    s.recv(&[GET, GET].concat()).eof();
+    s.answer(200, "1").queued();
+    assert_eq!(s.seen(), [Seen::Began, get("/a")]);
+    s.flush();
+    assert_eq!(s.seen(), [Seen::Finished(Finished::Pipelined), get("/a")]);
 }
 
 #[test]
