@@ -27,6 +27,10 @@
 //! # Ok::<(), uhttp::Error>(())
 //! ```
 //!
+//! New here? The [`guide`] walks through each capability (the loop,
+//! answering from other threads, several servers, files, streams,
+//! WebSocket, uploads, TLS, limits) with an example for each.
+//!
 //! ## The pieces
 //!
 //! - [`HttpServer`] binds one server (IPv4, IPv6 or dual-stack `[::]`);
@@ -127,6 +131,7 @@ mod conn;
 mod cookie;
 mod error;
 mod event;
+pub mod guide;
 pub mod h1;
 mod headers;
 mod ids;
