@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The library's feature builds: without default features, and with `tls`
 # or `websocket` alone. Clippy (a check plus lints, no code generation)
-# for each, the unit tests that apply without either feature, and the
-# examples that need neither. The full set (default features) is built
-# and tested by scripts/test.sh.
+# for each, the unit tests and doc examples that apply without either
+# feature, and the examples that need neither. The full set (default
+# features) is built and tested by scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +13,5 @@ for features in "" tls websocket; do
 done
 cargo check -p uhttp-server --no-default-features --examples
 cargo test -p uhttp-server --no-default-features --lib
+# The doc examples (the guide's included) compile and pass without either feature.
+cargo test -p uhttp-server --no-default-features --doc
