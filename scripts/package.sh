@@ -51,7 +51,7 @@ check() {
     echo "package: $crate: $(wc -l <<<"$listing") files, $(du -k "$crate" | cut -f1) KiB"
 }
 
-check uhttp-server Cargo.toml src/lib.rs README.md LICENSE examples/hello.rs
+check uhttp-server Cargo.toml src/lib.rs README.md CHANGELOG.md LICENSE examples/hello.rs
 check uhttpd Cargo.toml src/main.rs README.md man/uhttpd.1 \
     completions/uhttpd.bash completions/_uhttpd completions/uhttpd.fish \
     contrib/uhttpd.service contrib/uhttpd.socket contrib/uhttpd-redirect.socket \
