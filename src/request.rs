@@ -25,6 +25,36 @@ use crate::util::{Params, parse_cookies, parse_header_parameters, parse_query, s
 /// answer there, the loop is woken to send the response. A request whose
 /// last handle is dropped without an answer is answered with 500 (the
 /// connection would otherwise wait forever).
+///
+/// ```
+/// use uhttp::{Cookie, Request, Response};
+///
+/// /// One answer per request, whichever way it is sent.
+/// fn answer(req: &Request) -> Result<(), uhttp::Error> {
+///     match req.path() {
+///         "/" => req.respond(200, "Hello\n"),
+///         "/api" => req.respond_json(200, &serde_json::json!({ "path": req.path() })),
+///         "/old" => req.respond_redirect("/", 301),
+///         "/login" => req.send(
+///             Response::new(200)
+///                 .header("Cache-Control", "no-store")
+///                 .cookie(Cookie::new("session", "abc123"))
+///                 .body("Welcome\n"),
+///         ),
+///         // Answered later, by another thread: the loop is woken for it.
+///         "/slow" => {
+///             let req = req.clone();
+///             std::thread::spawn(move || {
+///                 if let Err(e) = req.respond(200, "done\n") {
+///                     log::warn!("cannot answer {}: {e}", req.url());
+///                 }
+///             });
+///             Ok(())
+///         }
+///         _ => req.respond(404, "Not Found\n"),
+///     }
+/// }
+/// ```
 pub struct Request {
     inner: Arc<Inner>,
     /// Held by the application (counted in `Inner::app_handles`), as
@@ -454,7 +484,19 @@ impl Request {
     }
 
     /// Answers with the file at `path`, streamed from disk as the socket
-    /// drains. `Content-Type` follows the extension.
+    /// drains. `Content-Type` follows the extension. A file that cannot
+    /// be opened is [`Error::File`], and nothing is sent: answer it.
+    /// The path is used as given; keeping it inside a root is the
+    /// caller's job.
+    ///
+    /// ```
+    /// # fn answer(req: &uhttp::Request) -> Result<(), uhttp::Error> {
+    /// match req.respond_file("public/index.html") {
+    ///     Err(uhttp::Error::File { .. }) => req.respond(404, "Not Found\n"),
+    ///     other => other,
+    /// }
+    /// # }
+    /// ```
     pub fn respond_file(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         let path = path.as_ref();
         let body = Body::file(path)?;

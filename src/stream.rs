@@ -127,6 +127,26 @@ fn with_default(response: Response, name: &str, value: &str) -> Response {
 }
 
 /// A streamed response body, sent in pieces as they become available.
+///
+/// A `Send + Clone` handle: produce from any thread. Sends are bounded by
+/// [`Config::max_send_buffer`](crate::Config::max_send_buffer): past it a
+/// send fails with [`Error::WouldBlock`] and queues nothing, and
+/// [`Event::Writable`](crate::Event::Writable) for the request says when
+/// to send again.
+///
+/// ```
+/// use uhttp::{Error, Request, Response};
+///
+/// fn count_to_ten(req: &Request) -> Result<(), Error> {
+///     let stream = req.response_stream(Response::new(200).header("Content-Type", "text/plain"))?;
+///     for i in 1..=10 {
+///         // Ten short lines fit the buffer; a long producer waits for
+///         // `Event::Writable` when it sees `WouldBlock`.
+///         stream.send_chunk(format!("{i}\n").as_bytes())?;
+///     }
+///     stream.end()
+/// }
+/// ```
 #[derive(Clone)]
 pub struct ResponseStream {
     outbox: Arc<Outbox>,

@@ -340,7 +340,19 @@ impl TlsConfig {
         Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Makes new connections use `config`.
+    /// Makes new connections use `config`; open ones keep theirs.
+    ///
+    /// ```no_run
+    /// use std::path::Path;
+    /// use uhttp::tls::{TlsConfig, load_server_config};
+    ///
+    /// let tls = TlsConfig::load(Path::new("old.pem"), Path::new("old.key"))?;
+    /// let mut config = uhttp::Config::default();
+    /// config.tls = Some(tls.clone()); // the server holds the same slot
+    /// // Later, e.g. on a thread of its own after a renewal:
+    /// tls.replace(load_server_config(Path::new("new.pem"), Path::new("new.key"))?);
+    /// # Ok::<(), uhttp::tls::TlsError>(())
+    /// ```
     pub fn replace(&self, config: ServerConfig) {
         let config = Arc::new(config);
         let old = std::mem::replace(

@@ -91,6 +91,30 @@ impl Request {
 }
 
 /// An open WebSocket. Cheap to clone; `Send + Sync`.
+///
+/// Its messages come from `wait()` as
+/// [`Event::WebSocket`](crate::Event::WebSocket); sends are bounded as a
+/// stream's are ([`Error::WouldBlock`], then
+/// [`Event::Writable`](crate::Event::Writable)).
+///
+/// ```
+/// use uhttp::ws::Message;
+/// use uhttp::{Event, WebSocket};
+///
+/// /// Echoes text, greets new sessions: what a loop does with each event.
+/// fn on_event(event: Event) -> Result<(), uhttp::Error> {
+///     match event {
+///         Event::Request(req) if req.path() == "/ws" => {
+///             let ws: WebSocket = req.accept_websocket()?;
+///             ws.send_text("hello")
+///         }
+///         Event::Request(req) => req.respond(404, "Not Found\n"),
+///         Event::WebSocket(ws, Message::Text(text)) => ws.send_text(&text),
+///         Event::WebSocket(ws, Message::Binary(_)) => ws.close(1003, "text only"),
+///         _ => Ok(()),
+///     }
+/// }
+/// ```
 #[derive(Clone)]
 pub struct WebSocket {
     outbox: Arc<Outbox>,
