@@ -76,10 +76,10 @@ fn main() -> Result<(), Error> {
                 }
             }
             Some(Event::Writable(req)) => {
-                if let Some(job) = jobs.get_mut(&req.id()) {
-                    if !matches!(job.pump(), Ok(false)) {
-                        jobs.remove(&req.id());
-                    }
+                if let Some(job) = jobs.get_mut(&req.id())
+                    && !matches!(job.pump(), Ok(false))
+                {
+                    jobs.remove(&req.id());
                 }
             }
             Some(Event::Closed(req)) => {

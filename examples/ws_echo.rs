@@ -101,10 +101,10 @@ fn main() -> Result<(), uhttp::Error> {
                 }
             }
             Some(Event::Writable(req)) => {
-                if let Some((ws, queue)) = waiting.remove(&req.id()) {
-                    if let Some(queue) = echo(&ws, queue) {
-                        waiting.insert(req.id(), (ws, queue));
-                    }
+                if let Some((ws, queue)) = waiting.remove(&req.id())
+                    && let Some(queue) = echo(&ws, queue)
+                {
+                    waiting.insert(req.id(), (ws, queue));
                 }
             }
             _ => {}

@@ -292,10 +292,10 @@ impl Table {
         entry.connections = entry.connections.saturating_sub(1);
         if entry.is_spent(now) {
             self.entries.remove(&key);
-        } else if entry.connections == 0 {
-            if let Some(at) = entry.full_at {
-                self.may_free_at(at);
-            }
+        } else if entry.connections == 0
+            && let Some(at) = entry.full_at
+        {
+            self.may_free_at(at);
         }
     }
 

@@ -217,10 +217,10 @@ fn parse_v1(buf: &[u8]) -> Result<Parsed, HeaderError> {
 fn parse_v2(buf: &[u8]) -> Result<Parsed, HeaderError> {
     // The length is known from the fixed part: refuse a header too long
     // before waiting for it.
-    if let Some(&[hi, lo]) = buf.get(V2_FIXED - 2..V2_FIXED) {
-        if V2_FIXED + usize::from(u16::from_be_bytes([hi, lo])) > MAX_HEADER_LENGTH {
-            return Err(HeaderError::TooLong);
-        }
+    if let Some(&[hi, lo]) = buf.get(V2_FIXED - 2..V2_FIXED)
+        && V2_FIXED + usize::from(u16::from_be_bytes([hi, lo])) > MAX_HEADER_LENGTH
+    {
+        return Err(HeaderError::TooLong);
     }
     match v2::Header::try_from(buf) {
         Ok(header) => {

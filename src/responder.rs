@@ -123,10 +123,10 @@ impl Shared {
     /// Queues a command and wakes the loop if it is asleep.
     pub fn push(&self, command: Command) {
         lock(&self.queue).push(command);
-        if self.polling.load(Ordering::SeqCst) {
-            if let Err(e) = self.waker.wake() {
-                log::warn!("cannot wake the poll loop: {e}");
-            }
+        if self.polling.load(Ordering::SeqCst)
+            && let Err(e) = self.waker.wake()
+        {
+            log::warn!("cannot wake the poll loop: {e}");
         }
     }
 

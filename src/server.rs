@@ -603,10 +603,10 @@ impl EventLoop {
         if entry.conn.take_yielded() {
             self.yielded.push(key);
         }
-        if let Some(deadline) = entry.conn.deadline() {
-            if self.next_timer.is_none_or(|t| deadline < t) {
-                self.next_timer = Some(deadline);
-            }
+        if let Some(deadline) = entry.conn.deadline()
+            && self.next_timer.is_none_or(|t| deadline < t)
+        {
+            self.next_timer = Some(deadline);
         }
         let server = entry.server;
         if self.idle.update(server, key, entry.conn.idle_keep_alive()) && self.is_full(server) {

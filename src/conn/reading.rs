@@ -251,10 +251,9 @@ impl Connection {
             req,
             sink: Some(Sink::Stream),
         } = &self.held
+            && !req.is_paused()
         {
-            if !req.is_paused() {
-                self.machine.resume(ctx.limits, ctx.now);
-            }
+            self.machine.resume(ctx.limits, ctx.now);
         }
     }
 }

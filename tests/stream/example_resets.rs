@@ -66,12 +66,12 @@ fn points(steps: &[Step]) -> Vec<Vec<Step>> {
     let mut points = vec![Vec::new()];
     for (i, step) in steps.iter().enumerate() {
         let done = &steps[..i];
-        if let Send(bytes) = step {
-            if bytes.len() > 1 {
-                let mut half = done.to_vec();
-                half.push(Send(bytes[..bytes.len() / 2].to_vec()));
-                points.push(half);
-            }
+        if let Send(bytes) = step
+            && bytes.len() > 1
+        {
+            let mut half = done.to_vec();
+            half.push(Send(bytes[..bytes.len() / 2].to_vec()));
+            points.push(half);
         }
         points.push(steps[..=i].to_vec());
     }

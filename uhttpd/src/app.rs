@@ -257,10 +257,10 @@ impl App {
         if self.acme.is_some() && Challenges::is_http01_path(req.path()) {
             return Route::AcmeChallenge;
         }
-        if let Some((index, port)) = self.redirect {
-            if req.server().index() == index {
-                return Route::Redirect(port);
-            }
+        if let Some((index, port)) = self.redirect
+            && req.server().index() == index
+        {
+            return Route::Redirect(port);
         }
         if self.headers.cors.is_some() && Cors::is_preflight(req) {
             return Route::Preflight;
@@ -313,18 +313,18 @@ impl App {
     /// server's own origin: else 403, before any login.
     fn authorized(self: &Arc<Self>, req: &Request, next: fn(&App, &Request, Held)) {
         let route = self.route(req);
-        if route.changes_files() {
-            if let Err(why) = self.same_origin(req) {
-                log::warn!(
-                    "{}: {} {} refused with 403: {why} (Origin: {:?}, Sec-Fetch-Site: {:?})",
-                    req.remote_address(),
-                    req.method(),
-                    req.url().escape_debug(),
-                    req.header("origin").unwrap_or_default(),
-                    req.header("sec-fetch-site").unwrap_or_default(),
-                );
-                return self.send(req, json_error(403, "cross-origin request refused"));
-            }
+        if route.changes_files()
+            && let Err(why) = self.same_origin(req)
+        {
+            log::warn!(
+                "{}: {} {} refused with 403: {why} (Origin: {:?}, Sec-Fetch-Site: {:?})",
+                req.remote_address(),
+                req.method(),
+                req.url().escape_debug(),
+                req.header("origin").unwrap_or_default(),
+                req.header("sec-fetch-site").unwrap_or_default(),
+            );
+            return self.send(req, json_error(403, "cross-origin request refused"));
         }
         let (Some(auth), Some((wanted, path))) = (&self.auth, route.access(self, req)) else {
             return next(self, req, Held::ALL);
@@ -469,10 +469,10 @@ impl App {
     fn on_data(&self, req: &Request) {
         let data = req.read_buffer();
         let fed = req.with_context(|state: &mut State| self.feed(&mut state.receiving, &data));
-        if let Some(Err(response)) = fed {
-            if req.take_context::<State>().is_some() {
-                self.send(req, response);
-            }
+        if let Some(Err(response)) = fed
+            && req.take_context::<State>().is_some()
+        {
+            self.send(req, response);
         }
     }
 

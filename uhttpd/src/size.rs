@@ -46,7 +46,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 /// divides it exactly (`8K`, `1G`, `1536K`), else bytes (`1000`).
 pub fn format_size(bytes: u64) -> String {
     for (shift, suffix) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
-        if bytes != 0 && bytes % (1 << shift) == 0 {
+        if bytes != 0 && bytes.is_multiple_of(1 << shift) {
             return format!("{}{suffix}", bytes >> shift);
         }
     }

@@ -331,10 +331,10 @@ impl State {
             if let Some(dir) = path.parent() {
                 dirs.insert(dir.to_owned());
             }
-            if let Ok(target) = std::fs::canonicalize(path) {
-                if let Some(dir) = target.parent() {
-                    dirs.insert(dir.to_owned());
-                }
+            if let Ok(target) = std::fs::canonicalize(path)
+                && let Some(dir) = target.parent()
+            {
+                dirs.insert(dir.to_owned());
             }
         }
         dirs

@@ -132,10 +132,8 @@ impl Drop for Bound {
     fn drop(&mut self) {
         let ours = fs::symlink_metadata(&self.path)
             .is_ok_and(|m| m.file_type().is_socket() && (m.dev(), m.ino()) == self.id);
-        if ours {
-            if let Err(e) = fs::remove_file(&self.path) {
-                log::warn!("cannot remove {}: {e}", self.path.display());
-            }
+        if ours && let Err(e) = fs::remove_file(&self.path) {
+            log::warn!("cannot remove {}: {e}", self.path.display());
         }
     }
 }

@@ -122,12 +122,12 @@ impl Archiver {
                 }
             }
         });
-        if let Some(Some(producer)) = parked {
-            if let Err(Job::Resume(producer)) = self.pool.try_run(Job::Resume(producer)) {
-                log::warn!("{}: archive download cut short: queue full", req.url());
-                drop(req.take_context::<Wait>());
-                producer.abort();
-            }
+        if let Some(Some(producer)) = parked
+            && let Err(Job::Resume(producer)) = self.pool.try_run(Job::Resume(producer))
+        {
+            log::warn!("{}: archive download cut short: queue full", req.url());
+            drop(req.take_context::<Wait>());
+            producer.abort();
         }
     }
 

@@ -218,10 +218,10 @@ impl Producer {
         }
         reading.at += n as u64;
         self.pos += n as u64;
-        if reading.at == size {
-            if let Some(crc) = self.reading.take().and_then(|r| r.crc) {
-                self.crcs.insert(key(member), crc.finalize());
-            }
+        if reading.at == size
+            && let Some(crc) = self.reading.take().and_then(|r| r.crc)
+        {
+            self.crcs.insert(key(member), crc.finalize());
         }
         Ok(())
     }

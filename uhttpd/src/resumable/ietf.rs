@@ -151,14 +151,14 @@ fn operation(req: &Request, version: u64) -> Result<Op, Response> {
     };
     let complete = required(req, "upload-complete", headers::sf_boolean)?;
     let length = field(req, "upload-length", headers::sf_integer)?;
-    if let (true, Some(length), Some(body)) = (complete, length, req.content_length()) {
-        if length != body {
-            return Err(problem(
-                400,
-                "inconsistent-upload-length",
-                "Upload-Length is not the length of a complete body",
-            ));
-        }
+    if let (true, Some(length), Some(body)) = (complete, length, req.content_length())
+        && length != body
+    {
+        return Err(problem(
+            400,
+            "inconsistent-upload-length",
+            "Upload-Length is not the length of a complete body",
+        ));
     }
     let (content_digest, repr_digest) = digests(req)?;
     Ok(Op::Create(Create {

@@ -93,12 +93,11 @@ impl std::error::Error for InvalidMime {}
 /// The `Content-Type` of `path`: the first override naming its
 /// extension, else the guess.
 pub fn content_type(overrides: &[MimeOverride], path: &Path) -> String {
-    if !overrides.is_empty() {
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-            if let Some(o) = overrides.iter().find(|o| o.ext.eq_ignore_ascii_case(ext)) {
-                return o.content_type.clone();
-            }
-        }
+    if !overrides.is_empty()
+        && let Some(ext) = path.extension().and_then(|e| e.to_str())
+        && let Some(o) = overrides.iter().find(|o| o.ext.eq_ignore_ascii_case(ext))
+    {
+        return o.content_type.clone();
     }
     uhttp::content_type_for(path)
 }

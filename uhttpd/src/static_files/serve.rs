@@ -71,10 +71,10 @@ pub fn serve(options: &StaticOptions, req: &Request) -> Option<Response> {
     let (raw_path, query) = split_url(req.url());
     let accepted = Accepted::parse(req.header("accept-encoding"));
     let now = Instant::now();
-    if options.precompressed {
-        if let Some(sibling) = cached_sibling(options, raw_path, &accepted, now) {
-            return Some(serve_cached(options, req, sibling));
-        }
+    if options.precompressed
+        && let Some(sibling) = cached_sibling(options, raw_path, &accepted, now)
+    {
+        return Some(serve_cached(options, req, sibling));
     }
     if let Some(cached) = options.cache.get(raw_path, now) {
         // Usable when each coding the client accepts was looked for, and
