@@ -100,7 +100,7 @@
 //!
 //! To wake the loop for reasons of its own (a shutdown, a timer of
 //! another thread), a [`LoopHandle`] from [`HttpServer::handle`] makes
-//! the current or next `wait()` return `Ok(None)`.
+//! `wait()` return `Ok(None)` soon.
 //!
 //! ```no_run
 //! use std::sync::mpsc;
@@ -140,8 +140,8 @@
 //! [`Request::server`] says which server a request came to.
 //! [`HttpServer`] is one such server with its own loop
 //! ([`HttpServer::event_loop`] adds more to it). Several loops on several
-//! threads are fine too; they share nothing unless given the same
-//! [`PeerLimits`] or [`AccessLog`].
+//! threads are fine too; they share nothing unless given clones of the
+//! same [`PeerLimits`], [`AccessLog`] or TLS configuration.
 //!
 //! ```
 //! use std::net::SocketAddr;
@@ -224,8 +224,8 @@
 //! past it fails with [`Error::WouldBlock`] and queues nothing; when the
 //! client has read enough, the loop hands out [`Event::Writable`] for that
 //! request: send again then. A client that leaves makes sends fail with
-//! [`Error::Closed`] (and [`Event::Closed`] says so, if the stream was
-//! idle). A producer that ignores `WouldBlock` loses data; one that waits
+//! [`Error::Closed`], and [`Event::Closed`] says it went away before the
+//! stream ended. A producer that ignores `WouldBlock` loses data; one that waits
 //! for `Writable` never holds more than the limit for a slow client.
 //!
 //! ```no_run
@@ -336,8 +336,8 @@
 //! [`Event::Headers`], and the application chooses:
 //! [`Request::accept_body`] (into memory, then [`Event::Complete`]),
 //! [`Request::accept_body_streaming`] ([`Event::Data`] events; take the
-//! bytes with [`Request::read_buffer`], the loop reads no further until
-//! you do), [`Request::accept_body_to_file`] (written to a file as it
+//! bytes with [`Request::read_buffer`]; while too many wait untaken, the
+//! loop stops reading that body), [`Request::accept_body_to_file`] (written to a file as it
 //! arrives), or an answer right away (`401`, `413`: the body is never
 //! read and the connection closes). A body that fails (the client
 //! vanishes, the disk is full) ends with [`Event::Error`], and a partial
