@@ -175,8 +175,9 @@
 //!
 //! The library maps no URL to a path: that is the application's, and the
 //! place where a request must be kept inside its root. Refuse `..` and
-//! anything odd rather than trying to clean it (the `uhttpd` program does
-//! more: symlinks, ranges, `ETag`s, compression).
+//! anything odd rather than trying to clean it. The check below is
+//! lexical: a symlink under the root is followed wherever it points (the
+//! `uhttpd` program does more: symlinks, ranges, `ETag`s, compression).
 //!
 //! ```no_run
 //! use std::path::{Component, Path, PathBuf};
