@@ -64,12 +64,12 @@ if ! "$venv/bin/python" -c '' 2>/dev/null; then
     fi
     "$python" -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../tests/cli/strict_client.requirements.txt"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../uhttpd/tests/cli/strict_client.requirements.txt"
 
 # The resumable-upload tests (uhttpd/tests/cli/resumable.rs) run tuspy from the
 # same venv and tus-js-client under the system node, from target/tus-js;
 # uhttpd/tests/cli/browser.rs serves its browser bundle (dist/tus.min.js) to Chromium.
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../tests/cli/resumable/requirements.txt"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../uhttpd/tests/cli/resumable/requirements.txt"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "installing: nodejs npm"
     if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
@@ -79,7 +79,7 @@ fi
 js="$(dirname "$0")/../target/tus-js"
 mkdir -p "$js"
 # The lock file pins every package, not only tus-js-client.
-cp "$(dirname "$0")"/../tests/cli/resumable/package{,-lock}.json "$js/"
+cp "$(dirname "$0")"/../uhttpd/tests/cli/resumable/package{,-lock}.json "$js/"
 (cd "$js" && npm ci --silent --no-audit --no-fund >/dev/null)
 # The .deb (scripts/deb.sh --test): cargo-deb, pinned there.
 "$(dirname "$0")/deb.sh" --tools
