@@ -99,11 +99,14 @@ impl HandshakeTally {
         }
     }
 
-    fn completed(&mut self) {
-        if self.state != Handshake::Counted {
+    /// Counts the completion once; true the first time.
+    fn completed(&mut self) -> bool {
+        let first = self.state != Handshake::Counted;
+        if first {
             self.state = Handshake::Counted;
             self.shared.note_tls_handshake();
         }
+        first
     }
 
     fn failed(&mut self) {
@@ -331,8 +334,9 @@ impl TlsStream {
         match self.tls.process_new_packets() {
             Ok(state) => {
                 self.plaintext = state.plaintext_bytes_to_read();
-                if !self.tls.is_handshaking() {
-                    self.handshake.completed();
+                // The negotiated protocol is looked at once, when the
+                // handshake completes, not on every record after it.
+                if !self.tls.is_handshaking() && self.handshake.completed() {
                     let other_protocol = self
                         .tls
                         .alpn_protocol()
