@@ -122,14 +122,18 @@ impl Body {
         }
     }
 
-    /// The body as a list of parts for the writer.
-    pub(crate) fn into_parts(self) -> Vec<Part> {
-        match self {
-            Body::Empty => Vec::new(),
-            Body::Text(s) => vec![Part::Bytes(s.into_bytes())],
-            Body::Bytes(b) | Body::Json(b) => vec![Part::Bytes(b)],
-            Body::Parts(parts) => parts,
-        }
+    /// The body as parts for the writer; a body of one buffer allocates
+    /// no list.
+    pub(crate) fn into_parts(
+        self,
+    ) -> std::iter::Chain<std::option::IntoIter<Part>, std::vec::IntoIter<Part>> {
+        let (one, many) = match self {
+            Body::Empty => (None, Vec::new()),
+            Body::Text(s) => (Some(Part::Bytes(s.into_bytes())), Vec::new()),
+            Body::Bytes(b) | Body::Json(b) => (Some(Part::Bytes(b)), Vec::new()),
+            Body::Parts(parts) => (None, parts),
+        };
+        one.into_iter().chain(many)
     }
 }
 
