@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Turns bench/run.sh's raw results into a table of medians.
 
-    report.py RESULTS.tsv MACHINE.md OUT.md     (OUT.md "-": print only)
+    report.py RESULTS.tsv MACHINE.md OUT.md [SECTION.md]   (OUT.md "-": print only)
 
 RESULTS.tsv lines: scenario, metric, server, round, value (metric "error":
 value is the message). The table shows each figure's median over the
 rounds, uhttpd's ratio to nginx and to the best peer (the better of nginx
 and lighttpd for that figure), and the issue 6 target for the row.
+SECTION.md (scenario 12's frameworks table) follows the table, one heading
+level down.
 """
 
 import statistics
@@ -108,7 +110,7 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
-def main(raw, machine_path, out_path):
+def main(raw, machine_path, out_path, section_path=None):
     values, errors = load(raw)
     median = {k: statistics.median(v) for k, v in values.items()}
 
@@ -188,6 +190,11 @@ def main(raw, machine_path, out_path):
         *table,
         "",
     ]
+    if section_path and os.path.exists(section_path):
+        with open(section_path) as f:
+            section = f.read().rstrip()
+        doc += ["#" + line if line.startswith("#") else line for line in section.splitlines()]
+        doc.append("")
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
     if os.path.exists(notes):
         with open(notes) as f:
@@ -216,7 +223,7 @@ def best_of(m, scenario, metric):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     sys.exit(main(*sys.argv[1:]))

@@ -13,7 +13,9 @@
 #   ROUNDS=3        rounds; each round runs every server once per scenario
 #   WARMUP=2        seconds of unrecorded load per server before a scenario (QUICK=1: 0)
 #   QUICK=1         smoke test: short runs, 1,000 idle connections
-#   SCENARIOS="1 2 3 4 5 6 7 8 9 10 11"   which scenarios to run
+#   SCENARIOS="1 2 3 4 5 6 7 8 9 10 11 12"   which scenarios to run (12: the
+#                                   library against the Rust frameworks,
+#                                   bench/frameworks/run.sh, its table in the report)
 #   IDLE_CONNS=10000                idle keep-alive connections in scenario 7
 #   PORT_BASE=18000                 first of the loopback ports used
 #   RESULTS=bench/RESULTS.md        where the Markdown table goes ("-": nowhere)
@@ -46,7 +48,7 @@ DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2}
 IDLE_CONNS=${IDLE_CONNS:-10000}
-SCENARIOS=${SCENARIOS:-1 2 3 4 5 6 7 8 9 10 11}
+SCENARIOS=${SCENARIOS:-1 2 3 4 5 6 7 8 9 10 11 12}
 PORT_BASE=${PORT_BASE:-18000}
 RESULTS=${RESULTS:-$BENCH_DIR/RESULTS.md}
 WANT_PEERS=${PEERS:-nginx lighttpd uhttpd}
@@ -774,6 +776,14 @@ if wants 10; then
     stop_server "${HTTP_PID[nginx]:-}" "$UHTTPD_Z_PID"
 fi
 
+# 12: the library against the Rust frameworks, with the same settings. Its
+# own script builds and runs the apps; its table joins this report.
+if wants 12; then
+    log "scenario 12: bench/frameworks/run.sh"
+    DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS RESULTS="$WORK/frameworks.md" \
+        "$BENCH_DIR/frameworks/run.sh" || fail 12 frameworks 0 "bench/frameworks/run.sh failed"
+fi
+
 # --- report ------------------------------------------------------------------
 
 machine() {
@@ -789,7 +799,7 @@ machine() {
 }
 
 machine >"$WORK/machine.md"
-python3 "$BENCH_DIR/report.py" "$RAW" "$WORK/machine.md" "$RESULTS"
+python3 "$BENCH_DIR/report.py" "$RAW" "$WORK/machine.md" "$RESULTS" "$WORK/frameworks.md"
 [[ $RESULTS == - ]] || log "written to $RESULTS"
 exit
 }
