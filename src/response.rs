@@ -124,9 +124,7 @@ impl Body {
 
     /// The body as parts for the writer; a body of one buffer allocates
     /// no list.
-    pub(crate) fn into_parts(
-        self,
-    ) -> std::iter::Chain<std::option::IntoIter<Part>, std::vec::IntoIter<Part>> {
+    pub(crate) fn into_parts(self) -> impl Iterator<Item = Part> {
         let (one, many) = match self {
             Body::Empty => (None, Vec::new()),
             Body::Text(s) => (Some(Part::Bytes(s.into_bytes())), Vec::new()),
